@@ -1,0 +1,77 @@
+"""Domain errors. Each carries a stable machine-readable code and a human message.
+
+Entrypoints map the class to a status code; the code and message go to the client as they are.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a domain limit (length, format, range)."""
+
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the caller may not learn that it exists."""
+
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The caller is known and may see the object, but may not do this to it."""
+
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    """Credentials are missing, wrong, expired or revoked."""
+
+    code = "unauthorized"
+
+
+class Conflict(DomainError):
+    """The request is well formed but clashes with current state (taken name, owner leaving)."""
+
+    code = "conflict"
+
+
+class LimitReached(DomainError):
+    """A per-object quota (servers per user, channels per server) is full."""
+
+    code = "limit_reached"
+
+
+class RateLimited(DomainError):
+    """Too many requests; retry after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = max(0.0, retry_after)
+        super().__init__(message or f"Too many requests; retry after {self.retry_after:.2f} s.")
+
+
+class DuplicateKey(Exception):
+    """Raised by a repository when a unique constraint rejects a write.
+
+    Not a DomainError: use cases catch it and turn it into the right answer
+    (an idempotent replay or a Conflict).
+    """
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint

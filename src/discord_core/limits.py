@@ -1,0 +1,173 @@
+"""Domain limits (Discord's where they apply) and the validators that enforce them.
+
+Every validator returns the normalised value or raises ValidationFailed naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from .errors import ValidationFailed
+
+USERNAME_MIN: Final = 2
+USERNAME_MAX: Final = 32
+PASSWORD_MIN: Final = 8
+PASSWORD_MAX: Final = 128
+EMAIL_MAX: Final = 254
+SERVER_NAME_MAX: Final = 100
+SERVER_DESCRIPTION_MAX: Final = 1000
+CHANNEL_NAME_MAX: Final = 100
+CHANNEL_TOPIC_MAX: Final = 1024
+MESSAGE_MAX: Final = 2000
+NONCE_MAX: Final = 25
+PAGE_LIMIT_DEFAULT: Final = 50
+PAGE_LIMIT_MAX: Final = 100
+MEMBER_PAGE_DEFAULT: Final = 100
+MEMBER_PAGE_MAX: Final = 1000
+SERVERS_PER_USER_MAX: Final = 100
+CHANNELS_PER_SERVER_MAX: Final = 500
+INVITE_MAX_AGE_MAX: Final = 7 * 24 * 3600
+INVITE_MAX_USES_MAX: Final = 100
+INVITES_PER_SERVER_MAX: Final = 1000
+SNOWFLAKE_MAX: Final = 2**63 - 1
+
+_USERNAME_RE: Final = re.compile(r"^[a-z0-9_.]+$")
+_EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _has_control_chars(text: str, *, allow_newlines: bool) -> bool:
+    """Control characters (NUL included) and lone surrogates, which no database stores."""
+    allowed = {"\n", "\t"} if allow_newlines else set()
+    return any(
+        unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text
+    )
+
+
+def _text(
+    value: str, field: str, *, min_len: int, max_len: int, multiline: bool = False
+) -> str:
+    """Strip, then check length and reject control characters (NUL included)."""
+    value = value.strip()
+    if len(value) < min_len:
+        if min_len == 1:
+            raise ValidationFailed(f"{field} must not be empty.", field=field)
+        raise ValidationFailed(
+            f"{field} must be at least {min_len} characters.", field=field
+        )
+    if len(value) > max_len:
+        raise ValidationFailed(f"{field} must be at most {max_len} characters.", field=field)
+    if _has_control_chars(value, allow_newlines=multiline):
+        raise ValidationFailed(f"{field} must not contain control characters.", field=field)
+    return value
+
+
+def username(value: str) -> str:
+    """2-32 of a-z, 0-9, '_' and '.'; upper case is folded to lower case."""
+    value = value.strip().lower()
+    _text(value, "username", min_len=USERNAME_MIN, max_len=USERNAME_MAX)
+    if not _USERNAME_RE.match(value):
+        raise ValidationFailed(
+            "username may contain only letters, digits, '_' and '.'.", field="username"
+        )
+    if ".." in value:
+        raise ValidationFailed("username must not contain '..'.", field="username")
+    return value
+
+
+def email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > EMAIL_MAX or not _EMAIL_RE.match(value):
+        raise ValidationFailed("email is not a valid address.", field="email")
+    if _has_control_chars(value, allow_newlines=False):
+        raise ValidationFailed("email is not a valid address.", field="email")
+    return value
+
+
+def password(value: str) -> str:
+    """Not stripped: spaces are part of a password."""
+    if len(value) < PASSWORD_MIN:
+        raise ValidationFailed(
+            f"password must be at least {PASSWORD_MIN} characters.", field="password"
+        )
+    if len(value) > PASSWORD_MAX:
+        raise ValidationFailed(
+            f"password must be at most {PASSWORD_MAX} characters.", field="password"
+        )
+    if "\x00" in value:
+        raise ValidationFailed("password must not contain NUL characters.", field="password")
+    return value
+
+
+def server_name(value: str) -> str:
+    return _text(value, "name", min_len=1, max_len=SERVER_NAME_MAX)
+
+
+def server_description(value: str) -> str:
+    return _text(
+        value, "description", min_len=0, max_len=SERVER_DESCRIPTION_MAX, multiline=True
+    )
+
+
+def channel_name(value: str) -> str:
+    return _text(value, "name", min_len=1, max_len=CHANNEL_NAME_MAX)
+
+
+def channel_topic(value: str) -> str:
+    return _text(value, "topic", min_len=0, max_len=CHANNEL_TOPIC_MAX, multiline=True)
+
+
+def message_content(value: str) -> str:
+    """1-2000 characters after stripping; newlines and tabs allowed, other controls not."""
+    return _text(value, "content", min_len=1, max_len=MESSAGE_MAX, multiline=True)
+
+
+def nonce(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value or len(value) > NONCE_MAX:
+        raise ValidationFailed(f"nonce must be 1-{NONCE_MAX} characters.", field="nonce")
+    if _has_control_chars(value, allow_newlines=False):
+        raise ValidationFailed("nonce must not contain control characters.", field="nonce")
+    return value
+
+
+def page_limit(value: int | None, *, default: int, maximum: int, field: str = "limit") -> int:
+    if value is None:
+        return default
+    if not 1 <= value <= maximum:
+        raise ValidationFailed(f"{field} must be between 1 and {maximum}.", field=field)
+    return value
+
+
+def snowflake(value: int, field: str) -> int:
+    if not 0 < value <= SNOWFLAKE_MAX:
+        raise ValidationFailed(f"{field} is not a valid id.", field=field)
+    return value
+
+
+def invite_max_age(value: int) -> int:
+    if not 0 <= value <= INVITE_MAX_AGE_MAX:
+        raise ValidationFailed(
+            f"max_age must be between 0 (never expires) and {INVITE_MAX_AGE_MAX} seconds.",
+            field="max_age",
+        )
+    return value
+
+
+def invite_max_uses(value: int) -> int:
+    if not 0 <= value <= INVITE_MAX_USES_MAX:
+        raise ValidationFailed(
+            f"max_uses must be between 0 (unlimited) and {INVITE_MAX_USES_MAX}.",
+            field="max_uses",
+        )
+    return value
+
+
+def position(value: int) -> int:
+    if not 0 <= value <= CHANNELS_PER_SERVER_MAX:
+        raise ValidationFailed(
+            f"position must be between 0 and {CHANNELS_PER_SERVER_MAX}.", field="position"
+        )
+    return value

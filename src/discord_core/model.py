@@ -1,0 +1,144 @@
+"""Entities and value objects. Plain dataclasses; limits are checked in `limits`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+Snowflake = int
+"""A 64-bit time-ordered id: ms since EPOCH << 22 | worker << 12 | sequence."""
+
+
+class Role(StrEnum):
+    """The seed's role ladder, lowest first (see `permissions.RANK`)."""
+
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
+class UserStatus(StrEnum):
+    """The status a user chooses. Presence is OFFLINE whenever they have no live session."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    DND = "dnd"
+    INVISIBLE = "invisible"
+
+
+class Presence(StrEnum):
+    """What others see."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    DND = "dnd"
+    OFFLINE = "offline"
+
+
+@dataclass(slots=True)
+class User:
+    id: Snowflake
+    username: str
+    email: str
+    password_hash: str
+    status: UserStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class Server:
+    id: Snowflake
+    name: str
+    description: str
+    owner_id: Snowflake
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Member:
+    server_id: Snowflake
+    user_id: Snowflake
+    role: Role
+    joined_at: datetime
+
+
+@dataclass(slots=True)
+class MemberView:
+    """A member together with the public part of their user (for member lists)."""
+
+    member: Member
+    username: str
+    status: UserStatus
+
+
+@dataclass(slots=True)
+class Channel:
+    id: Snowflake
+    server_id: Snowflake
+    name: str
+    topic: str
+    position: int
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Message:
+    id: Snowflake
+    channel_id: Snowflake
+    server_id: Snowflake
+    author_id: Snowflake
+    content: str
+    created_at: datetime
+    edited_at: datetime | None = None
+    nonce: str | None = None
+
+
+@dataclass(slots=True)
+class MessageView:
+    """A message with its author's username, as clients display it."""
+
+    message: Message
+    author_username: str
+
+
+@dataclass(slots=True)
+class Invite:
+    code: str
+    server_id: Snowflake
+    inviter_id: Snowflake
+    created_at: datetime
+    expires_at: datetime | None
+    max_uses: int
+    uses: int = 0
+
+    def is_usable(self, now: datetime) -> bool:
+        if self.expires_at is not None and now >= self.expires_at:
+            return False
+        return self.max_uses == 0 or self.uses < self.max_uses
+
+
+@dataclass(slots=True)
+class AuthSession:
+    """One issued token. Revoking it makes the token stop working at once."""
+
+    id: str
+    user_id: Snowflake
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(slots=True)
+class ServerSnapshot:
+    """A server with its channels and the caller's membership (READY, SERVER_CREATE)."""
+
+    server: Server
+    channels: list[Channel]
+    member: Member
+    member_count: int = 0

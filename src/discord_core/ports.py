@@ -1,0 +1,219 @@
+"""Ports: what the core needs from the outside world, as typing.Protocols.
+
+Adapters implement them (SQLAlchemy, Redis, argon2, pyjwt, in-memory); unit tests use fakes.
+Repositories raise `errors.DuplicateKey` when a unique constraint rejects a write, naming the
+constraint: "username", "email", "member", "nonce", "invite_code".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from .events import Event
+from .model import (
+    AuthSession,
+    Channel,
+    Invite,
+    Member,
+    MemberView,
+    Message,
+    MessageView,
+    Role,
+    Server,
+    Snowflake,
+    User,
+)
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None: ...
+    async def get(self, user_id: Snowflake) -> User | None: ...
+    async def get_by_username(self, username: str) -> User | None: ...
+    async def get_by_email(self, email: str) -> User | None: ...
+    async def update(self, user: User) -> None: ...
+
+
+class AuthSessionRepository(Protocol):
+    async def add(self, session: AuthSession) -> None: ...
+    async def get(self, session_id: str) -> AuthSession | None: ...
+    async def extend(self, session_id: str, expires_at: datetime) -> None: ...
+    async def revoke(self, session_id: str, now: datetime) -> None: ...
+    async def revoke_all(
+        self, user_id: Snowflake, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
+        """Revoke every active session of the user but `keep`; return the revoked ids."""
+        ...
+
+
+class ServerRepository(Protocol):
+    async def add(self, server: Server) -> None: ...
+    async def get(self, server_id: Snowflake) -> Server | None: ...
+    async def update(self, server: Server) -> None: ...
+    async def delete(self, server_id: Snowflake) -> None:
+        """Delete the server with its members, channels, messages and invites."""
+        ...
+
+    async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
+        """The user's servers with their membership, oldest joined first."""
+        ...
+
+
+class MemberRepository(Protocol):
+    async def add(self, member: Member) -> None: ...
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Member | None: ...
+    async def get_view(self, server_id: Snowflake, user_id: Snowflake) -> MemberView | None: ...
+    async def set_role(self, server_id: Snowflake, user_id: Snowflake, role: Role) -> None: ...
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None: ...
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[MemberView]:
+        """Members with user id > after_user_id, ascending by user id."""
+        ...
+
+    async def count(self, server_id: Snowflake) -> int: ...
+    async def count_for_user(self, user_id: Snowflake) -> int:
+        """How many servers the user is in."""
+        ...
+
+    async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]: ...
+    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
+        """One view per distinct user sharing at least one server with the user (them too)."""
+        ...
+
+
+class ChannelRepository(Protocol):
+    async def add(self, channel: Channel) -> None: ...
+    async def get(self, channel_id: Snowflake) -> Channel | None: ...
+    async def get_with_member(
+        self, channel_id: Snowflake, user_id: Snowflake
+    ) -> tuple[Channel, MemberView | None] | None:
+        """The channel and the user's membership of its server (with their username),
+        in one round trip. None when the channel does not exist."""
+        ...
+
+    async def update(self, channel: Channel) -> None: ...
+    async def delete(self, channel_id: Snowflake) -> None:
+        """Delete the channel with its messages."""
+        ...
+
+    async def list_for_server(self, server_id: Snowflake) -> list[Channel]:
+        """Ordered by (position, id)."""
+        ...
+
+    async def list_for_servers(self, server_ids: Sequence[Snowflake]) -> list[Channel]:
+        """Every channel of these servers, ordered by (server_id, position, id)."""
+        ...
+
+    async def count_for_server(self, server_id: Snowflake) -> int: ...
+
+
+class MessageRepository(Protocol):
+    async def add(self, message: Message) -> None:
+        """Raises DuplicateKey("nonce") when the author already used the nonce."""
+        ...
+
+    async def get(self, message_id: Snowflake) -> MessageView | None: ...
+    async def get_by_nonce(self, author_id: Snowflake, nonce: str) -> MessageView | None: ...
+    async def update(self, message: Message) -> None: ...
+    async def delete(self, message_id: Snowflake) -> None: ...
+    async def list_before(
+        self, channel_id: Snowflake, before: Snowflake | None, limit: int
+    ) -> list[MessageView]:
+        """Messages with id < before (all if None), newest first."""
+        ...
+
+    async def list_after(
+        self, channel_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        """Messages with id > after, OLDEST first (the closest to `after`)."""
+        ...
+
+
+class InviteRepository(Protocol):
+    async def add(self, invite: Invite) -> None: ...
+    async def get(self, code: str) -> Invite | None: ...
+    async def delete(self, code: str) -> None: ...
+    async def list_for_server(self, server_id: Snowflake) -> list[Invite]: ...
+    async def count_for_server(self, server_id: Snowflake) -> int: ...
+    async def consume(self, code: str, now: datetime) -> bool:
+        """Atomically count one use if the invite exists and is still usable."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls back."""
+
+    users: UserRepository
+    sessions: AuthSessionRepository
+    servers: ServerRepository
+    members: MemberRepository
+    channels: ChannelRepository
+    messages: MessageRepository
+    invites: InviteRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work. `read_only` lets SQLite skip the write lock."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """False for a wrong password. With no hash, spend the same time and return False,
+        so an unknown account cannot be told from a wrong password by timing."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: Snowflake
+    session_id: str
+    expires_at: datetime
+
+
+class TokenService(Protocol):
+    def issue(self, session: AuthSession) -> str: ...
+    def decode(self, token: str) -> TokenClaims:
+        """Raise errors.Unauthorized for a token that is malformed, forged or expired."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def next_id(self) -> Snowflake: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+        ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Deliver committed events to their topics. Never raises for delivery problems:
+        the data is committed; clients that miss an event resync (see docs/gateway.md)."""
+        ...
+
+
+class PresenceRegistry(Protocol):
+    """Which users have at least one live gateway session, across all instances."""
+
+    async def online(self, user_ids: Iterable[Snowflake]) -> set[Snowflake]: ...

@@ -1,0 +1,23 @@
+"""Use cases: every rule of the product, shared by REST, the gateway and tests."""
+
+from .auth import AuthUseCases, Identity, IssuedToken
+from .base import Deps
+from .channels import ChannelUseCases
+from .invites import InviteUseCases
+from .members import MemberUseCases
+from .messages import MessageUseCases
+from .servers import ServerUseCases
+from .users import UserUseCases
+
+__all__ = [
+    "AuthUseCases",
+    "ChannelUseCases",
+    "Deps",
+    "Identity",
+    "InviteUseCases",
+    "IssuedToken",
+    "MemberUseCases",
+    "MessageUseCases",
+    "ServerUseCases",
+    "UserUseCases",
+]

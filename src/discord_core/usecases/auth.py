@@ -1,0 +1,142 @@
+"""Registration, login, token checks, refresh and logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .. import limits
+from ..errors import Conflict, DuplicateKey, Unauthorized
+from ..events import SessionsRevoked
+from ..model import AuthSession, Snowflake, User, UserStatus
+from ..ports import UnitOfWork
+from .base import Deps, UseCases
+
+INVALID_CREDENTIALS = "Login or password is incorrect."
+DEFAULT_TOKEN_TTL = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling: the user and the token (session) they called with."""
+
+    user_id: Snowflake
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    session: AuthSession
+    user: User
+
+
+def _taken(constraint: str) -> Conflict:
+    if constraint == "email":
+        return Conflict("That email is already registered.", code="email_taken", field="email")
+    return Conflict("That username is taken.", code="username_taken", field="username")
+
+
+class AuthUseCases(UseCases):
+    def __init__(self, deps: Deps, token_ttl: timedelta = DEFAULT_TOKEN_TTL) -> None:
+        super().__init__(deps)
+        self.token_ttl = token_ttl
+
+    async def register(self, username: str, email: str, password: str) -> IssuedToken:
+        username = limits.username(username)
+        email = limits.email(email)
+        password = limits.password(password)
+        # Hash before the transaction opens: it is slow and must not hold a write lock.
+        password_hash = await self.deps.hasher.hash(password)
+        now = self.deps.clock.now()
+        user = User(
+            id=self.deps.ids.next_id(),
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            status=UserStatus.ONLINE,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.deps.uow() as uow:
+            if await uow.users.get_by_username(username) is not None:
+                raise _taken("username")
+            if await uow.users.get_by_email(email) is not None:
+                raise _taken("email")
+            try:
+                await uow.users.add(user)
+            except DuplicateKey as exc:  # a concurrent registration won the race
+                raise _taken(exc.constraint) from exc
+            session = await self._open_session(uow, user.id)
+            await self._commit(uow)
+        return IssuedToken(self.deps.tokens.issue(session), session, user)
+
+    async def login(self, login: str, password: str) -> IssuedToken:
+        """`login` is a username or an email. Unknown account and wrong password look alike."""
+        login = login.strip().lower()
+        async with self.deps.uow(read_only=True) as uow:
+            if "@" in login:
+                user = await uow.users.get_by_email(login)
+            else:
+                user = await uow.users.get_by_username(login)
+        stored_hash = user.password_hash if user is not None else None
+        if not await self.deps.hasher.verify(stored_hash, password) or user is None:
+            raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+        new_hash = None
+        if self.deps.hasher.needs_rehash(user.password_hash):
+            new_hash = await self.deps.hasher.hash(password)
+        async with self.deps.uow() as uow:
+            if new_hash is not None:
+                user.password_hash = new_hash
+                await uow.users.update(user)
+            session = await self._open_session(uow, user.id)
+            await self._commit(uow)
+        return IssuedToken(self.deps.tokens.issue(session), session, user)
+
+    async def authenticate(self, token: str) -> Identity:
+        """Check a bearer token: signature, expiry, and that its session is not revoked."""
+        claims = self.deps.tokens.decode(token)
+        async with self.deps.uow(read_only=True) as uow:
+            session = await uow.sessions.get(claims.session_id)
+        if (
+            session is None
+            or session.user_id != claims.user_id
+            or not session.is_active(self.deps.clock.now())
+        ):
+            raise Unauthorized("This token has expired or was revoked.", code="invalid_token")
+        return Identity(session.user_id, session.id)
+
+    async def refresh(self, identity: Identity) -> IssuedToken:
+        """Extend the caller's session and issue a token with the new expiry."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            session = await uow.sessions.get(identity.session_id)
+            user = await uow.users.get(identity.user_id)
+            if session is None or user is None or not session.is_active(now):
+                raise Unauthorized("This token has expired or was revoked.", code="invalid_token")
+            session.expires_at = now + self.token_ttl
+            await uow.sessions.extend(session.id, session.expires_at)
+            await self._commit(uow)
+        return IssuedToken(self.deps.tokens.issue(session), session, user)
+
+    async def logout(self, identity: Identity, *, everywhere: bool = False) -> None:
+        """Revoke this token (or every token of the user); their gateway sessions close."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            if everywhere:
+                revoked = await uow.sessions.revoke_all(identity.user_id, now)
+            else:
+                await uow.sessions.revoke(identity.session_id, now)
+                revoked = [identity.session_id]
+            await self._commit(uow, [SessionsRevoked(identity.user_id, tuple(revoked))])
+
+    async def _open_session(self, uow: UnitOfWork, user_id: Snowflake) -> AuthSession:
+        now = self.deps.clock.now()
+        session = AuthSession(
+            id=self.deps.new_session_id(),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + self.token_ttl,
+        )
+        await uow.sessions.add(session)
+        return session

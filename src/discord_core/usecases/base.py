@@ -1,0 +1,93 @@
+"""What every use case needs, and the helpers they share."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import NotFound
+from ..events import Event
+from ..model import Channel, Member, MemberView, Server, Snowflake
+from ..ports import (
+    Clock,
+    EventPublisher,
+    IdGenerator,
+    PasswordHasher,
+    PresenceRegistry,
+    TokenService,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+
+def _random_code() -> str:
+    return secrets.token_urlsafe(8)  # 11 url-safe characters, 64 bits of randomness
+
+
+def _random_session_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(slots=True)
+class Deps:
+    """The ports a use case may call. Built once by the composition root."""
+
+    uow: UnitOfWorkFactory
+    ids: IdGenerator
+    clock: Clock
+    events: EventPublisher
+    hasher: PasswordHasher
+    tokens: TokenService
+    presence: PresenceRegistry
+    new_invite_code: Callable[[], str] = field(default=_random_code)
+    new_session_id: Callable[[], str] = field(default=_random_session_id)
+
+
+class UseCases:
+    """Base of the use-case groups: holds the deps and shared lookups."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _commit(self, uow: UnitOfWork, events: Sequence[Event] = ()) -> None:
+        """Commit, then publish: an event never announces something that was rolled back."""
+        await uow.commit()
+        if events:
+            await self.deps.events.publish(events)
+
+
+SERVER_NOT_FOUND = "Unknown server."
+CHANNEL_NOT_FOUND = "Unknown channel."
+MESSAGE_NOT_FOUND = "Unknown message."
+MEMBER_NOT_FOUND = "Unknown member."
+USER_NOT_FOUND = "Unknown user."
+INVITE_NOT_FOUND = "Unknown invite."
+
+
+async def membership(uow: UnitOfWork, server_id: Snowflake, user_id: Snowflake) -> Member:
+    """The caller's membership. A non-member gets the same 404 as for a missing server."""
+    member = await uow.members.get(server_id, user_id)
+    if member is None:
+        raise NotFound(SERVER_NOT_FOUND, code="unknown_server")
+    return member
+
+
+async def server_as_member(
+    uow: UnitOfWork, server_id: Snowflake, user_id: Snowflake
+) -> tuple[Server, Member]:
+    member = await membership(uow, server_id, user_id)
+    server = await uow.servers.get(server_id)
+    if server is None:  # membership rows go with their server; only a race gets here
+        raise NotFound(SERVER_NOT_FOUND, code="unknown_server")
+    return server, member
+
+
+async def channel_as_member(
+    uow: UnitOfWork, channel_id: Snowflake, user_id: Snowflake
+) -> tuple[Channel, MemberView]:
+    """The channel and the caller's membership; a non-member cannot tell it exists."""
+    found = await uow.channels.get_with_member(channel_id, user_id)
+    if found is None or found[1] is None:
+        raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
+    return found[0], found[1]

@@ -1,0 +1,119 @@
+"""Channels: list, read, create, rename, change topic, reorder, delete."""
+
+from __future__ import annotations
+
+from .. import limits
+from ..errors import LimitReached
+from ..events import ChannelCreated, ChannelDeleted, ChannelUpdated, Event
+from ..model import Channel, Snowflake
+from ..permissions import Action, require
+from ..ports import UnitOfWork
+from .auth import Identity
+from .base import UseCases, channel_as_member, membership
+
+
+def _place(channels: list[Channel], moved: Channel, index: int) -> list[Channel]:
+    """Put `moved` at `index` and number every channel 0..n-1; return those that changed."""
+    others = [c for c in channels if c.id != moved.id]
+    index = min(index, len(others))
+    ordered = [*others[:index], moved, *others[index:]]
+    changed = []
+    for position, channel in enumerate(ordered):
+        if channel.position != position or channel is moved:
+            channel.position = position
+            changed.append(channel)
+    return changed
+
+
+class ChannelUseCases(UseCases):
+    async def list_channels(self, identity: Identity, server_id: Snowflake) -> list[Channel]:
+        async with self.deps.uow(read_only=True) as uow:
+            await membership(uow, server_id, identity.user_id)
+            return await uow.channels.list_for_server(server_id)
+
+    async def get(self, identity: Identity, channel_id: Snowflake) -> Channel:
+        async with self.deps.uow(read_only=True) as uow:
+            channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
+        return channel
+
+    async def create(
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        name: str,
+        *,
+        topic: str = "",
+        position: int | None = None,
+    ) -> Channel:
+        """Appended at the end unless a position is given."""
+        name = limits.channel_name(name)
+        topic = limits.channel_topic(topic)
+        position = limits.position(position) if position is not None else None
+        async with self.deps.uow() as uow:
+            member = await membership(uow, server_id, identity.user_id)
+            require(member.role, Action.MANAGE_CHANNELS)
+            existing = await uow.channels.list_for_server(server_id)
+            if len(existing) >= limits.CHANNELS_PER_SERVER_MAX:
+                raise LimitReached(
+                    f"A server can have at most {limits.CHANNELS_PER_SERVER_MAX} channels.",
+                    code="too_many_channels",
+                )
+            channel = Channel(
+                self.deps.ids.next_id(), server_id, name, topic, len(existing),
+                self.deps.clock.now(),
+            )
+            await uow.channels.add(channel)
+            events: list[Event] = [ChannelCreated(server_id, channel)]
+            if position is not None and position < len(existing):
+                moved = _place(existing, channel, position)
+                events += await self._save_moves(uow, moved, skip=channel)
+            await self._commit(uow, events)
+        return channel
+
+    async def update(
+        self,
+        identity: Identity,
+        channel_id: Snowflake,
+        *,
+        name: str | None = None,
+        topic: str | None = None,
+        position: int | None = None,
+    ) -> Channel:
+        name = limits.channel_name(name) if name is not None else None
+        topic = limits.channel_topic(topic) if topic is not None else None
+        position = limits.position(position) if position is not None else None
+        async with self.deps.uow() as uow:
+            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+            require(member.member.role, Action.MANAGE_CHANNELS)
+            if name is not None:
+                channel.name = name
+            if topic is not None:
+                channel.topic = topic
+            events: list[Event]
+            if position is not None:
+                siblings = await uow.channels.list_for_server(channel.server_id)
+                moved = _place(siblings, channel, position)
+                events = await self._save_moves(uow, moved)
+            else:
+                await uow.channels.update(channel)
+                events = [ChannelUpdated(channel.server_id, channel)]
+            await self._commit(uow, events)
+        return channel
+
+    async def delete(self, identity: Identity, channel_id: Snowflake) -> None:
+        async with self.deps.uow() as uow:
+            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+            require(member.member.role, Action.MANAGE_CHANNELS)
+            await uow.channels.delete(channel_id)
+            await self._commit(uow, [ChannelDeleted(channel.server_id, channel)])
+
+    @staticmethod
+    async def _save_moves(
+        uow: UnitOfWork, moved: list[Channel], skip: Channel | None = None
+    ) -> list[Event]:
+        events: list[Event] = []
+        for channel in moved:
+            await uow.channels.update(channel)
+            if channel is not skip:
+                events.append(ChannelUpdated(channel.server_id, channel))
+        return events

@@ -1,0 +1,132 @@
+"""Invites: create (expiry, max uses), list, preview, accept, revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .. import limits
+from ..errors import DuplicateKey, LimitReached, NotFound
+from ..events import Event, MemberJoined, PresenceUpdated, ServerAvailable
+from ..model import Invite, Member, MemberView, Role, Server, ServerSnapshot, Snowflake
+from ..permissions import Action, require
+from ..presence import visible_presence
+from .auth import Identity
+from .base import INVITE_NOT_FOUND, UseCases, membership, server_as_member
+from .servers import check_server_quota, snapshot
+
+DEFAULT_MAX_AGE = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class InvitePreview:
+    invite: Invite
+    server: Server
+    member_count: int
+
+
+def _unknown_invite() -> NotFound:
+    return NotFound(INVITE_NOT_FOUND, code="unknown_invite")
+
+
+class InviteUseCases(UseCases):
+    async def create(
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        *,
+        max_age: int = DEFAULT_MAX_AGE,
+        max_uses: int = 0,
+    ) -> Invite:
+        """`max_age` in seconds (0: never expires); `max_uses` 0 means unlimited."""
+        max_age = limits.invite_max_age(max_age)
+        max_uses = limits.invite_max_uses(max_uses)
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            member = await membership(uow, server_id, identity.user_id)
+            require(member.role, Action.MANAGE_INVITES)
+            if await uow.invites.count_for_server(server_id) >= limits.INVITES_PER_SERVER_MAX:
+                raise LimitReached(
+                    f"A server can have at most {limits.INVITES_PER_SERVER_MAX} invites.",
+                    code="too_many_invites",
+                )
+            expires = now + timedelta(seconds=max_age) if max_age else None
+            invite = Invite(
+                self.deps.new_invite_code(), server_id, identity.user_id, now, expires, max_uses
+            )
+            await uow.invites.add(invite)
+            await self._commit(uow)
+        return invite
+
+    async def list_invites(self, identity: Identity, server_id: Snowflake) -> list[Invite]:
+        async with self.deps.uow(read_only=True) as uow:
+            member = await membership(uow, server_id, identity.user_id)
+            require(member.role, Action.MANAGE_INVITES)
+            return await uow.invites.list_for_server(server_id)
+
+    async def preview(self, identity: Identity, code: str) -> InvitePreview:
+        """What joining would mean. Expired and used-up invites look like unknown ones."""
+        async with self.deps.uow(read_only=True) as uow:
+            invite = await uow.invites.get(code)
+            if invite is None or not invite.is_usable(self.deps.clock.now()):
+                raise _unknown_invite()
+            server = await uow.servers.get(invite.server_id)
+            if server is None:
+                raise _unknown_invite()
+            return InvitePreview(invite, server, await uow.members.count(server.id))
+
+    async def accept(self, identity: Identity, code: str) -> ServerSnapshot:
+        """Join by code. Joining a server you are already in uses nothing and just returns it."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            invite = await uow.invites.get(code)
+            server = await uow.servers.get(invite.server_id) if invite is not None else None
+            if server is None:
+                raise _unknown_invite()
+            existing = await uow.members.get(server.id, identity.user_id)
+            if existing is not None:
+                return await snapshot(uow, server, existing)
+            await check_server_quota(uow, identity.user_id)
+            if not await uow.invites.consume(code, now):
+                raise _unknown_invite()
+            member = Member(server.id, identity.user_id, Role.MEMBER, now)
+            try:
+                await uow.members.add(member)
+            except DuplicateKey:
+                raced = True  # a concurrent accept by the same user got there first
+            else:
+                raced = False
+                snap = await snapshot(uow, server, member)
+                view = await uow.members.get_view(server.id, identity.user_id)
+                await self._commit(uow, await self._join_events(snap, view))
+        if raced:
+            return await self._current_snapshot(identity, server.id)
+        return snap
+
+    async def _current_snapshot(self, identity: Identity, server_id: Snowflake) -> ServerSnapshot:
+        async with self.deps.uow(read_only=True) as uow:
+            server, member = await server_as_member(uow, server_id, identity.user_id)
+            return await snapshot(uow, server, member)
+
+    async def _join_events(self, snap: ServerSnapshot, view: MemberView | None) -> list[Event]:
+        user_id = snap.member.user_id
+        events: list[Event] = [ServerAvailable(user_id, snap)]
+        if view is not None:
+            events.append(MemberJoined(snap.server.id, view))
+            online = user_id in await self.deps.presence.online([user_id])
+            events.append(
+                PresenceUpdated(snap.server.id, user_id, visible_presence(view.status, online))
+            )
+        return events
+
+    async def revoke(self, identity: Identity, code: str) -> None:
+        async with self.deps.uow() as uow:
+            invite = await uow.invites.get(code)
+            if invite is None:
+                raise _unknown_invite()
+            member = await uow.members.get(invite.server_id, identity.user_id)
+            if member is None:
+                raise _unknown_invite()
+            require(member.role, Action.MANAGE_INVITES)
+            await uow.invites.delete(code)
+            await self._commit(uow)

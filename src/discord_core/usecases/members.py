@@ -1,0 +1,103 @@
+"""Members: list (paginated, with presence), read, change role, kick, leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import limits
+from ..errors import Conflict, NotFound
+from ..events import Event, MemberRemoved, MemberUpdated, ServerUnavailable
+from ..model import MemberView, Presence, Role, Snowflake
+from ..permissions import require_kick, require_role_change
+from ..presence import visible_presence
+from .auth import Identity
+from .base import MEMBER_NOT_FOUND, UseCases, membership
+
+
+@dataclass(frozen=True, slots=True)
+class MemberWithPresence:
+    view: MemberView
+    presence: Presence
+
+
+class MemberUseCases(UseCases):
+    async def list_members(
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        *,
+        after: Snowflake | None = None,
+        limit: int | None = None,
+    ) -> list[MemberWithPresence]:
+        """Members ascending by user id; page on with `after` = the last user id seen."""
+        limit = limits.page_limit(
+            limit, default=limits.MEMBER_PAGE_DEFAULT, maximum=limits.MEMBER_PAGE_MAX
+        )
+        async with self.deps.uow(read_only=True) as uow:
+            await membership(uow, server_id, identity.user_id)
+            views = await uow.members.list_page(server_id, after_user_id=after or 0, limit=limit)
+        return await self.with_presence(views)
+
+    async def get(
+        self, identity: Identity, server_id: Snowflake, user_id: Snowflake
+    ) -> MemberWithPresence:
+        async with self.deps.uow(read_only=True) as uow:
+            await membership(uow, server_id, identity.user_id)
+            view = await uow.members.get_view(server_id, user_id)
+        if view is None:
+            raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
+        return (await self.with_presence([view]))[0]
+
+    async def with_presence(self, views: list[MemberView]) -> list[MemberWithPresence]:
+        online = await self.deps.presence.online(v.member.user_id for v in views)
+        return [
+            MemberWithPresence(v, visible_presence(v.status, v.member.user_id in online))
+            for v in views
+        ]
+
+    async def set_role(
+        self, identity: Identity, server_id: Snowflake, user_id: Snowflake, role: Role
+    ) -> MemberView:
+        async with self.deps.uow() as uow:
+            actor = await membership(uow, server_id, identity.user_id)
+            target = await uow.members.get_view(server_id, user_id)
+            if target is None:
+                raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
+            require_role_change(actor.role, target.member.role, role)
+            if target.member.role is not role:
+                await uow.members.set_role(server_id, user_id, role)
+                target.member.role = role
+                await self._commit(uow, [MemberUpdated(server_id, target)])
+        return target
+
+    async def kick(self, identity: Identity, server_id: Snowflake, user_id: Snowflake) -> None:
+        async with self.deps.uow() as uow:
+            actor = await membership(uow, server_id, identity.user_id)
+            target = await uow.members.get(server_id, user_id)
+            if target is None:
+                raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
+            require_kick(actor.role, target.role)
+            await uow.members.remove(server_id, user_id)
+            await self._commit(uow, self._removal_events(server_id, user_id, kicked=True))
+
+    async def leave(self, identity: Identity, server_id: Snowflake) -> None:
+        async with self.deps.uow() as uow:
+            member = await membership(uow, server_id, identity.user_id)
+            if member.role is Role.OWNER:
+                raise Conflict(
+                    "The owner cannot leave; transfer ownership or delete the server.",
+                    code="owner_cannot_leave",
+                )
+            await uow.members.remove(server_id, identity.user_id)
+            await self._commit(
+                uow, self._removal_events(server_id, identity.user_id, kicked=False)
+            )
+
+    @staticmethod
+    def _removal_events(server_id: Snowflake, user_id: Snowflake, *, kicked: bool) -> list[Event]:
+        # MEMBER_REMOVE first on the server topic, so the gateway stops the member's
+        # subscription before any later event of that server.
+        return [
+            MemberRemoved(server_id, user_id, kicked),
+            ServerUnavailable(user_id, server_id),
+        ]

@@ -1,0 +1,168 @@
+"""Messages: history pages, read, post (idempotent by nonce), edit, delete, typing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import limits
+from ..errors import Conflict, DuplicateKey, Forbidden, NotFound, ValidationFailed
+from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
+from ..model import Message, MessageView, Snowflake
+from ..permissions import can_delete_message
+from ..ports import UnitOfWork
+from .auth import Identity
+from .base import MESSAGE_NOT_FOUND, UseCases, channel_as_member
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: MessageView
+    created: bool
+    """False when the nonce matched an earlier send and that message was returned."""
+
+
+def _unknown_message() -> NotFound:
+    return NotFound(MESSAGE_NOT_FOUND, code="unknown_message")
+
+
+async def _message_in(
+    uow: UnitOfWork, channel_id: Snowflake, message_id: Snowflake
+) -> MessageView:
+    view = await uow.messages.get(message_id)
+    if view is None or view.message.channel_id != channel_id:
+        raise _unknown_message()
+    return view
+
+
+class MessageUseCases(UseCases):
+    async def history(
+        self,
+        identity: Identity,
+        channel_id: Snowflake,
+        *,
+        before: Snowflake | None = None,
+        after: Snowflake | None = None,
+        around: Snowflake | None = None,
+        limit: int | None = None,
+    ) -> list[MessageView]:
+        """A page, newest first, by keyset on the id. At most one of before/after/around."""
+        if sum(x is not None for x in (before, after, around)) > 1:
+            raise ValidationFailed(
+                "Use at most one of before, after and around.", field="before"
+            )
+        limit = limits.page_limit(
+            limit, default=limits.PAGE_LIMIT_DEFAULT, maximum=limits.PAGE_LIMIT_MAX
+        )
+        async with self.deps.uow(read_only=True) as uow:
+            await channel_as_member(uow, channel_id, identity.user_id)
+            repo = uow.messages
+            if after is not None:
+                return list(reversed(await repo.list_after(channel_id, after, limit)))
+            if around is not None:
+                newer = await repo.list_after(channel_id, around, limit // 2)
+                older = await repo.list_before(channel_id, around + 1, limit - len(newer))
+                return [*reversed(newer), *older]
+            return await repo.list_before(channel_id, before, limit)
+
+    async def get(
+        self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
+    ) -> MessageView:
+        async with self.deps.uow(read_only=True) as uow:
+            await channel_as_member(uow, channel_id, identity.user_id)
+            return await _message_in(uow, channel_id, message_id)
+
+    async def post(
+        self, identity: Identity, channel_id: Snowflake, content: str, nonce: str | None = None
+    ) -> Posted:
+        """Post a message. Resending a nonce returns the first message, never a second one."""
+        content = limits.message_content(content)
+        nonce = limits.nonce(nonce)
+        async with self.deps.uow() as uow:
+            channel, author = await channel_as_member(uow, channel_id, identity.user_id)
+            if nonce is not None:
+                earlier = await uow.messages.get_by_nonce(identity.user_id, nonce)
+                if earlier is not None:
+                    return self._replay(earlier, channel_id)
+            message = Message(
+                id=self.deps.ids.next_id(),
+                channel_id=channel_id,
+                server_id=channel.server_id,
+                author_id=identity.user_id,
+                content=content,
+                created_at=self.deps.clock.now(),
+                nonce=nonce,
+            )
+            view = MessageView(message, author.username)
+            try:
+                await uow.messages.add(message)
+            except DuplicateKey:
+                raced = True  # a concurrent retry with the same nonce committed first
+            else:
+                raced = False
+                await self._commit(uow, [MessageCreated(channel.server_id, view)])
+        if raced:
+            return await self._replay_by_nonce(identity, channel_id, nonce)
+        return Posted(view, created=True)
+
+    async def _replay_by_nonce(
+        self, identity: Identity, channel_id: Snowflake, nonce: str | None
+    ) -> Posted:
+        async with self.deps.uow(read_only=True) as uow:
+            earlier = (
+                await uow.messages.get_by_nonce(identity.user_id, nonce) if nonce else None
+            )
+        if earlier is None:
+            raise Conflict("The message could not be saved; try again.", code="conflict")
+        return self._replay(earlier, channel_id)
+
+    @staticmethod
+    def _replay(earlier: MessageView, channel_id: Snowflake) -> Posted:
+        if earlier.message.channel_id != channel_id:
+            raise Conflict(
+                "You already used this nonce for a message in another channel.",
+                code="nonce_reused",
+                field="nonce",
+            )
+        return Posted(earlier, created=False)
+
+    async def edit(
+        self, identity: Identity, channel_id: Snowflake, message_id: Snowflake, content: str
+    ) -> MessageView:
+        content = limits.message_content(content)
+        async with self.deps.uow() as uow:
+            await channel_as_member(uow, channel_id, identity.user_id)
+            view = await _message_in(uow, channel_id, message_id)
+            if view.message.author_id != identity.user_id:
+                raise Forbidden("You can only edit your own messages.", code="not_author")
+            view.message.content = content
+            view.message.edited_at = self.deps.clock.now()
+            await uow.messages.update(view.message)
+            await self._commit(uow, [MessageUpdated(view.message.server_id, view)])
+        return view
+
+    async def delete(
+        self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
+    ) -> None:
+        async with self.deps.uow() as uow:
+            _, member = await channel_as_member(uow, channel_id, identity.user_id)
+            view = await _message_in(uow, channel_id, message_id)
+            if not can_delete_message(
+                identity.user_id, member.member.role, view.message.author_id
+            ):
+                raise Forbidden(
+                    "You need the moderator role or higher to delete others' messages.",
+                    code="missing_permission",
+                )
+            await uow.messages.delete(message_id)
+            event = MessageDeleted(view.message.server_id, channel_id, message_id)
+            await self._commit(uow, [event])
+
+    async def typing(self, identity: Identity, channel_id: Snowflake) -> None:
+        """Announce that the caller is typing; nothing is stored."""
+        async with self.deps.uow(read_only=True) as uow:
+            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+        event = TypingStarted(
+            channel.server_id, channel_id, identity.user_id, member.username,
+            self.deps.clock.now(),
+        )
+        await self.deps.events.publish([event])

@@ -1,0 +1,105 @@
+"""Servers: create (with its `general` channel), read, change settings, delete, transfer."""
+
+from __future__ import annotations
+
+from .. import limits
+from ..errors import LimitReached, NotFound, ValidationFailed
+from ..events import MemberUpdated, ServerAvailable, ServerDeleted, ServerUpdated
+from ..model import Channel, Member, Role, Server, ServerSnapshot, Snowflake
+from ..permissions import Action, require
+from ..ports import UnitOfWork
+from .auth import Identity
+from .base import MEMBER_NOT_FOUND, UseCases, server_as_member
+
+DEFAULT_CHANNEL_NAME = "general"
+
+
+async def snapshot(uow: UnitOfWork, server: Server, member: Member) -> ServerSnapshot:
+    channels = await uow.channels.list_for_server(server.id)
+    count = await uow.members.count(server.id)
+    return ServerSnapshot(server, channels, member, count)
+
+
+async def check_server_quota(uow: UnitOfWork, user_id: Snowflake) -> None:
+    if await uow.members.count_for_user(user_id) >= limits.SERVERS_PER_USER_MAX:
+        raise LimitReached(
+            f"You can be in at most {limits.SERVERS_PER_USER_MAX} servers.",
+            code="too_many_servers",
+        )
+
+
+class ServerUseCases(UseCases):
+    async def create(self, identity: Identity, name: str, description: str = "") -> ServerSnapshot:
+        """The creator becomes the owner; `general` is created in the same transaction."""
+        name = limits.server_name(name)
+        description = limits.server_description(description)
+        now = self.deps.clock.now()
+        server = Server(self.deps.ids.next_id(), name, description, identity.user_id, now)
+        owner = Member(server.id, identity.user_id, Role.OWNER, now)
+        general = Channel(self.deps.ids.next_id(), server.id, DEFAULT_CHANNEL_NAME, "", 0, now)
+        async with self.deps.uow() as uow:
+            await check_server_quota(uow, identity.user_id)
+            await uow.servers.add(server)
+            await uow.members.add(owner)
+            await uow.channels.add(general)
+            snap = ServerSnapshot(server, [general], owner, 1)
+            await self._commit(uow, [ServerAvailable(identity.user_id, snap)])
+        return snap
+
+    async def get(self, identity: Identity, server_id: Snowflake) -> ServerSnapshot:
+        async with self.deps.uow(read_only=True) as uow:
+            server, member = await server_as_member(uow, server_id, identity.user_id)
+            return await snapshot(uow, server, member)
+
+    async def update(
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Server:
+        name = limits.server_name(name) if name is not None else None
+        description = limits.server_description(description) if description is not None else None
+        async with self.deps.uow() as uow:
+            server, member = await server_as_member(uow, server_id, identity.user_id)
+            require(member.role, Action.MANAGE_SERVER)
+            if name is not None:
+                server.name = name
+            if description is not None:
+                server.description = description
+            await uow.servers.update(server)
+            await self._commit(uow, [ServerUpdated(server.id, server)])
+        return server
+
+    async def delete(self, identity: Identity, server_id: Snowflake) -> None:
+        async with self.deps.uow() as uow:
+            _, member = await server_as_member(uow, server_id, identity.user_id)
+            require(member.role, Action.DELETE_SERVER)
+            await uow.servers.delete(server_id)
+            await self._commit(uow, [ServerDeleted(server_id)])
+
+    async def transfer_ownership(
+        self, identity: Identity, server_id: Snowflake, new_owner_id: Snowflake
+    ) -> Server:
+        """The new owner must be a member; the old owner steps down to admin."""
+        async with self.deps.uow() as uow:
+            server, member = await server_as_member(uow, server_id, identity.user_id)
+            require(member.role, Action.TRANSFER_OWNERSHIP)
+            if new_owner_id == identity.user_id:
+                raise ValidationFailed("You already own this server.", field="user_id")
+            target = await uow.members.get_view(server_id, new_owner_id)
+            if target is None:
+                raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
+            await uow.members.set_role(server_id, identity.user_id, Role.ADMIN)
+            await uow.members.set_role(server_id, new_owner_id, Role.OWNER)
+            server.owner_id = new_owner_id
+            await uow.servers.update(server)
+            old = await uow.members.get_view(server_id, identity.user_id)
+            target.member.role = Role.OWNER
+            events = [ServerUpdated(server_id, server), MemberUpdated(server_id, target)]
+            if old is not None:
+                events.append(MemberUpdated(server_id, old))
+            await self._commit(uow, events)
+        return server
+

@@ -1,0 +1,113 @@
+"""Profiles: read your own, look up others, change username, email, status or password."""
+
+from __future__ import annotations
+
+from .. import limits
+from ..errors import DuplicateKey, NotFound, Unauthorized, ValidationFailed
+from ..events import Event, MemberUpdated, PresenceUpdated, SessionsRevoked, UserUpdated
+from ..model import Member, MemberView, Server, Snowflake, User, UserStatus
+from ..ports import UnitOfWork
+from ..presence import visible_presence
+from .auth import Identity, _taken
+from .base import USER_NOT_FOUND, UseCases
+
+
+class UserUseCases(UseCases):
+    async def me(self, identity: Identity) -> User:
+        return await self.get(identity, identity.user_id)
+
+    async def get(self, identity: Identity, user_id: Snowflake) -> User:
+        """Any signed-in user may look up any user; entrypoints send only the public part."""
+        async with self.deps.uow(read_only=True) as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(USER_NOT_FOUND, code="unknown_user")
+        return user
+
+    async def servers(self, identity: Identity) -> list[tuple[Server, Member]]:
+        async with self.deps.uow(read_only=True) as uow:
+            return await uow.servers.list_for_user(identity.user_id)
+
+    async def update_me(
+        self,
+        identity: Identity,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        status: UserStatus | None = None,
+        password: str | None = None,
+        current_password: str | None = None,
+    ) -> User:
+        """Change profile fields. Email and password changes need the current password;
+        a password change signs out every other session."""
+        username = limits.username(username) if username is not None else None
+        email = limits.email(email) if email is not None else None
+        password = limits.password(password) if password is not None else None
+        user = await self.me(identity)
+        if email is not None or password is not None:
+            await self._check_current_password(user, current_password)
+        new_hash = await self.deps.hasher.hash(password) if password is not None else None
+        before = (user.username, user.status)
+        async with self.deps.uow() as uow:
+            user = await self._locked_user(identity.user_id, uow)
+            if username is not None and username != user.username:
+                if await uow.users.get_by_username(username) is not None:
+                    raise _taken("username")
+                user.username = username
+            if email is not None and email != user.email:
+                if await uow.users.get_by_email(email) is not None:
+                    raise _taken("email")
+                user.email = email
+            if status is not None:
+                user.status = status
+            if new_hash is not None:
+                user.password_hash = new_hash
+            user.updated_at = self.deps.clock.now()
+            try:
+                await uow.users.update(user)
+            except DuplicateKey as exc:
+                raise _taken(exc.constraint) from exc
+            events: list[Event] = [UserUpdated(user.id, user)]
+            if new_hash is not None:
+                revoked = await uow.sessions.revoke_all(
+                    user.id, self.deps.clock.now(), keep=identity.session_id
+                )
+                events.append(SessionsRevoked(user.id, tuple(revoked)))
+            memberships = await uow.servers.list_for_user(user.id)
+            events += await self._announce(user, before, [m for _, m in memberships])
+            await self._commit(uow, events)
+        return user
+
+    async def _check_current_password(self, user: User, current_password: str | None) -> None:
+        if current_password is None:
+            raise ValidationFailed(
+                "current_password is required to change email or password.",
+                field="current_password",
+            )
+        if not await self.deps.hasher.verify(user.password_hash, current_password):
+            raise Unauthorized("current_password is incorrect.", code="invalid_credentials")
+
+    @staticmethod
+    async def _locked_user(user_id: Snowflake, uow: UnitOfWork) -> User:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(USER_NOT_FOUND, code="unknown_user")
+        return user
+
+    async def _announce(
+        self, user: User, before: tuple[str, UserStatus], memberships: list[Member]
+    ) -> list[Event]:
+        """MEMBER_UPDATE for a new username, PRESENCE_UPDATE when what others see changed."""
+        events: list[Event] = []
+        old_username, old_status = before
+        if user.username != old_username:
+            events += [
+                MemberUpdated(m.server_id, MemberView(m, user.username, user.status))
+                for m in memberships
+            ]
+        online = user.id in await self.deps.presence.online([user.id])
+        old_presence = visible_presence(old_status, online)
+        new_presence = visible_presence(user.status, online)
+        if new_presence != old_presence:
+            events += [PresenceUpdated(m.server_id, user.id, new_presence) for m in memberships]
+        return events
