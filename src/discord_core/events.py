@@ -54,6 +54,11 @@ class Event:
     def topic(self) -> Topic:
         raise NotImplementedError
 
+    @property
+    def subject(self) -> Snowflake | None:
+        """The id the gateway's routing rules act on (see `routing`), if any."""
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class ServerEvent(Event):
@@ -140,6 +145,10 @@ class ServerDeleted(ServerEvent):
 
     name: ClassVar[str] = "SERVER_DELETE"
 
+    @property
+    def subject(self) -> Snowflake | None:
+        return self.server_id
+
 
 @dataclass(frozen=True, slots=True)
 class ServerAvailable(UserEvent):
@@ -148,6 +157,10 @@ class ServerAvailable(UserEvent):
     name: ClassVar[str] = "SERVER_CREATE"
     snapshot: ServerSnapshot
 
+    @property
+    def subject(self) -> Snowflake | None:
+        return self.snapshot.server.id
+
 
 @dataclass(frozen=True, slots=True)
 class ServerUnavailable(UserEvent):
@@ -155,6 +168,10 @@ class ServerUnavailable(UserEvent):
 
     name: ClassVar[str] = "SERVER_DELETE"
     server_id: Snowflake
+
+    @property
+    def subject(self) -> Snowflake | None:
+        return self.server_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +191,10 @@ class MemberRemoved(ServerEvent):
     name: ClassVar[str] = "MEMBER_REMOVE"
     user_id: Snowflake
     kicked: bool
+
+    @property
+    def subject(self) -> Snowflake | None:
+        return self.user_id
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -40,22 +40,16 @@ _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _has_control_chars(text: str, *, allow_newlines: bool) -> bool:
     """Control characters (NUL included) and lone surrogates, which no database stores."""
     allowed = {"\n", "\t"} if allow_newlines else set()
-    return any(
-        unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text
-    )
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
-def _text(
-    value: str, field: str, *, min_len: int, max_len: int, multiline: bool = False
-) -> str:
+def _text(value: str, field: str, *, min_len: int, max_len: int, multiline: bool = False) -> str:
     """Strip, then check length and reject control characters (NUL included)."""
     value = value.strip()
     if len(value) < min_len:
         if min_len == 1:
             raise ValidationFailed(f"{field} must not be empty.", field=field)
-        raise ValidationFailed(
-            f"{field} must be at least {min_len} characters.", field=field
-        )
+        raise ValidationFailed(f"{field} must be at least {min_len} characters.", field=field)
     if len(value) > max_len:
         raise ValidationFailed(f"{field} must be at most {max_len} characters.", field=field)
     if _has_control_chars(value, allow_newlines=multiline):
@@ -105,9 +99,7 @@ def server_name(value: str) -> str:
 
 
 def server_description(value: str) -> str:
-    return _text(
-        value, "description", min_len=0, max_len=SERVER_DESCRIPTION_MAX, multiline=True
-    )
+    return _text(value, "description", min_len=0, max_len=SERVER_DESCRIPTION_MAX, multiline=True)
 
 
 def channel_name(value: str) -> str:

@@ -83,9 +83,7 @@ def require(role: Role, action: Action) -> None:
 def require_kick(actor: Role, target: Role) -> None:
     require(actor, Action.KICK_MEMBER)
     if not outranks(actor, target):
-        raise Forbidden(
-            "You can only kick members ranked below you.", code="role_hierarchy"
-        )
+        raise Forbidden("You can only kick members ranked below you.", code="role_hierarchy")
 
 
 def require_role_change(actor: Role, target: Role, new_role: Role) -> None:

@@ -217,3 +217,22 @@ class PresenceRegistry(Protocol):
     """Which users have at least one live gateway session, across all instances."""
 
     async def online(self, user_ids: Iterable[Snowflake]) -> set[Snowflake]: ...
+    async def connect(self, user_id: Snowflake, session_id: str) -> bool:
+        """Count a live session; True when this made the user come online."""
+        ...
+
+    async def disconnect(self, user_id: Snowflake, session_id: str) -> bool:
+        """Forget a session; True when this made the user go offline."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Shared request budgets (in-process, or in Redis across instances).
+
+    Not called by the use cases: entrypoints apply it per route, per user and per IP.
+    """
+
+    async def hit(self, key: str, limit: int, period: float) -> float:
+        """Count one request against `limit` per `period` seconds for `key`.
+        Return 0.0 if allowed, else how many seconds until it would be."""
+        ...

@@ -3,6 +3,7 @@
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
 from .channels import ChannelUseCases
+from .gateway import GatewayUseCases, ReadyState
 from .invites import InviteUseCases
 from .members import MemberUseCases
 from .messages import MessageUseCases
@@ -13,11 +14,13 @@ __all__ = [
     "AuthUseCases",
     "ChannelUseCases",
     "Deps",
+    "GatewayUseCases",
     "Identity",
     "InviteUseCases",
     "IssuedToken",
     "MemberUseCases",
     "MessageUseCases",
+    "ReadyState",
     "ServerUseCases",
     "UserUseCases",
 ]

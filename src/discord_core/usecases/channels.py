@@ -59,7 +59,11 @@ class ChannelUseCases(UseCases):
                     code="too_many_channels",
                 )
             channel = Channel(
-                self.deps.ids.next_id(), server_id, name, topic, len(existing),
+                self.deps.ids.next_id(),
+                server_id,
+                name,
+                topic,
+                len(existing),
                 self.deps.clock.now(),
             )
             await uow.channels.add(channel)

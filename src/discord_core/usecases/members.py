@@ -89,9 +89,7 @@ class MemberUseCases(UseCases):
                     code="owner_cannot_leave",
                 )
             await uow.members.remove(server_id, identity.user_id)
-            await self._commit(
-                uow, self._removal_events(server_id, identity.user_id, kicked=False)
-            )
+            await self._commit(uow, self._removal_events(server_id, identity.user_id, kicked=False))
 
     @staticmethod
     def _removal_events(server_id: Snowflake, user_id: Snowflake, *, kicked: bool) -> list[Event]:

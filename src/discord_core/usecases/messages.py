@@ -25,9 +25,7 @@ def _unknown_message() -> NotFound:
     return NotFound(MESSAGE_NOT_FOUND, code="unknown_message")
 
 
-async def _message_in(
-    uow: UnitOfWork, channel_id: Snowflake, message_id: Snowflake
-) -> MessageView:
+async def _message_in(uow: UnitOfWork, channel_id: Snowflake, message_id: Snowflake) -> MessageView:
     view = await uow.messages.get(message_id)
     if view is None or view.message.channel_id != channel_id:
         raise _unknown_message()
@@ -47,9 +45,7 @@ class MessageUseCases(UseCases):
     ) -> list[MessageView]:
         """A page, newest first, by keyset on the id. At most one of before/after/around."""
         if sum(x is not None for x in (before, after, around)) > 1:
-            raise ValidationFailed(
-                "Use at most one of before, after and around.", field="before"
-            )
+            raise ValidationFailed("Use at most one of before, after and around.", field="before")
         limit = limits.page_limit(
             limit, default=limits.PAGE_LIMIT_DEFAULT, maximum=limits.PAGE_LIMIT_MAX
         )
@@ -108,9 +104,7 @@ class MessageUseCases(UseCases):
         self, identity: Identity, channel_id: Snowflake, nonce: str | None
     ) -> Posted:
         async with self.deps.uow(read_only=True) as uow:
-            earlier = (
-                await uow.messages.get_by_nonce(identity.user_id, nonce) if nonce else None
-            )
+            earlier = await uow.messages.get_by_nonce(identity.user_id, nonce) if nonce else None
         if earlier is None:
             raise Conflict("The message could not be saved; try again.", code="conflict")
         return self._replay(earlier, channel_id)
@@ -146,9 +140,7 @@ class MessageUseCases(UseCases):
         async with self.deps.uow() as uow:
             _, member = await channel_as_member(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
-            if not can_delete_message(
-                identity.user_id, member.member.role, view.message.author_id
-            ):
+            if not can_delete_message(identity.user_id, member.member.role, view.message.author_id):
                 raise Forbidden(
                     "You need the moderator role or higher to delete others' messages.",
                     code="missing_permission",
@@ -162,7 +154,10 @@ class MessageUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             channel, member = await channel_as_member(uow, channel_id, identity.user_id)
         event = TypingStarted(
-            channel.server_id, channel_id, identity.user_id, member.username,
+            channel.server_id,
+            channel_id,
+            identity.user_id,
+            member.username,
             self.deps.clock.now(),
         )
         await self.deps.events.publish([event])

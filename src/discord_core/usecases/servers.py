@@ -102,4 +102,3 @@ class ServerUseCases(UseCases):
                 events.append(MemberUpdated(server_id, old))
             await self._commit(uow, events)
         return server
-

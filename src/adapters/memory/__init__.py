@@ -1,0 +1,1 @@
+"""In-process adapters for the embedded default: event bus, presence and rate limits."""

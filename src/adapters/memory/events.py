@@ -1,0 +1,46 @@
+"""The in-process event bus: committed events go straight to this instance's gateway hub."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from discord_core.events import Event
+
+from ..wire import Envelope, EnvelopeSink, EventEncoder
+
+log = logging.getLogger(__name__)
+
+
+class InProcessEventBus:
+    """EventPublisher for one process. Encodes each event once and hands it to the sink.
+
+    The sink (the gateway hub) only queues frames, so publishing never waits on a socket.
+    """
+
+    def __init__(self, encode: EventEncoder) -> None:
+        self._encode = encode
+        self._sinks: list[EnvelopeSink] = []
+
+    def attach(self, sink: EnvelopeSink) -> Callable[[], None]:
+        self._sinks.append(sink)
+        return lambda: self._sinks.remove(sink)
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            envelope = self._encode(event)
+            for sink in self._sinks:
+                self._deliver(sink, envelope)
+
+    async def subscribe(self, topic: str) -> None:
+        """Every topic reaches this process already; nothing to do."""
+
+    async def unsubscribe(self, topic: str) -> None:
+        """See subscribe."""
+
+    @staticmethod
+    def _deliver(sink: EnvelopeSink, envelope: Envelope) -> None:
+        try:
+            sink(envelope)
+        except Exception:  # one broken sink must not lose the event for the others
+            log.exception("event sink failed for %s", envelope.name)
