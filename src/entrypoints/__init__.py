@@ -1,0 +1,1 @@
+"""Entrypoints: settings, the composition root, the Litestar app (REST + gateway) and the CLI."""

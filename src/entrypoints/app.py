@@ -1,0 +1,95 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from .container import Container, build_container
+from .gateway.routes import gateway, reaper
+from .http.auth import auth_middleware, provide_identity
+from .http.auth_routes import AuthController
+from .http.channels import ChannelController, MessageController
+from .http.errors import EXCEPTION_HANDLERS
+from .http.invites import InviteController
+from .http.ops import health, ready
+from .http.params import provide_container
+from .http.ratelimit import rate_limit_guard
+from .http.servers import ServerController
+from .http.users import UserController
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Concord chat API",
+        version="1.0.0",
+        description="REST API of a self-hostable Discord-style chat service. "
+        "IDs are strings. The live gateway is described in docs/gateway.md.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+        security=[{"BearerToken": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    container = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await container.start()
+        try:
+            async with reaper(container):
+                yield
+        finally:
+            await container.stop()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            AuthController,
+            UserController,
+            ServerController,
+            InviteController,
+            ChannelController,
+            MessageController,
+            gateway,
+        ],
+    )
+    cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
+    app = Litestar(
+        route_handlers=[api, health, ready],
+        dependencies={
+            "container": Provide(provide_container, sync_to_thread=False),
+            "identity": Provide(provide_identity, sync_to_thread=False),
+        },
+        middleware=[auth_middleware({ScopeType.HTTP})],
+        guards=[rate_limit_guard],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=_openapi(),
+        cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state.container = container
+    return app

@@ -1,0 +1,111 @@
+"""The operator's command line: `concord serve`, `concord db upgrade`, `concord db current`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .settings import Settings, SettingsError
+
+log = logging.getLogger("concord")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="concord", description="Self-hostable Discord-style chat service."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service (REST API + gateway)")
+    serve.add_argument("--host", help="listen address (CHAT_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (CHAT_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (CHAT_WORKERS, default 1)")
+    serve.add_argument("--data-dir", help="where the SQLite file and secret live (CHAT_DATA_DIR)")
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply every pending migration")
+    db_sub.add_parser("current", help="print the database's migration revision")
+    return parser
+
+
+def _apply_overrides(args: argparse.Namespace) -> None:
+    """Command-line flags win over the environment; workers read settings from it."""
+    for flag, env in (
+        ("host", "HOST"),
+        ("port", "PORT"),
+        ("workers", "WORKERS"),
+        ("data_dir", "DATA_DIR"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            os.environ[f"CHAT_{env}"] = str(value)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    if settings.workers > 1 and not settings.redis_url:
+        raise SettingsError(
+            "CHAT_WORKERS > 1 needs CHAT_REDIS_URL: without Redis each worker would have its "
+            "own events, presence and rate limits."
+        )
+    if settings.workers > 1 and settings.is_sqlite:
+        raise SettingsError("CHAT_WORKERS > 1 needs PostgreSQL (CHAT_DATABASE_URL).")
+    settings.with_secret()  # create the secret once, before workers race to do it
+    log.info(
+        "serving on http://%s:%d (database: %s)",
+        settings.host,
+        settings.port,
+        "SQLite" if settings.is_sqlite else "PostgreSQL",
+    )
+    uvicorn.run(
+        "entrypoints.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        ws_per_message_deflate=False,
+        ws_max_size=1024 * 1024,
+        timeout_graceful_shutdown=10,
+    )
+
+
+async def _db(command: str, settings: Settings) -> None:
+    from adapters.sql.database import Database
+
+    database = Database.from_url(settings.effective_database_url)
+    try:
+        if command == "upgrade":
+            await database.upgrade()
+            print("database is at the newest revision")
+        else:
+            print(await database.current_revision() or "empty (no revision)")
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _apply_overrides(args)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if args.command == "serve":
+            serve(settings)
+        else:
+            asyncio.run(_db(args.db_command, settings))
+    except SettingsError as exc:
+        print(f"concord: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The WebSocket gateway (docs/gateway.md)."""

@@ -1,0 +1,286 @@
+"""One gateway WebSocket: HELLO, IDENTIFY or RESUME, heartbeats, and the frame writer.
+
+The reader and the writer are separate tasks. Only the writer sends on the socket; everything
+else queues (control frames) or bumps the session's sequence and wakes it. A socket that falls
+more than `send_queue_max` dispatches behind is closed (4000) and never slows anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import WebSocket
+
+from adapters.memory.ratelimit import gcra
+from discord_core.errors import DomainError, Unauthorized
+from discord_core.model import UserStatus
+from discord_core.usecases import Identity
+
+from .. import schemas as s
+from .protocol import (
+    BEFORE_IDENTIFY_OPS,
+    CLEAN_CLIENT_CLOSES,
+    CLIENT_OPS,
+    FRAME_WINDOW_S,
+    FRAMES_PER_WINDOW,
+    HEARTBEAT_GRACE,
+    NOT_RESUMABLE,
+    ClientFrame,
+    Close,
+    IdentifyData,
+    Op,
+    PresenceData,
+    ProtocolError,
+    ResumeData,
+    control_frame,
+    decode_frame,
+    decode_payload,
+)
+from .session import GatewaySession
+
+if TYPE_CHECKING:
+    from ..container import Container
+
+log = logging.getLogger(__name__)
+_encode = msgspec.json.Encoder().encode
+CLOSE_TIMEOUT_S = 2.0
+
+
+class ReadyOut(s.Out):
+    v: int
+    session_id: str
+    user: s.MeOut
+    servers: list[s.ServerDetailOut]
+    presences: list[dict[str, str]]
+
+
+def _frame_data(message: Any) -> str | bytes:
+    text = message.get("text")
+    if isinstance(text, str):
+        return text
+    data = message.get("bytes")
+    return data if isinstance(data, bytes) else b""
+
+
+class Connection:
+    def __init__(self, socket: WebSocket[Any, Any, Any], container: Container) -> None:
+        self.socket = socket
+        self.container = container
+        self.hub = container.hub
+        self.session: GatewaySession | None = None
+        self.sent_seq = 0
+        self._control: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._done = asyncio.Event()
+        self._close: tuple[int, str] | None = None
+        self._peer_code: int | None = None
+        self._rate_tat = 0.0
+        interval = container.settings.heartbeat_interval_ms / 1000
+        self.heartbeat_timeout = interval * HEARTBEAT_GRACE
+        self.send_queue_max = container.settings.send_queue_max
+        self.deadline = time.monotonic() + interval  # IDENTIFY must come within one interval
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.container.connections.add(self)
+        interval = self.container.settings.heartbeat_interval_ms
+        self.send_control(control_frame(Op.HELLO, f'{{"heartbeat_interval":{interval}}}'))
+        reader = asyncio.create_task(self._read_loop())
+        writer = asyncio.create_task(self._write_loop())
+        try:
+            await self._done.wait()
+        finally:
+            reader.cancel()
+            writer.cancel()
+            await asyncio.gather(reader, writer, return_exceptions=True)
+            self.container.connections.discard(self)
+            await self._finish()
+
+    async def _finish(self) -> None:
+        if self._close is not None and self._peer_code is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.socket.close(*self._close), CLOSE_TIMEOUT_S)
+        session = self.session
+        if session is None or session.link is not self:
+            return
+        clean = self._peer_code in CLEAN_CLIENT_CLOSES
+        fatal = self._close is not None and self._close[0] in NOT_RESUMABLE
+        if clean or fatal:
+            self.hub.remove(session)
+        else:
+            self.hub.detach(session)
+        await self.container.gateway.session_ended(session.user_id, session.id)
+
+    def request_close(self, code: int, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+        self._done.set()
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the reaper: close when IDENTIFY or a heartbeat is overdue."""
+        if now > self.deadline and self._close is None:
+            self.request_close(Close.SESSION_TIMED_OUT, "heartbeat or identify timed out")
+
+    # --- writing --------------------------------------------------------------------------
+
+    def send_control(self, frame: str) -> None:
+        self._control.append(frame)
+        self._wake.set()
+
+    def notify(self, seq: int) -> None:
+        if seq - self.sent_seq > self.send_queue_max:
+            if self._close is None:
+                self.hub.dropped_slow += 1
+            self.request_close(Close.UNKNOWN_ERROR, "too slow: send queue full")
+        else:
+            self._wake.set()
+
+    async def _write_loop(self) -> None:
+        send = self.socket.send_text
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while True:
+                    if self._control:
+                        await send(self._control.popleft())
+                        continue
+                    session = self.session
+                    if session is None or self.sent_seq >= session.seq:
+                        break
+                    frame = session.frame(self.sent_seq + 1)
+                    if frame is None:
+                        self.request_close(Close.UNKNOWN_ERROR, "backlog lost")
+                        return
+                    self.sent_seq += 1
+                    await send(frame)
+        except Exception:  # the socket is gone; the reader sees the disconnect
+            self._done.set()
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    self._peer_code = int(message.get("code", 1005))
+                    break
+                await self._handle(_frame_data(message))
+        except ProtocolError as exc:
+            self.request_close(exc.code, exc.reason)
+        except Exception:
+            log.exception("gateway connection failed")
+            self.request_close(Close.UNKNOWN_ERROR, "internal error")
+        finally:
+            self._done.set()
+
+    def _check_rate(self) -> None:
+        now = time.monotonic()
+        self._rate_tat, retry = gcra(self._rate_tat, now, FRAMES_PER_WINDOW, FRAME_WINDOW_S)
+        if retry > 0:
+            raise ProtocolError(Close.RATE_LIMITED, "too many frames")
+
+    async def _handle(self, data: str | bytes) -> None:
+        self._check_rate()
+        frame = decode_frame(data)
+        try:
+            op = Op(frame.op)
+        except ValueError:
+            raise ProtocolError(Close.UNKNOWN_OPCODE, f"unknown opcode {frame.op}") from None
+        if op not in CLIENT_OPS:
+            raise ProtocolError(Close.UNKNOWN_OPCODE, f"opcode {op.value} is not for clients")
+        if self.session is None and op not in BEFORE_IDENTIFY_OPS:
+            raise ProtocolError(Close.NOT_AUTHENTICATED, "identify first")
+        if op is Op.HEARTBEAT:
+            self._heartbeat(frame)
+        elif op is Op.IDENTIFY:
+            await self._identify(decode_payload(frame, IdentifyData))
+        elif op is Op.RESUME:
+            await self._resume(decode_payload(frame, ResumeData))
+        else:
+            await self._set_status(decode_payload(frame, PresenceData))
+
+    def _heartbeat(self, frame: ClientFrame) -> None:
+        acked = decode_payload(frame, int | None)  # type: ignore[arg-type]
+        if self.session is not None and acked is not None:
+            self.session.acknowledge(acked)
+        if self.session is not None:
+            self.deadline = time.monotonic() + self.heartbeat_timeout
+        self.send_control(control_frame(Op.HEARTBEAT_ACK))
+
+    async def _authenticate(self, token: str) -> Identity:
+        if self.session is not None:
+            raise ProtocolError(Close.ALREADY_AUTHENTICATED, "already identified")
+        try:
+            return await self.container.auth.authenticate(token)
+        except Unauthorized:
+            raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
+
+    async def _identify(self, data: IdentifyData) -> None:
+        identity = await self._authenticate(data.token)
+        try:
+            state = await self.container.gateway.ready(identity)
+        except Unauthorized:
+            raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
+        session = GatewaySession(
+            secrets.token_urlsafe(18), identity, {snap.server.id for snap in state.servers}
+        )
+        ready = ReadyOut(
+            v=1,
+            session_id=session.id,
+            user=s.me_out(state.user),
+            servers=[s.server_detail_out(snap) for snap in state.servers],
+            presences=[{"user_id": str(uid), "status": p.value} for uid, p in state.presences],
+        )
+        self._attach(session, after_seq=0)
+        self.hub.add(session)
+        session.dispatch("READY", _encode(ready).decode())
+        await self.container.gateway.session_started(session.user_id, session.id)
+
+    async def _resume(self, data: ResumeData) -> None:
+        identity = await self._authenticate(data.token)
+        session = self.hub.get(data.session_id)
+        if session is None:
+            self.send_control(control_frame(Op.INVALID_SESSION, "false"))
+            return
+        if session.user_id != identity.user_id:
+            raise ProtocolError(Close.AUTHENTICATION_FAILED, "not your session")
+        if data.seq > session.seq:
+            raise ProtocolError(Close.INVALID_SEQ, "seq is ahead of the session")
+        if not session.can_resume_after(data.seq):
+            self.hub.remove(session)
+            self.send_control(control_frame(Op.INVALID_SESSION, "false"))
+            return
+        previous = session.link
+        if previous is not None:  # the old socket is a zombie: the client moved on
+            session.link = None
+            previous.request_close(Close.UNKNOWN_ERROR, "resumed elsewhere")
+        self._attach(session, after_seq=data.seq)
+        session.dispatch("RESUMED", "null")
+        await self.container.gateway.session_started(session.user_id, session.id)
+
+    def _attach(self, session: GatewaySession, *, after_seq: int) -> None:
+        self.session = session
+        self.sent_seq = after_seq
+        session.link = self
+        session.detached_at = None
+        self.deadline = time.monotonic() + self.heartbeat_timeout
+        self._wake.set()
+
+    async def _set_status(self, data: PresenceData) -> None:
+        assert self.session is not None
+        try:
+            await self.container.users.update_me(
+                self.session.identity, status=UserStatus(data.status)
+            )
+        except DomainError as exc:
+            raise ProtocolError(Close.UNKNOWN_ERROR, exc.message) from exc

@@ -1,0 +1,155 @@
+"""The gateway hub of one instance: which local session listens to which topic.
+
+It receives each committed event once (as an encoded envelope) from the event bus and queues
+it to every local session that should get it, without awaiting any socket. Routing decisions
+for membership changes come from `discord_core.routing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from adapters.wire import Envelope
+from discord_core.events import Topic, TopicKind
+from discord_core.routing import NOT_DISPATCHED, route
+
+from .protocol import Close
+from .session import GatewaySession
+
+log = logging.getLogger(__name__)
+
+ROUTED = frozenset({"SERVER_CREATE", "SERVER_DELETE", "MEMBER_REMOVE", "SESSIONS_REVOKED"})
+"""Events that change subscriptions or close sessions; all others go to every listener."""
+
+TopicCallback = Callable[[str], Awaitable[None]]
+
+
+def _parse_topic(topic: str) -> Topic:
+    kind, _, ident = topic.partition(":")
+    return Topic(TopicKind(kind), int(ident))
+
+
+class Hub:
+    def __init__(
+        self,
+        *,
+        resume_window_s: float,
+        on_subscribe: TopicCallback,
+        on_unsubscribe: TopicCallback,
+    ) -> None:
+        self.resume_window_s = resume_window_s
+        self._topics: dict[str, set[GatewaySession]] = {}
+        self._sessions: dict[str, GatewaySession] = {}
+        self._on_subscribe = on_subscribe
+        self._on_unsubscribe = on_unsubscribe
+        self._background: set[asyncio.Task[None]] = set()
+        self.delivered = 0
+        """Dispatches queued to local sessions (for metrics)."""
+        self.dropped_slow = 0
+        """Sockets closed because their send queue filled (for metrics)."""
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def get(self, session_id: str) -> GatewaySession | None:
+        return self._sessions.get(session_id)
+
+    @property
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    def add(self, session: GatewaySession) -> None:
+        self._sessions[session.id] = session
+        self._listen(session, str(Topic.user(session.user_id)))
+        for server_id in session.server_ids:
+            self._listen(session, str(Topic.server(server_id)))
+
+    def remove(self, session: GatewaySession) -> None:
+        """Forget a session for good (clean close, revoked, or its resume window passed)."""
+        if self._sessions.pop(session.id, None) is None:
+            return
+        self._ignore(session, str(Topic.user(session.user_id)))
+        for server_id in list(session.server_ids):
+            self._ignore(session, str(Topic.server(server_id)))
+
+    def detach(self, session: GatewaySession) -> None:
+        """The socket went away; keep buffering for the resume window."""
+        session.link = None
+        session.detached_at = time.monotonic()
+
+    def expire_detached(self) -> None:
+        """Drop sessions whose resume window has passed (presence ended at detach)."""
+        cutoff = time.monotonic() - self.resume_window_s
+        expired = [
+            s
+            for s in self._sessions.values()
+            if s.link is None and s.detached_at is not None and s.detached_at < cutoff
+        ]
+        for session in expired:
+            self.remove(session)
+
+    def all_links(self) -> list[GatewaySession]:
+        return [s for s in self._sessions.values() if s.link is not None]
+
+    # --- events ---------------------------------------------------------------------------
+
+    def deliver(self, envelope: Envelope) -> None:
+        """EnvelopeSink: queue the event to every local session that should get it."""
+        listeners = self._topics.get(envelope.topic)
+        if not listeners:
+            return
+        if envelope.name in ROUTED:
+            self._deliver_routed(envelope, list(listeners))
+            return
+        for session in listeners:
+            session.dispatch(envelope.name, envelope.payload)
+        self.delivered += len(listeners)
+
+    def _deliver_routed(self, envelope: Envelope, listeners: list[GatewaySession]) -> None:
+        topic = _parse_topic(envelope.topic)
+        for session in listeners:
+            decision = route(
+                envelope.name, topic, envelope.subject, session.viewer(), envelope.sessions
+            )
+            if decision.subscribe is not None:
+                self._join(session, decision.subscribe)
+            if decision.unsubscribe is not None:
+                self._leave(session, decision.unsubscribe)
+            if decision.close and session.link is not None:
+                session.link.request_close(Close.AUTHENTICATION_FAILED, "token revoked")
+            if decision.close:
+                self.remove(session)
+            if decision.deliver and envelope.name not in NOT_DISPATCHED:
+                session.dispatch(envelope.name, envelope.payload)
+                self.delivered += 1
+
+    def _join(self, session: GatewaySession, server_id: int) -> None:
+        session.server_ids.add(server_id)
+        self._listen(session, str(Topic.server(server_id)))
+
+    def _leave(self, session: GatewaySession, server_id: int) -> None:
+        session.server_ids.discard(server_id)
+        self._ignore(session, str(Topic.server(server_id)))
+
+    def _listen(self, session: GatewaySession, topic: str) -> None:
+        listeners = self._topics.get(topic)
+        if listeners is None:
+            listeners = self._topics[topic] = set()
+            self._spawn(self._on_subscribe(topic))
+        listeners.add(session)
+
+    def _ignore(self, session: GatewaySession, topic: str) -> None:
+        listeners = self._topics.get(topic)
+        if listeners is None:
+            return
+        listeners.discard(session)
+        if not listeners:
+            del self._topics[topic]
+            self._spawn(self._on_unsubscribe(topic))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,136 @@
+"""The gateway's wire protocol (docs/gateway.md): opcodes, close codes, limits, client frames."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Final, Literal, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+
+class Op(IntEnum):
+    DISPATCH = 0
+    HEARTBEAT = 1
+    IDENTIFY = 2
+    PRESENCE_UPDATE = 3
+    RESUME = 6
+    RECONNECT = 7
+    INVALID_SESSION = 9
+    HELLO = 10
+    HEARTBEAT_ACK = 11
+
+
+CLIENT_OPS: Final = frozenset({Op.HEARTBEAT, Op.IDENTIFY, Op.PRESENCE_UPDATE, Op.RESUME})
+BEFORE_IDENTIFY_OPS: Final = frozenset({Op.HEARTBEAT, Op.IDENTIFY, Op.RESUME})
+
+
+class Close(IntEnum):
+    UNKNOWN_ERROR = 4000
+    UNKNOWN_OPCODE = 4001
+    DECODE_ERROR = 4002
+    NOT_AUTHENTICATED = 4003
+    AUTHENTICATION_FAILED = 4004
+    ALREADY_AUTHENTICATED = 4005
+    INVALID_SEQ = 4007
+    RATE_LIMITED = 4008
+    SESSION_TIMED_OUT = 4009
+    SERVICE_RESTART = 1012
+
+
+NOT_RESUMABLE: Final = frozenset({Close.AUTHENTICATION_FAILED, Close.INVALID_SEQ})
+CLEAN_CLIENT_CLOSES: Final = frozenset({1000, 1001})
+
+DISPATCH_EVENTS: Final = frozenset(
+    {
+        "READY",
+        "RESUMED",
+        "MESSAGE_CREATE",
+        "MESSAGE_UPDATE",
+        "MESSAGE_DELETE",
+        "CHANNEL_CREATE",
+        "CHANNEL_UPDATE",
+        "CHANNEL_DELETE",
+        "SERVER_CREATE",
+        "SERVER_UPDATE",
+        "SERVER_DELETE",
+        "MEMBER_ADD",
+        "MEMBER_UPDATE",
+        "MEMBER_REMOVE",
+        "PRESENCE_UPDATE",
+        "TYPING_START",
+        "USER_UPDATE",
+    }
+)
+
+MAX_FRAME_BYTES: Final = 4096
+FRAMES_PER_WINDOW: Final = 120
+FRAME_WINDOW_S: Final = 60.0
+REPLAY_MAX: Final = 2000
+HEARTBEAT_GRACE: Final = 1.5
+
+
+class ClientFrame(msgspec.Struct):
+    op: int
+    d: msgspec.Raw = msgspec.Raw(b"null")
+    s: int | None = None
+    t: str | None = None
+
+
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+
+
+class IdentifyData(msgspec.Struct):
+    token: Token
+    properties: dict[str, str] | None = None
+
+
+class ResumeData(msgspec.Struct):
+    token: Token
+    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class PresenceData(msgspec.Struct):
+    status: Literal["online", "away", "dnd", "invisible"]
+
+
+class ProtocolError(Exception):
+    """Close the socket with this code."""
+
+    def __init__(self, code: Close, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+_frame_decoder = msgspec.json.Decoder(ClientFrame)
+_decoders: dict[type, msgspec.json.Decoder] = {}  # type: ignore[type-arg]
+
+
+def decode_frame(data: str | bytes) -> ClientFrame:
+    if len(data) > MAX_FRAME_BYTES:
+        raise ProtocolError(Close.DECODE_ERROR, f"frame over {MAX_FRAME_BYTES} bytes")
+    try:
+        return _frame_decoder.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(Close.DECODE_ERROR, f"invalid frame: {exc}"[:120]) from exc
+
+
+def decode_payload(frame: ClientFrame, kind: type[T]) -> T:
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(frame.d)  # type: ignore[no-any-return]
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(Close.DECODE_ERROR, f"invalid payload: {exc}"[:120]) from exc
+
+
+def control_frame(op: Op, d: str = "null") -> str:
+    return f'{{"op":{op.value},"d":{d}}}'
+
+
+def dispatch_frame(seq: int, name: str, payload: str) -> str:
+    return f'{{"op":0,"s":{seq},"t":"{name}","d":{payload}}}'

@@ -1,0 +1,71 @@
+"""A gateway session: one identified client, its sequence and its replay backlog.
+
+It outlives its socket for the resume window. Dispatches are kept as shared (name, payload)
+pairs, so a backlog costs a pointer per event, not a frame per session.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+from discord_core.routing import Viewer
+from discord_core.usecases import Identity
+
+from .protocol import REPLAY_MAX, dispatch_frame
+
+
+class Link(Protocol):
+    """The socket side of a session (a gateway Connection)."""
+
+    def notify(self, seq: int) -> None: ...
+    def request_close(self, code: int, reason: str) -> None: ...
+
+
+class GatewaySession:
+    __slots__ = ("_backlog", "detached_at", "id", "identity", "link", "seq", "server_ids")
+
+    def __init__(self, session_id: str, identity: Identity, server_ids: set[int]) -> None:
+        self.id = session_id
+        self.identity = identity
+        self.server_ids = server_ids
+        self.seq = 0
+        self._backlog: deque[tuple[str, str]] = deque(maxlen=REPLAY_MAX)
+        self.link: Link | None = None
+        self.detached_at: float | None = None
+
+    @property
+    def user_id(self) -> int:
+        return self.identity.user_id
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest sequence number still in the backlog."""
+        return self.seq - len(self._backlog) + 1
+
+    def viewer(self) -> Viewer:
+        return Viewer(self.user_id, self.identity.session_id, frozenset(self.server_ids))
+
+    def dispatch(self, name: str, payload: str) -> None:
+        self.seq += 1
+        self._backlog.append((name, payload))
+        if self.link is not None:
+            self.link.notify(self.seq)
+
+    def frame(self, seq: int) -> str | None:
+        """The dispatch frame with this sequence number, if still in the backlog."""
+        index = seq - self.first_seq
+        if index < 0 or seq > self.seq:
+            return None
+        name, payload = self._backlog[index]
+        return dispatch_frame(seq, name, payload)
+
+    def acknowledge(self, seq: int) -> None:
+        """The client has everything up to `seq`: those need not be replayed."""
+        upto = min(seq, self.seq)
+        while self._backlog and self.first_seq <= upto:
+            self._backlog.popleft()
+
+    def can_resume_after(self, seq: int) -> bool:
+        """Whether every dispatch after `seq` is still in the backlog."""
+        return seq <= self.seq and seq + 1 >= self.first_seq

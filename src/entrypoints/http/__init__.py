@@ -1,0 +1,1 @@
+"""The REST API: controllers, auth, errors and rate limits."""
