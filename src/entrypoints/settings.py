@@ -72,6 +72,10 @@ class Settings:
     resume_window_s: float = 60.0
     send_queue_max: int = 1000
     """Dispatches a socket may fall behind before it is closed (4000) as too slow."""
+    ws_max_per_ip: int = 50
+    """Gateway connections one IP address may hold open at once."""
+    ws_max_per_user: int = 10
+    """Identified gateway sessions one user may hold at once."""
     worker_id: int | None = None
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
@@ -189,6 +193,8 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         heartbeat_interval_ms=e.integer("HEARTBEAT_MS", d.heartbeat_interval_ms),
         resume_window_s=e.real("RESUME_WINDOW_S", d.resume_window_s),
         send_queue_max=e.integer("SEND_QUEUE_MAX", d.send_queue_max),
+        ws_max_per_ip=e.integer("WS_MAX_PER_IP", d.ws_max_per_ip),
+        ws_max_per_user=e.integer("WS_MAX_PER_USER", d.ws_max_per_user),
         worker_id=int(worker) if worker is not None else None,
         argon2_time_cost=e.integer("ARGON2_TIME_COST", d.argon2_time_cost),
         argon2_memory_kib=e.integer("ARGON2_MEMORY_KIB", d.argon2_memory_kib),
