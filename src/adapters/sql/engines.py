@@ -1,0 +1,155 @@
+"""Engine construction for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+SQLite: every connection runs with WAL, synchronous=NORMAL, busy_timeout=5000 and
+foreign_keys=ON. The driver's own transaction handling is switched off (isolation_level=None)
+and SQLAlchemy's "begin" event emits BEGIN itself (the documented pysqlite/aiosqlite recipe):
+BEGIN IMMEDIATE on the write engine, so a writer takes the write lock before its first read and
+can never fail later with "database is locked" on a lock upgrade; a deferred BEGIN on the read
+engine, whose connections are also `query_only`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+Dialect = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 5000
+PG_CONNECT_TIMEOUT_S: Final = 5.0
+POOL_TIMEOUT_S: Final = 30.0
+
+
+def sqlite_url_for(path: Path) -> str:
+    """The async SQLAlchemy URL of a SQLite file."""
+    return f"sqlite+aiosqlite:///{Path(path).resolve()}"
+
+
+def normalize_url(url: str | URL) -> tuple[URL, Dialect]:
+    """Accept sqlite / postgresql URLs with or without a driver; return the async one."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or "mode=memory" in str(parsed):
+            raise ValueError("use a SQLite file: the in-memory database is not shared")
+        return parsed.set(drivername="sqlite+aiosqlite"), "sqlite"
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg"), "postgresql"
+    raise ValueError(f"unsupported database URL (sqlite or postgresql only): {parsed!r}")
+
+
+def _sqlite_connect_hook(*, query_only: bool, foreign_keys: bool) -> Any:
+    pragmas = [
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
+    ]
+    if query_only:
+        pragmas.append("PRAGMA query_only=ON")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _on_sqlite_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+    """Make sure a discarded connection lets go of the write lock at once.
+
+    When a task is cancelled in the middle of a statement, SQLAlchemy invalidates the
+    connection and closes it. Python's sqlite3 closes with sqlite3_close_v2, which keeps a
+    connection with unfinalised statements alive as a "zombie" (the cancelled cursor lingers in
+    a traceback until the garbage collector runs) together with its open BEGIN IMMEDIATE, so
+    every later write waits out busy_timeout and fails (seen with aiosqlite 0.22 and
+    SQLAlchemy 2.1). So: interrupt the running statement, and queue a ROLLBACK on aiosqlite's
+    worker thread ahead of the close SQLAlchemy is about to queue (the `_tx` queue is the one
+    SQLAlchemy's own aiosqlite adapter uses for its isolation_level setter).
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    raw = getattr(driver, "_connection", None)
+    queue = getattr(driver, "_tx", None)
+    if not isinstance(raw, sqlite3.Connection) or queue is None:
+        return
+    raw.interrupt()
+
+    def release() -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+
+    queue.put_nowait((None, release))
+
+
+def create_sqlite_engine(
+    url: URL,
+    *,
+    immediate: bool,
+    query_only: bool = False,
+    foreign_keys: bool = True,
+    pool_size: int = 1,
+    max_overflow: int = 0,
+    null_pool: bool = False,
+) -> AsyncEngine:
+    pool: dict[str, Any] = (
+        {"poolclass": NullPool}
+        if null_pool
+        else {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": POOL_TIMEOUT_S}
+    )
+    engine = create_async_engine(
+        url,
+        # The driver must not BEGIN on its own; the "begin" listener below does.
+        connect_args={
+            "isolation_level": None,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        },
+        **pool,
+    )
+    event.listen(
+        engine.sync_engine,
+        "connect",
+        _sqlite_connect_hook(query_only=query_only, foreign_keys=foreign_keys),
+    )
+    event.listen(engine.sync_engine.pool, "invalidate", _on_sqlite_invalidate)
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    event.listen(engine.sync_engine, "begin", on_begin)
+    return engine
+
+
+def create_postgres_engine(url: URL, *, pool_size: int, null_pool: bool = False) -> AsyncEngine:
+    pool: dict[str, Any] = (
+        {"poolclass": NullPool}
+        if null_pool
+        else {
+            "pool_size": pool_size,
+            "max_overflow": 0,
+            "pool_timeout": POOL_TIMEOUT_S,
+            # A restarted PostgreSQL leaves dead connections in the pool; test them first.
+            "pool_pre_ping": True,
+        }
+    )
+    return create_async_engine(
+        url,
+        connect_args={
+            "timeout": PG_CONNECT_TIMEOUT_S,
+            "server_settings": {"application_name": "concord"},
+        },
+        **pool,
+    )

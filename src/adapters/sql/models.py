@@ -1,0 +1,185 @@
+"""ORM rows: the database schema. The core never sees these; repositories map them to the
+core's dataclasses.
+
+Every id is a BIGINT snowflake assigned by the application (never autoincrement). Every
+constraint and index has an explicit name: `DuplicateKey` mapping on PostgreSQL reads the
+constraint name, and migrations refer to the names. Timestamps are `DateTimeUTC`
+(advanced-alchemy): stored as UTC, returned timezone-aware on SQLite and PostgreSQL alike.
+Deleting a server or a channel cascades in the database (ON DELETE CASCADE; SQLite enforces it
+because every connection sets `PRAGMA foreign_keys=ON`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Used for anything not named explicitly below (there should be nothing).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("member", "moderator", "admin", "owner")
+STATUSES = ("online", "away", "dnd", "invisible")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_users"),
+        UniqueConstraint("username", name="uq_users_username"),
+        UniqueConstraint("email", name="uq_users_email"),
+        CheckConstraint(_one_of("status", STATUSES), name="ck_users_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    username: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class AuthSessionRow(Base):
+    __tablename__ = "auth_sessions"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_auth_sessions"),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_auth_sessions_user_id_users", ondelete="CASCADE"
+        ),
+        Index("ix_auth_sessions_user_id", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+class ServerRow(Base):
+    __tablename__ = "servers"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_servers"),
+        ForeignKeyConstraint(["owner_id"], ["users.id"], name="fk_servers_owner_id_users"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(1000))
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        PrimaryKeyConstraint("server_id", "user_id", name="pk_members"),
+        ForeignKeyConstraint(
+            ["server_id"], ["servers.id"], name="fk_members_server_id_servers", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_members_user_id_users", ondelete="CASCADE"
+        ),
+        CheckConstraint(_one_of("role", ROLES), name="ck_members_role"),
+        Index("ix_members_user_id", "user_id"),
+    )
+
+    server_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class ChannelRow(Base):
+    __tablename__ = "channels"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_channels"),
+        ForeignKeyConstraint(
+            ["server_id"], ["servers.id"], name="fk_channels_server_id_servers", ondelete="CASCADE"
+        ),
+        Index("ix_channels_server_id_position", "server_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    server_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(1024))
+    position: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_messages"),
+        ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_messages_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(["author_id"], ["users.id"], name="fk_messages_author_id_users"),
+        UniqueConstraint("author_id", "nonce", name="uq_messages_author_id_nonce"),
+        # Keyset pagination within a channel: WHERE channel_id = ? AND id < ? ORDER BY id DESC.
+        Index("ix_messages_channel_id_id", "channel_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    server_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    nonce: Mapped[str | None] = mapped_column(String(25), nullable=True)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+    __table_args__ = (
+        PrimaryKeyConstraint("code", name="pk_invites"),
+        ForeignKeyConstraint(
+            ["server_id"], ["servers.id"], name="fk_invites_server_id_servers", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["inviter_id"], ["users.id"], name="fk_invites_inviter_id_users"),
+        CheckConstraint("max_uses >= 0 AND uses >= 0", name="ck_invites_uses"),
+        Index("ix_invites_server_id", "server_id"),
+    )
+
+    code: Mapped[str] = mapped_column(String(32))
+    server_id: Mapped[int] = mapped_column(BigInteger)
+    inviter_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer)
+
+
+metadata = Base.metadata

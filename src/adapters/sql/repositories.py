@@ -1,0 +1,680 @@
+"""SQLAlchemy implementations of the core's repository ports.
+
+Plain CRUD (insert one row, fetch one row by key, count by a column) goes through
+advanced-alchemy's `SQLAlchemyAsyncRepository`. Everything else is an explicit SQLAlchemy
+statement, because advanced-alchemy's generic methods would cost extra round trips or miss the
+point of the query:
+
+- updates and deletes are one `UPDATE` / `DELETE ... WHERE key` (AA's `update` and `delete`
+  first SELECT the row and raise when it is gone; deletes here rely on ON DELETE CASCADE);
+- keyset pagination of messages (`channel_id = ? AND id < ? ORDER BY id DESC LIMIT n`, served by
+  the (channel_id, id) index) joined with the author's username;
+- `get_with_member`: channel LEFT JOIN members LEFT JOIN users, one round trip;
+- `InviteRepository.consume`: one conditional `UPDATE`, atomic under concurrency;
+- `co_members`: one window-function query that keeps one row per distinct user.
+
+Rows are mapped to the core's dataclasses here; the core never sees ORM objects (AA repositories
+expunge what they load, so the session's identity map stays empty and never goes stale).
+Every public method translates database errors (see `translate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from discord_core.model import (
+    AuthSession,
+    Channel,
+    Invite,
+    Member,
+    MemberView,
+    Message,
+    MessageView,
+    Role,
+    Server,
+    Snowflake,
+    User,
+    UserStatus,
+)
+
+from .models import (
+    AuthSessionRow,
+    Base,
+    ChannelRow,
+    InviteRow,
+    MemberRow,
+    MessageRow,
+    ServerRow,
+    UserRow,
+)
+from .translate import translate_public_methods
+
+RowT = TypeVar("RowT", bound=Base)
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+# --- advanced-alchemy repositories (one per table) ----------------------------------------
+
+
+class _UserCrud(SQLAlchemyAsyncRepository[UserRow]):
+    model_type = UserRow
+
+
+class _SessionCrud(SQLAlchemyAsyncRepository[AuthSessionRow]):
+    model_type = AuthSessionRow
+
+
+class _ServerCrud(SQLAlchemyAsyncRepository[ServerRow]):
+    model_type = ServerRow
+
+
+class _MemberCrud(SQLAlchemyAsyncRepository[MemberRow]):
+    model_type = MemberRow
+
+
+class _ChannelCrud(SQLAlchemyAsyncRepository[ChannelRow]):
+    model_type = ChannelRow
+
+
+class _MessageCrud(SQLAlchemyAsyncRepository[MessageRow]):
+    model_type = MessageRow
+
+
+class _InviteCrud(SQLAlchemyAsyncRepository[InviteRow]):
+    model_type = InviteRow
+    id_attribute = "code"
+
+
+# --- row <-> dataclass -----------------------------------------------------------------------
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        password_hash=row.password_hash,
+        status=UserStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _session(row: AuthSessionRow) -> AuthSession:
+    return AuthSession(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _server(row: ServerRow) -> Server:
+    return Server(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        owner_id=row.owner_id,
+        created_at=row.created_at,
+    )
+
+
+def _member(row: MemberRow) -> Member:
+    return Member(
+        server_id=row.server_id, user_id=row.user_id, role=Role(row.role), joined_at=row.joined_at
+    )
+
+
+def _channel(row: ChannelRow) -> Channel:
+    return Channel(
+        id=row.id,
+        server_id=row.server_id,
+        name=row.name,
+        topic=row.topic,
+        position=row.position,
+        created_at=row.created_at,
+    )
+
+
+def _invite(row: InviteRow) -> Invite:
+    return Invite(
+        code=row.code,
+        server_id=row.server_id,
+        inviter_id=row.inviter_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        max_uses=row.max_uses,
+        uses=row.uses,
+    )
+
+
+_MEMBER_VIEW_COLUMNS = (
+    MemberRow.server_id,
+    MemberRow.user_id,
+    MemberRow.role,
+    MemberRow.joined_at,
+    UserRow.username,
+    UserRow.status,
+)
+
+
+def _member_view(row: Any) -> MemberView:
+    """From a row of _MEMBER_VIEW_COLUMNS (by position)."""
+    server_id, user_id, role, joined_at, username, status = row[:6]
+    return MemberView(
+        member=Member(server_id=server_id, user_id=user_id, role=Role(role), joined_at=joined_at),
+        username=username,
+        status=UserStatus(status),
+    )
+
+
+_MESSAGE_VIEW_COLUMNS = (
+    MessageRow.id,
+    MessageRow.channel_id,
+    MessageRow.server_id,
+    MessageRow.author_id,
+    MessageRow.content,
+    MessageRow.created_at,
+    MessageRow.edited_at,
+    MessageRow.nonce,
+    UserRow.username,
+)
+
+
+def _message_view(row: Any) -> MessageView:
+    """From a row of _MESSAGE_VIEW_COLUMNS (by position)."""
+    message_id, channel_id, server_id, author_id, content, created, edited, nonce, author = row
+    return MessageView(
+        message=Message(
+            id=message_id,
+            channel_id=channel_id,
+            server_id=server_id,
+            author_id=author_id,
+            content=content,
+            created_at=created,
+            edited_at=edited,
+            nonce=nonce,
+        ),
+        author_username=author,
+    )
+
+
+# Statements are immutable: each query below builds on these.
+_MESSAGE_VIEWS = select(*_MESSAGE_VIEW_COLUMNS).join(UserRow, UserRow.id == MessageRow.author_id)
+_MEMBER_VIEWS = select(*_MEMBER_VIEW_COLUMNS).join(UserRow, UserRow.id == MemberRow.user_id)
+
+
+# --- base ----------------------------------------------------------------------------------
+
+
+class _Repository(Generic[RowT]):
+    """Holds the unit of work's session; builds the advanced-alchemy repository on first use."""
+
+    _crud_class: type[SQLAlchemyAsyncRepository[Any]]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._crud_instance: SQLAlchemyAsyncRepository[RowT] | None = None
+
+    @property
+    def _crud(self) -> SQLAlchemyAsyncRepository[RowT]:
+        if self._crud_instance is None:
+            self._crud_instance = self._crud_class(
+                session=self._session,
+                auto_expunge=True,  # nothing stays in the identity map
+                auto_refresh=False,  # the row is what we inserted; no SELECT after INSERT
+                auto_commit=False,  # the unit of work commits
+                wrap_exceptions=False,  # translate.py maps the raw errors
+            )
+        return self._crud_instance
+
+    async def _insert(self, row: RowT) -> None:
+        await self._crud.add(row)
+
+    async def _execute(self, statement: Any) -> Any:
+        return await self._session.execute(statement)
+
+    async def _changed(self, statement: Any) -> int:
+        """Run an UPDATE / DELETE; the number of rows it touched."""
+        result = await self._session.execute(statement, execution_options=_NO_SYNC)
+        return cast(CursorResult[Any], result).rowcount
+
+
+# --- repositories ----------------------------------------------------------------------------
+
+
+@translate_public_methods
+class SqlUserRepository(_Repository[UserRow]):
+    _crud_class = _UserCrud
+
+    async def add(self, user: User) -> None:
+        await self._insert(
+            UserRow(
+                id=user.id,
+                username=user.username,
+                email=user.email,
+                password_hash=user.password_hash,
+                status=user.status.value,
+                created_at=user.created_at,
+                updated_at=user.updated_at,
+            )
+        )
+
+    async def get(self, user_id: Snowflake) -> User | None:
+        row = await self._crud.get_one_or_none(id=user_id)
+        return _user(row) if row is not None else None
+
+    async def get_by_username(self, username: str) -> User | None:
+        row = await self._crud.get_one_or_none(username=username)
+        return _user(row) if row is not None else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = await self._crud.get_one_or_none(email=email)
+        return _user(row) if row is not None else None
+
+    async def update(self, user: User) -> None:
+        await self._changed(
+            update(UserRow)
+            .where(UserRow.id == user.id)
+            .values(
+                username=user.username,
+                email=user.email,
+                password_hash=user.password_hash,
+                status=user.status.value,
+                updated_at=user.updated_at,
+            )
+        )
+
+
+@translate_public_methods
+class SqlAuthSessionRepository(_Repository[AuthSessionRow]):
+    _crud_class = _SessionCrud
+
+    async def add(self, session: AuthSession) -> None:
+        await self._insert(
+            AuthSessionRow(
+                id=session.id,
+                user_id=session.user_id,
+                created_at=session.created_at,
+                expires_at=session.expires_at,
+                revoked_at=session.revoked_at,
+            )
+        )
+
+    async def get(self, session_id: str) -> AuthSession | None:
+        row = await self._crud.get_one_or_none(id=session_id)
+        return _session(row) if row is not None else None
+
+    async def extend(self, session_id: str, expires_at: datetime) -> None:
+        await self._changed(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id)
+            .values(expires_at=expires_at)
+        )
+
+    async def revoke(self, session_id: str, now: datetime) -> None:
+        await self._changed(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id, AuthSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all(
+        self, user_id: Snowflake, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
+        """Revoke the user's active sessions (not revoked, not expired) except `keep`."""
+        conditions = [
+            AuthSessionRow.user_id == user_id,
+            AuthSessionRow.revoked_at.is_(None),
+            AuthSessionRow.expires_at > now,
+        ]
+        if keep is not None:
+            conditions.append(AuthSessionRow.id != keep)
+        result = await self._session.execute(
+            update(AuthSessionRow)
+            .where(*conditions)
+            .values(revoked_at=now)
+            .returning(AuthSessionRow.id),
+            execution_options=_NO_SYNC,
+        )
+        return sorted(result.scalars().all())
+
+
+@translate_public_methods
+class SqlServerRepository(_Repository[ServerRow]):
+    _crud_class = _ServerCrud
+
+    async def add(self, server: Server) -> None:
+        await self._insert(
+            ServerRow(
+                id=server.id,
+                name=server.name,
+                description=server.description,
+                owner_id=server.owner_id,
+                created_at=server.created_at,
+            )
+        )
+
+    async def get(self, server_id: Snowflake) -> Server | None:
+        row = await self._crud.get_one_or_none(id=server_id)
+        return _server(row) if row is not None else None
+
+    async def update(self, server: Server) -> None:
+        await self._changed(
+            update(ServerRow)
+            .where(ServerRow.id == server.id)
+            .values(name=server.name, description=server.description, owner_id=server.owner_id)
+        )
+
+    async def delete(self, server_id: Snowflake) -> None:
+        # Members, channels (and their messages) and invites go by ON DELETE CASCADE.
+        await self._changed(delete(ServerRow).where(ServerRow.id == server_id))
+
+    async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
+        result = await self._execute(
+            select(
+                ServerRow.id,
+                ServerRow.name,
+                ServerRow.description,
+                ServerRow.owner_id,
+                ServerRow.created_at,
+                MemberRow.role,
+                MemberRow.joined_at,
+            )
+            .join(MemberRow, MemberRow.server_id == ServerRow.id)
+            .where(MemberRow.user_id == user_id)
+            .order_by(MemberRow.joined_at, ServerRow.id)
+        )
+        return [
+            (Server(*row[:5]), Member(row[0], user_id, Role(row[5]), row[6]))
+            for row in result.all()
+        ]
+
+
+@translate_public_methods
+class SqlMemberRepository(_Repository[MemberRow]):
+    _crud_class = _MemberCrud
+
+    async def add(self, member: Member) -> None:
+        await self._insert(
+            MemberRow(
+                server_id=member.server_id,
+                user_id=member.user_id,
+                role=member.role.value,
+                joined_at=member.joined_at,
+            )
+        )
+
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Member | None:
+        row = await self._crud.get_one_or_none(server_id=server_id, user_id=user_id)
+        return _member(row) if row is not None else None
+
+    async def get_view(self, server_id: Snowflake, user_id: Snowflake) -> MemberView | None:
+        result = await self._execute(
+            _MEMBER_VIEWS.where(MemberRow.server_id == server_id, MemberRow.user_id == user_id)
+        )
+        row = result.first()
+        return _member_view(row) if row is not None else None
+
+    async def set_role(self, server_id: Snowflake, user_id: Snowflake, role: Role) -> None:
+        await self._changed(
+            update(MemberRow)
+            .where(MemberRow.server_id == server_id, MemberRow.user_id == user_id)
+            .values(role=role.value)
+        )
+
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None:
+        await self._changed(
+            delete(MemberRow).where(MemberRow.server_id == server_id, MemberRow.user_id == user_id)
+        )
+
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[MemberView]:
+        result = await self._execute(
+            _MEMBER_VIEWS.where(MemberRow.server_id == server_id, MemberRow.user_id > after_user_id)
+            .order_by(MemberRow.user_id)
+            .limit(limit)
+        )
+        return [_member_view(row) for row in result.all()]
+
+    async def count(self, server_id: Snowflake) -> int:
+        return await self._crud.count(server_id=server_id)
+
+    async def count_for_user(self, user_id: Snowflake) -> int:
+        return await self._crud.count(user_id=user_id)
+
+    async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
+        result = await self._execute(
+            select(MemberRow.server_id)
+            .where(MemberRow.user_id == user_id)
+            .order_by(MemberRow.server_id)
+        )
+        return list(result.scalars().all())
+
+    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
+        """One view per distinct user sharing a server with `user_id` (them included), with
+        the membership of the lowest shared server id; ascending by user id."""
+        mine = select(MemberRow.server_id).where(MemberRow.user_id == user_id).scalar_subquery()
+        ranked = (
+            _MEMBER_VIEWS.add_columns(
+                func.row_number()
+                .over(partition_by=MemberRow.user_id, order_by=MemberRow.server_id)
+                .label("rn")
+            )
+            .where(MemberRow.server_id.in_(mine))
+            .subquery()
+        )
+        result = await self._execute(
+            select(
+                ranked.c.server_id,
+                ranked.c.user_id,
+                ranked.c.role,
+                ranked.c.joined_at,
+                ranked.c.username,
+                ranked.c.status,
+            )
+            .where(ranked.c.rn == 1)
+            .order_by(ranked.c.user_id)
+        )
+        return [_member_view(row) for row in result.all()]
+
+
+@translate_public_methods
+class SqlChannelRepository(_Repository[ChannelRow]):
+    _crud_class = _ChannelCrud
+
+    async def add(self, channel: Channel) -> None:
+        await self._insert(
+            ChannelRow(
+                id=channel.id,
+                server_id=channel.server_id,
+                name=channel.name,
+                topic=channel.topic,
+                position=channel.position,
+                created_at=channel.created_at,
+            )
+        )
+
+    async def get(self, channel_id: Snowflake) -> Channel | None:
+        row = await self._crud.get_one_or_none(id=channel_id)
+        return _channel(row) if row is not None else None
+
+    async def get_with_member(
+        self, channel_id: Snowflake, user_id: Snowflake
+    ) -> tuple[Channel, MemberView | None] | None:
+        result = await self._execute(
+            select(
+                ChannelRow.id,
+                ChannelRow.server_id,
+                ChannelRow.name,
+                ChannelRow.topic,
+                ChannelRow.position,
+                ChannelRow.created_at,
+                *_MEMBER_VIEW_COLUMNS,
+            )
+            .select_from(ChannelRow)
+            .outerjoin(
+                MemberRow,
+                and_(MemberRow.server_id == ChannelRow.server_id, MemberRow.user_id == user_id),
+            )
+            .outerjoin(UserRow, UserRow.id == MemberRow.user_id)
+            .where(ChannelRow.id == channel_id)
+        )
+        row = result.first()
+        if row is None:
+            return None
+        channel = Channel(*row[:6])
+        view = _member_view(row[6:]) if row[7] is not None else None
+        return channel, view
+
+    async def update(self, channel: Channel) -> None:
+        await self._changed(
+            update(ChannelRow)
+            .where(ChannelRow.id == channel.id)
+            .values(name=channel.name, topic=channel.topic, position=channel.position)
+        )
+
+    async def delete(self, channel_id: Snowflake) -> None:
+        # Messages go by ON DELETE CASCADE.
+        await self._changed(delete(ChannelRow).where(ChannelRow.id == channel_id))
+
+    async def list_for_server(self, server_id: Snowflake) -> list[Channel]:
+        rows = await self._crud.get_many(
+            ChannelRow.server_id == server_id,
+            order_by=[(ChannelRow.position, False), (ChannelRow.id, False)],
+        )
+        return [_channel(row) for row in rows]
+
+    async def list_for_servers(self, server_ids: Sequence[Snowflake]) -> list[Channel]:
+        if not server_ids:
+            return []
+        rows = await self._crud.get_many(
+            ChannelRow.server_id.in_(list(server_ids)),
+            order_by=[
+                (ChannelRow.server_id, False),
+                (ChannelRow.position, False),
+                (ChannelRow.id, False),
+            ],
+        )
+        return [_channel(row) for row in rows]
+
+    async def count_for_server(self, server_id: Snowflake) -> int:
+        return await self._crud.count(server_id=server_id)
+
+
+@translate_public_methods
+class SqlMessageRepository(_Repository[MessageRow]):
+    _crud_class = _MessageCrud
+
+    async def add(self, message: Message) -> None:
+        await self._insert(
+            MessageRow(
+                id=message.id,
+                channel_id=message.channel_id,
+                server_id=message.server_id,
+                author_id=message.author_id,
+                content=message.content,
+                created_at=message.created_at,
+                edited_at=message.edited_at,
+                nonce=message.nonce,
+            )
+        )
+
+    async def get(self, message_id: Snowflake) -> MessageView | None:
+        result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id == message_id))
+        row = result.first()
+        return _message_view(row) if row is not None else None
+
+    async def get_by_nonce(self, author_id: Snowflake, nonce: str) -> MessageView | None:
+        result = await self._execute(
+            _MESSAGE_VIEWS.where(MessageRow.author_id == author_id, MessageRow.nonce == nonce)
+        )
+        row = result.first()
+        return _message_view(row) if row is not None else None
+
+    async def update(self, message: Message) -> None:
+        await self._changed(
+            update(MessageRow)
+            .where(MessageRow.id == message.id)
+            .values(content=message.content, edited_at=message.edited_at)
+        )
+
+    async def delete(self, message_id: Snowflake) -> None:
+        await self._changed(delete(MessageRow).where(MessageRow.id == message_id))
+
+    async def list_before(
+        self, channel_id: Snowflake, before: Snowflake | None, limit: int
+    ) -> list[MessageView]:
+        statement = _MESSAGE_VIEWS.where(MessageRow.channel_id == channel_id)
+        if before is not None:
+            statement = statement.where(MessageRow.id < before)
+        result = await self._execute(statement.order_by(MessageRow.id.desc()).limit(limit))
+        return [_message_view(row) for row in result.all()]
+
+    async def list_after(
+        self, channel_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        result = await self._execute(
+            _MESSAGE_VIEWS.where(MessageRow.channel_id == channel_id, MessageRow.id > after)
+            .order_by(MessageRow.id.asc())
+            .limit(limit)
+        )
+        return [_message_view(row) for row in result.all()]
+
+
+@translate_public_methods
+class SqlInviteRepository(_Repository[InviteRow]):
+    _crud_class = _InviteCrud
+
+    async def add(self, invite: Invite) -> None:
+        await self._insert(
+            InviteRow(
+                code=invite.code,
+                server_id=invite.server_id,
+                inviter_id=invite.inviter_id,
+                created_at=invite.created_at,
+                expires_at=invite.expires_at,
+                max_uses=invite.max_uses,
+                uses=invite.uses,
+            )
+        )
+
+    async def get(self, code: str) -> Invite | None:
+        row = await self._crud.get_one_or_none(code=code)
+        return _invite(row) if row is not None else None
+
+    async def delete(self, code: str) -> None:
+        await self._changed(delete(InviteRow).where(InviteRow.code == code))
+
+    async def list_for_server(self, server_id: Snowflake) -> list[Invite]:
+        rows = await self._crud.get_many(
+            InviteRow.server_id == server_id,
+            order_by=[(InviteRow.created_at, False), (InviteRow.code, False)],
+        )
+        return [_invite(row) for row in rows]
+
+    async def count_for_server(self, server_id: Snowflake) -> int:
+        return await self._crud.count(server_id=server_id)
+
+    async def consume(self, code: str, now: datetime) -> bool:
+        """One conditional UPDATE: the database serialises concurrent consumers on the row, and
+        each re-checks `uses < max_uses` after the previous one committed."""
+        changed = await self._changed(
+            update(InviteRow)
+            .where(
+                InviteRow.code == code,
+                or_(InviteRow.expires_at.is_(None), InviteRow.expires_at > now),
+                or_(InviteRow.max_uses == 0, InviteRow.uses < InviteRow.max_uses),
+            )
+            .values(uses=InviteRow.uses + 1)
+        )
+        return changed == 1

@@ -1,0 +1,140 @@
+"""The SQLAlchemy unit of work: one AsyncSession, one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from discord_core.ports import (
+    AuthSessionRepository,
+    ChannelRepository,
+    InviteRepository,
+    MemberRepository,
+    MessageRepository,
+    ServerRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+)
+
+from .repositories import (
+    SqlAuthSessionRepository,
+    SqlChannelRepository,
+    SqlInviteRepository,
+    SqlMemberRepository,
+    SqlMessageRepository,
+    SqlServerRepository,
+    SqlUserRepository,
+)
+from .translate import translated
+
+log = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    """`async with uow:` opens a session; the transaction begins with the first statement
+    (on SQLite's write engine with BEGIN IMMEDIATE). Leaving the block without `commit()` rolls
+    back, also after an error (a DuplicateKey on PostgreSQL leaves the transaction aborted; the
+    rollback clears it) and on cancellation (the connection always goes back to the pool).
+    """
+
+    # Typed as the ports: mypy checks here that each SQL repository implements its Protocol.
+    users: UserRepository
+    sessions: AuthSessionRepository
+    servers: ServerRepository
+    members: MemberRepository
+    channels: ChannelRepository
+    messages: MessageRepository
+    invites: InviteRepository
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool) -> None:
+        self._sessionmaker = sessionmaker
+        self.read_only = read_only
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work can be entered only once at a time")
+        session = self._sessionmaker()
+        self._session = session
+        self.users = SqlUserRepository(session)
+        self.sessions = SqlAuthSessionRepository(session)
+        self.servers = SqlServerRepository(session)
+        self.members = SqlMemberRepository(session)
+        self.channels = SqlChannelRepository(session)
+        self.messages = SqlMessageRepository(session)
+        self.invites = SqlInviteRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        # close() rolls back whatever was not committed and returns the connection to the
+        # pool. Shielded: a cancelled request must not leak the connection (SQLite has one
+        # write connection; leaking it would stall every later write).
+        closing = asyncio.ensure_future(session.close())
+        closing.add_done_callback(_consume_result)
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            raise  # the close goes on in its own task
+        except Exception:
+            if exc is None:
+                with translated():
+                    raise
+            log.warning("closing a failed unit of work failed too", exc_info=True)
+
+    async def commit(self) -> None:
+        with translated():
+            await self.session.commit()
+
+    async def rollback(self) -> None:
+        with translated():
+            await self.session.rollback()
+
+
+def _consume_result(task: asyncio.Future[None]) -> None:
+    """Mark the close's outcome as seen (it is reported by whoever awaited it, if anyone)."""
+    if not task.cancelled():
+        task.exception()
+
+
+class SqlUnitOfWorkFactory:
+    """`factory(read_only=...)` -> a new SqlUnitOfWork.
+
+    On SQLite, writers (read_only=False) share one connection that begins with BEGIN IMMEDIATE,
+    so they queue in the pool instead of failing with "database is locked"; readers use their
+    own pool with deferred BEGIN. On PostgreSQL both use the same pool.
+    """
+
+    def __init__(
+        self,
+        write: async_sessionmaker[AsyncSession],
+        read: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self._write = write
+        self._read = read if read is not None else write
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._read if read_only else self._write, read_only=read_only)
+
+
+if TYPE_CHECKING:  # the adapter implements the core's ports exactly
+    _uow: type[UnitOfWork] = SqlUnitOfWork
+    _factory: type[UnitOfWorkFactory] = SqlUnitOfWorkFactory
