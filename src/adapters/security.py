@@ -19,7 +19,8 @@ from discord_core.model import AuthSession
 from discord_core.ports import TokenClaims
 
 MIN_SECRET_BYTES: Final = 32
-HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
+# RFC 7518 3.2: an HMAC key at least as long as the hash output.
+HMAC_KEY_BYTES: Final = {"HS256": 32, "HS384": 48, "HS512": 64}
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "sid", "iss")
 INVALID_TOKEN: Final = "This token is invalid or has expired."
 
@@ -85,11 +86,14 @@ class JwtTokenService:
     def __init__(
         self, secret: bytes | str, *, algorithm: str = "HS256", issuer: str = "concord"
     ) -> None:
+        if algorithm not in HMAC_KEY_BYTES:
+            raise ValueError(f"algorithm must be one of {sorted(HMAC_KEY_BYTES)}")
         key = secret.encode() if isinstance(secret, str) else bytes(secret)
-        if len(key) < MIN_SECRET_BYTES:
-            raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes long")
-        if algorithm not in HMAC_ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {sorted(HMAC_ALGORITHMS)}")
+        minimum = max(MIN_SECRET_BYTES, HMAC_KEY_BYTES[algorithm])
+        if len(key) < minimum:
+            raise ValueError(
+                f"the token secret must be at least {minimum} bytes long for {algorithm}"
+            )
         self._key = key
         self._algorithm = algorithm
         self._issuer = issuer
