@@ -1,0 +1,121 @@
+"""Alembic migrations on empty SQLite and PostgreSQL databases: they reach head, build exactly
+the models' schema (autogenerate finds nothing to do), and downgrade back to nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+import adapters
+from adapters.sql.database import Database, sqlite_url_for
+from adapters.sql.migrate import SCRIPT_LOCATION, VERSION_TABLE
+from adapters.sql.models import metadata
+
+TABLES = {"users", "auth_sessions", "servers", "members", "channels", "messages", "invites"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        url = sqlite_url_for(tmp_path / "empty.db")
+    else:
+        factory: Callable[[], str] = request.getfixturevalue("postgres_database_factory")
+        url = factory()
+    db = Database.from_url(url, pool_size=2)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _schema(connection: Connection) -> dict[str, Any]:
+    """Constraint and index names per table, as the database reports them."""
+    inspector = inspect(connection)
+    schema: dict[str, Any] = {}
+    for table in sorted(TABLES):
+        schema[table] = {
+            "pk": inspector.get_pk_constraint(table)["name"],
+            "fk": sorted(str(fk["name"]) for fk in inspector.get_foreign_keys(table)),
+            "uq": sorted(str(uq["name"]) for uq in inspector.get_unique_constraints(table)),
+            "ix": sorted(
+                str(ix["name"])
+                for ix in inspector.get_indexes(table)
+                if not ix.get("duplicates_constraint")  # PostgreSQL lists UNIQUE's index too
+            ),
+        }
+    return schema
+
+
+async def test_upgrade_builds_the_models_schema(empty_database: Database) -> None:
+    db = empty_database
+    assert await db.current_revision() is None
+    await db.upgrade()
+    assert await db.current_revision() == db.head_revision() == "0001"
+    async with db.write_engine.connect() as connection:
+        assert await connection.run_sync(_tables) == TABLES | {VERSION_TABLE}
+        assert await connection.run_sync(_diff) == []
+        schema = await connection.run_sync(_schema)
+    assert schema["members"]["pk"] == "pk_members"
+    assert schema["messages"]["uq"] == ["uq_messages_author_id_nonce"]
+    assert schema["messages"]["ix"] == ["ix_messages_channel_id_id"]
+    assert schema["messages"]["fk"] == [
+        "fk_messages_author_id_users",
+        "fk_messages_channel_id_channels",
+    ]
+    assert schema["users"]["uq"] == ["uq_users_email", "uq_users_username"]
+    assert schema["invites"]["pk"] == "pk_invites"
+    assert schema["channels"]["ix"] == ["ix_channels_server_id_position"]
+    await db.upgrade()  # at head already: nothing to do
+    assert await db.current_revision() == "0001"
+
+
+async def test_downgrade_to_base_removes_everything(empty_database: Database) -> None:
+    db = empty_database
+    await db.upgrade()
+    await db.downgrade("base")
+    assert await db.current_revision() is None
+    async with db.write_engine.connect() as connection:
+        assert await connection.run_sync(_tables) <= {VERSION_TABLE}
+    await db.upgrade()  # and back up again
+    assert await db.current_revision() == "0001"
+
+
+async def test_instances_starting_together_migrate_once(empty_database: Database) -> None:
+    """N instances run `upgrade` at startup at the same moment: all succeed."""
+    others = [Database.from_url(empty_database.url, pool_size=1) for _ in range(3)]
+    try:
+        await asyncio.gather(*(db.upgrade() for db in [empty_database, *others]))
+    finally:
+        for db in others:
+            await db.dispose()
+    assert await empty_database.current_revision() == "0001"
+
+
+def test_migration_scripts_ship_inside_the_package() -> None:
+    package = Path(adapters.__file__).resolve().parent
+    assert SCRIPT_LOCATION.is_relative_to(package)
+    assert (SCRIPT_LOCATION / "env.py").is_file()
+    assert (SCRIPT_LOCATION / "script.py.mako").is_file()
+    assert sorted(p.name for p in (SCRIPT_LOCATION / "versions").glob("*.py")) == [
+        "0001_initial.py"
+    ]
