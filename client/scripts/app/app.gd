@@ -1,0 +1,75 @@
+## The root scene: applies the theme, shows LoginScene or MainScene as the session comes and
+## goes, and runs the command-line modes (smoke check, screenshot, demo data).
+extends Control
+
+const CliArgs := preload("res://scripts/app/cli_args.gd")
+const Smoke := preload("res://scripts/app/smoke.gd")
+const Demo := preload("res://scripts/app/demo.gd")
+const Screenshot := preload("res://scripts/app/screenshot.gd")
+const Style := preload("res://scripts/ui/style.gd")
+const LoginScene := preload("res://scenes/login_scene.tscn")
+const MainScene := preload("res://scenes/main_scene.tscn")
+
+var args := CliArgs.new()
+
+var _screen: Control
+
+
+func _ready() -> void:
+	args.parse(OS.get_cmdline_user_args())
+	if args.smoke_url != "":
+		var smoke := Smoke.new()
+		add_child(smoke)
+		smoke.run(args.smoke_url)
+		return
+	get_window().min_size = Vector2i(900, 560)
+	get_tree().root.theme = Style.build_theme()
+	RenderingServer.set_default_clear_color(Style.BG_CHAT)
+	AuthManager.signed_in.connect(_show_main)
+	AuthManager.signed_out.connect(_show_login)
+	var screenshot: Screenshot = null
+	if args.screenshot_path != "":
+		screenshot = Screenshot.new()
+		add_child(screenshot)
+	if args.demo_url != "":
+		var demo := Demo.new()
+		add_child(demo)
+		await demo.run(args.demo_url)
+	elif args.screen == "login" or not AuthManager.restore_session():
+		_show_login("")
+	if screenshot != null:
+		await get_tree().create_timer(maxf(args.delay - 1.0, 0.1)).timeout
+		_open_dialog(args.dialog)
+		screenshot.take(args.screenshot_path, 1.0)
+
+
+func _show_main() -> void:
+	_replace(MainScene.instantiate())
+
+
+func _show_login(reason: String) -> void:
+	var login := LoginScene.instantiate()
+	_replace(login)
+	login.call("show_notice", reason)
+
+
+func _replace(screen: Control) -> void:
+	if _screen != null:
+		_screen.queue_free()
+	_screen = screen
+	add_child(screen)
+
+
+## Opens a dialog by name, for screenshots.
+func _open_dialog(dialog_name: String) -> void:
+	match dialog_name:
+		"create_server", "join":
+			var rail := find_child("ServerList", true, false)
+			if rail != null:
+				rail.call("open_dialog", dialog_name == "create_server")
+		"invite":
+			var dialog := preload("res://scripts/ui/invite_dialog.gd").new()
+			dialog.open(get_tree().root, DataManager.current_server_id)
+		"register_errors":
+			if _screen != null and _screen.has_method("demo_errors"):
+				_screen.call("demo_errors")

@@ -1,0 +1,38 @@
+## Options after `--` on the command line (OS.get_cmdline_user_args()):
+##   --smoke URL          run the end-to-end smoke check against URL and exit 0 / 1
+##   --screenshot PATH    save a PNG of the window once the scene settles, then exit
+##   --screen login       open the login screen even when a session is saved
+##   --demo URL           sign in as a fresh demo user with sample data (nothing saved)
+##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
+##   --dialog NAME        before the screenshot open: create_server, join, invite, register_errors
+extends RefCounted
+
+var smoke_url := ""
+var screenshot_path := ""
+var screen := ""
+var demo_url := ""
+var dialog := ""
+var delay := 2.0
+
+
+func parse(args: PackedStringArray) -> void:
+	var i := 0
+	while i < args.size():
+		var value := args[i + 1] if i + 1 < args.size() else ""
+		var known := true
+		match args[i]:
+			"--smoke":
+				smoke_url = value
+			"--screenshot":
+				screenshot_path = value
+			"--screen":
+				screen = value
+			"--demo":
+				demo_url = value
+			"--dialog":
+				dialog = value
+			"--delay":
+				delay = value.to_float()
+			_:
+				known = false
+		i += 2 if known else 1

@@ -1,0 +1,96 @@
+## `-- --demo URL`: fills a live server with a small realistic scene for screenshots and
+## trying the client out: three fresh users (two of them online through their own gateway
+## sessions), a server with channels, a conversation, an edit, a failed send, and typing.
+## Nothing is saved to user://.
+extends Node
+
+const Api := preload("res://scripts/net/api.gd")
+const GatewayConnection := preload("res://scripts/net/gateway_connection.gd")
+
+const PASSWORD := "demo-password-123"
+
+var _tag := ""
+
+
+func run(url: String) -> void:
+	AuthManager.persist = false
+	var base := Api.normalize_base_url(url)
+	NetworkManager.configure(base, "")
+	_tag = "%x" % (int(Time.get_unix_time_from_system()) % 0xfffff)
+	var bob := await _register("bob_" + _tag)
+	var carol := await _register("carol_" + _tag)
+	if bob == "" or carol == "":
+		return
+	var server := (
+		(await NetworkManager.api_post(Api.POST_SERVERS, {}, {"name": "Godot Friends"}, bob)).dict()
+	)
+	var server_id := str(server.get("id", ""))
+	var general := str(server.get("channels", [{}])[0].get("id", ""))
+	for channel_name: String in ["random", "dev-talk"]:
+		await NetworkManager.api_post(
+			Api.POST_SERVER_CHANNELS, {"server_id": server_id}, {"name": channel_name}, bob
+		)
+	var invite := await NetworkManager.api_post(
+		Api.POST_SERVER_INVITES, {"server_id": server_id}, {"max_age": 86400, "max_uses": 0}, bob
+	)
+	var code := str(invite.dict().get("code", ""))
+	await NetworkManager.api_post(Api.POST_INVITE, {"code": code}, null, carol)
+	var carol_id := str((await NetworkManager.api_get(Api.GET_ME, {}, {}, carol)).dict().get("id"))
+	await NetworkManager.api_patch(
+		Api.PATCH_MEMBER, {"server_id": server_id, "user_id": carol_id}, {"role": "moderator"}, bob
+	)
+	await NetworkManager.api_patch(Api.PATCH_ME, {}, {"status": "dnd"}, carol)
+	_go_online(base, bob)
+	_go_online(base, carol)
+	await _say(bob, general, "Hey everyone! Welcome to the new server.")
+	await _say(bob, general, "Channels are on the left, members on the right.")
+	await _say(carol, general, "Nice, it feels just like home. Is the build from today?")
+	await _say(bob, general, "Yes - tagged this morning. Release notes are in #dev-talk.")
+	var me := "you_" + _tag
+	var result := await AuthManager.register(base, me, me + "@example.com", PASSWORD)
+	if not result.ok:
+		printerr("demo: register failed: ", result.message)
+		return
+	while not DataManager.ready_received:
+		await get_tree().process_frame
+	await DataManager.servers_api.join_invite(code)
+	await _say(carol, general, "Oh hi %s! Make yourself at home.\nAsk if anything is unclear." % me)
+	DataManager.messages_api.send_message(general, "Thanks! Glad to be here.")
+	await get_tree().create_timer(0.5).timeout
+	DataManager.messages_api.send_message(general, "Quick question: where do I report bugs?")
+	await get_tree().create_timer(0.5).timeout
+	var typo := await _say(bob, general, "In #dev-talk, with stpes to reproduce.")
+	var params := {"channel_id": general, "message_id": str(typo.get("id", ""))}
+	await NetworkManager.api_patch(
+		Api.PATCH_CHANNEL_MESSAGE,
+		params,
+		{"content": "In #dev-talk, with steps to reproduce."},
+		bob
+	)
+	# A real failure: the server refuses control characters, so this send stays marked.
+	DataManager.messages_api.send_message(general, "This one will fail \u0007")
+	await NetworkManager.api_post(Api.POST_CHANNEL_TYPING, {"channel_id": general}, null, carol)
+	await get_tree().create_timer(0.5).timeout
+
+
+func _register(username: String) -> String:
+	var body := {"username": username, "email": username + "@example.com", "password": PASSWORD}
+	var result := await NetworkManager.api_post(Api.POST_AUTH_REGISTER, {}, body)
+	if not result.ok:
+		printerr("demo: could not register %s: %s" % [username, result.message])
+		return ""
+	return str(result.dict().get("token", ""))
+
+
+func _say(token: String, channel_id: String, text: String) -> Dictionary:
+	var body := {"content": text}
+	var params := {"channel_id": channel_id}
+	var result := await NetworkManager.api_post(Api.POST_CHANNEL_MESSAGES, params, body, token)
+	return result.dict()
+
+
+## Opens a gateway session for another demo user so they show as online.
+func _go_online(base: String, token: String) -> void:
+	var link := GatewayConnection.new()
+	add_child(link)
+	link.open(Api.gateway_url(base), token)

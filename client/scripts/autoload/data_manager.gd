@@ -1,0 +1,33 @@
+## DataManager (autoload): the cache the scenes read and listen to (see data_state.gd), fed
+## by NetworkManager's gateway events, plus the actions that change things on the server:
+## `DataManager.messages_api` (history, send, edit, delete, typing) and
+## `DataManager.servers_api` (servers, channels, invites, members, status).
+extends "res://scripts/data/data_state.gd"
+
+const MessageActions := preload("res://scripts/data/message_actions.gd")
+const ServerActions := preload("res://scripts/data/server_actions.gd")
+const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
+
+var messages_api: MessageActions
+var servers_api: ServerActions
+
+
+func _ready() -> void:
+	var net := get_node_or_null(^"/root/NetworkManager") as NetworkManagerScript
+	if net != null:
+		attach(net)
+
+
+func attach(net: NetworkManagerScript) -> void:
+	messages_api = MessageActions.new(self, net)
+	servers_api = ServerActions.new(self, net)
+	net.dispatch_received.connect(apply_dispatch)
+	net.backfill_needed.connect(messages_api.backfill)
+	selection_changed.connect(_on_selection_changed)
+
+
+func _on_selection_changed() -> void:
+	if current_channel_id != "":
+		messages_api.open_channel(current_channel_id)
+	if current_server_id != "" and not members.has(current_server_id):
+		servers_api.load_members(current_server_id)

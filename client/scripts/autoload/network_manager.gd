@@ -1,0 +1,116 @@
+## NetworkManager (autoload): the only code that talks to the network.
+##
+## REST: api_get / api_post / api_patch / api_delete with a path constant from api.gd; each
+## returns an ApiResult (await it). Gateway: connect_gateway / disconnect_gateway, and the
+## signals below. Scenes never touch sockets; they listen to DataManager.
+extends Node
+
+## A gateway dispatch (READY and RESUMED included), `data` as decoded JSON.
+signal dispatch_received(event: String, data: Variant)
+## Gateway status changed; a GatewaySession.Status value.
+signal gateway_status_changed(status: int)
+## The gateway came back after a gap: fetch over REST what may have been missed.
+signal backfill_needed
+## The token was refused (REST 401 or gateway close 4004): the session is over.
+signal auth_failed(message: String)
+## A request is waiting `seconds` because the server asked it to slow down.
+signal rate_limited(seconds: float)
+
+const Api := preload("res://scripts/net/api.gd")
+const ApiResult := preload("res://scripts/net/api_result.gd")
+const Protocol := preload("res://scripts/net/gateway_protocol.gd")
+const GatewaySession := preload("res://scripts/net/gateway_session.gd")
+const RestClient := preload("res://scripts/net/rest_client.gd")
+const GatewayConnection := preload("res://scripts/net/gateway_connection.gd")
+
+## Normalised server address, e.g. "http://127.0.0.1:8000".
+var base_url := ""
+var token := ""
+
+var _rest: RestClient
+var _gateway: GatewayConnection
+
+
+func _ready() -> void:
+	process_mode = Node.PROCESS_MODE_ALWAYS
+	_rest = RestClient.new()
+	_rest.name = "Rest"
+	add_child(_rest)
+	_rest.rate_limited.connect(rate_limited.emit)
+	_gateway = GatewayConnection.new()
+	_gateway.name = "Gateway"
+	add_child(_gateway)
+	_gateway.dispatch_received.connect(dispatch_received.emit)
+	_gateway.status_changed.connect(gateway_status_changed.emit)
+	_gateway.backfill_needed.connect(backfill_needed.emit)
+	_gateway.fatal_closed.connect(_on_gateway_fatal)
+
+
+func configure(url: String, auth_token: String) -> void:
+	base_url = Api.normalize_base_url(url)
+	token = auth_token
+
+
+func api_get(pattern: String, params := {}, query := {}, as_token := "") -> ApiResult:
+	var url := _url(pattern, params) + Api.query_string(query)
+	return await _call(HTTPClient.METHOD_GET, url, null, as_token)
+
+
+func api_post(pattern: String, params := {}, body: Variant = null, as_token := "") -> ApiResult:
+	return await _call(HTTPClient.METHOD_POST, _url(pattern, params), body, as_token)
+
+
+func api_patch(pattern: String, params := {}, body: Variant = {}, as_token := "") -> ApiResult:
+	return await _call(HTTPClient.METHOD_PATCH, _url(pattern, params), body, as_token)
+
+
+func api_delete(pattern: String, params := {}, as_token := "") -> ApiResult:
+	return await _call(HTTPClient.METHOD_DELETE, _url(pattern, params), null, as_token)
+
+
+func connect_gateway() -> void:
+	_gateway.open(Api.gateway_url(base_url), token)
+
+
+func disconnect_gateway() -> void:
+	_gateway.close()
+
+
+func reconnect_now() -> void:
+	_gateway.reconnect_now()
+
+
+func gateway_status() -> int:
+	return _gateway.status()
+
+
+## Seconds until the next reconnect attempt (0 when not waiting).
+func reconnect_in_seconds() -> float:
+	return _gateway.session.reconnect_in_ms(Time.get_ticks_msec()) / 1000.0
+
+
+## The close code that ended the last gateway connection (0 if none).
+func last_close_code() -> int:
+	return _gateway.session.last_close_code
+
+
+## Sets the chosen status over the gateway (op 3). Returns false when not connected.
+func send_presence(status: String) -> bool:
+	return _gateway.send_text(Protocol.presence_update(status))
+
+
+func _url(pattern: String, params: Dictionary) -> String:
+	return base_url + Api.expand(pattern, params)
+
+
+func _call(method: HTTPClient.Method, url: String, body: Variant, as_token: String) -> ApiResult:
+	var use_token := as_token if as_token != "" else token
+	var result: ApiResult = await _rest.send(method, url, use_token, body)
+	var refused := result.status == 401 and result.code != "invalid_credentials"
+	if refused and as_token == "" and token != "":
+		auth_failed.emit(result.message)
+	return result
+
+
+func _on_gateway_fatal(_code: int) -> void:
+	auth_failed.emit("Your session has ended. Please sign in again.")

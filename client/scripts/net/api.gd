@@ -1,0 +1,105 @@
+## Every REST path the client calls, in one place.
+##
+## Each constant is named `<METHOD>_<NAME>` and holds the server's path pattern with `{name}`
+## placeholders, exactly as in docs/api.md. NetworkManager's api_get / api_post / api_patch /
+## api_delete take these constants; the verb of the call matches the constant's prefix (a test
+## checks every call site).
+extends RefCounted
+
+const PREFIX := "/api/v1"
+
+# Auth
+const POST_AUTH_REGISTER := "/api/v1/auth/register"
+const POST_AUTH_LOGIN := "/api/v1/auth/login"
+const POST_AUTH_REFRESH := "/api/v1/auth/refresh"
+const POST_AUTH_LOGOUT := "/api/v1/auth/logout"
+
+# Users
+const GET_ME := "/api/v1/users/@me"
+const PATCH_ME := "/api/v1/users/@me"
+const GET_MY_SERVERS := "/api/v1/users/@me/servers"
+const DELETE_MY_SERVER := "/api/v1/users/@me/servers/{server_id}"
+
+# Servers
+const POST_SERVERS := "/api/v1/servers"
+const GET_SERVER := "/api/v1/servers/{server_id}"
+const DELETE_SERVER := "/api/v1/servers/{server_id}"
+
+# Members
+const GET_MEMBERS := "/api/v1/servers/{server_id}/members"
+const PATCH_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
+const DELETE_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
+
+# Invites
+const POST_SERVER_INVITES := "/api/v1/servers/{server_id}/invites"
+const GET_INVITE := "/api/v1/invites/{code}"
+const POST_INVITE := "/api/v1/invites/{code}"
+
+# Channels
+const POST_SERVER_CHANNELS := "/api/v1/servers/{server_id}/channels"
+const PATCH_CHANNEL := "/api/v1/channels/{channel_id}"
+const DELETE_CHANNEL := "/api/v1/channels/{channel_id}"
+
+# Messages
+const GET_CHANNEL_MESSAGES := "/api/v1/channels/{channel_id}/messages"
+const POST_CHANNEL_MESSAGES := "/api/v1/channels/{channel_id}/messages"
+const PATCH_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_id}"
+const DELETE_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_id}"
+const POST_CHANNEL_TYPING := "/api/v1/channels/{channel_id}/typing"
+
+## The gateway's path on the same host as the REST API.
+const GATEWAY_PATH := "/api/v1/gateway"
+
+const MESSAGES_PAGE_LIMIT := 50
+const MESSAGES_MAX_LIMIT := 100
+const MEMBERS_PAGE_LIMIT := 1000
+
+
+## Fills the `{name}` placeholders of a pattern; values are URI-encoded. Returns "" when a
+## placeholder has no value (a bug in the caller, never sent).
+static func expand(pattern: String, params: Dictionary) -> String:
+	var out := pattern
+	for key: Variant in params:
+		out = out.replace("{%s}" % key, str(params[key]).uri_encode())
+	if out.contains("{") or out.contains("}"):
+		push_error("Api.expand: unfilled placeholder in %s" % out)
+		return ""
+	return out
+
+
+## Builds `?a=1&b=2` from a dictionary (in insertion order); empty values are skipped.
+static func query_string(query: Dictionary) -> String:
+	var parts: PackedStringArray = []
+	for key: Variant in query:
+		var value := str(query[key])
+		if value != "":
+			parts.append("%s=%s" % [str(key).uri_encode(), value.uri_encode()])
+	return "" if parts.is_empty() else "?" + "&".join(parts)
+
+
+## Normalises what a person typed as the server address: adds http:// when no scheme is
+## given, drops trailing slashes and a trailing /api/v1. Returns "" when it is not usable.
+static func normalize_base_url(raw: String) -> String:
+	var url := raw.strip_edges()
+	if url == "":
+		return ""
+	if not url.contains("://"):
+		url = "http://" + url
+	while url.ends_with("/"):
+		url = url.substr(0, url.length() - 1)
+	if url.ends_with(PREFIX):
+		url = url.substr(0, url.length() - PREFIX.length())
+	var scheme := url.get_slice("://", 0).to_lower()
+	var rest := url.get_slice("://", 1)
+	if scheme not in ["http", "https"] or rest == "" or rest.contains(" "):
+		return ""
+	return scheme + "://" + rest
+
+
+## The gateway URL for a normalised base URL (http -> ws, https -> wss).
+static func gateway_url(base_url: String) -> String:
+	if base_url.begins_with("https://"):
+		return "wss://" + base_url.substr(8) + GATEWAY_PATH
+	if base_url.begins_with("http://"):
+		return "ws://" + base_url.substr(7) + GATEWAY_PATH
+	return ""

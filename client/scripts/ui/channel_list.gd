@@ -1,0 +1,235 @@
+## ChannelList: the server's name with its menu (invite, create channel, leave, delete), the
+## text channels (unread ones bright; rename / delete on right-click for admins), and the
+## user panel at the bottom.
+extends PanelContainer
+
+enum Item { INVITE, CREATE_CHANNEL, LEAVE, DELETE_SERVER, COPY_ID, RENAME_CHANNEL, DELETE_CHANNEL }
+
+const Style := preload("res://scripts/ui/style.gd")
+const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
+const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
+const InviteDialog := preload("res://scripts/ui/invite_dialog.gd")
+const UserPanel := preload("res://scripts/ui/user_panel.gd")
+const Permissions := preload("res://scripts/data/permissions.gd")
+const Validation := preload("res://scripts/data/validation.gd")
+
+var _server_button: Button
+var _add_channel: Button
+var _channels: VBoxContainer
+var _server_menu := PopupMenu.new()
+var _channel_menu := PopupMenu.new()
+var _menu_channel_id := ""
+
+
+func _ready() -> void:
+	custom_minimum_size = Vector2(240, 0)
+	add_theme_stylebox_override("panel", Style.box(Style.BG_SIDEBAR))
+	var column := VBoxContainer.new()
+	column.add_theme_constant_override("separation", 0)
+	add_child(column)
+	column.add_child(_build_header())
+	var scroll := ScrollContainer.new()
+	scroll.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	scroll.horizontal_scroll_mode = ScrollContainer.SCROLL_MODE_DISABLED
+	column.add_child(scroll)
+	var margin := MarginContainer.new()
+	margin.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	for side: String in ["left", "right", "top"]:
+		margin.add_theme_constant_override("margin_" + side, 8)
+	scroll.add_child(margin)
+	var inner := VBoxContainer.new()
+	margin.add_child(inner)
+	inner.add_child(_build_section_title())
+	_channels = VBoxContainer.new()
+	_channels.add_theme_constant_override("separation", 2)
+	inner.add_child(_channels)
+	column.add_child(UserPanel.new())
+	_server_menu.id_pressed.connect(_on_item)
+	_channel_menu.id_pressed.connect(_on_item)
+	add_child(_server_menu)
+	add_child(_channel_menu)
+	DataManager.servers_changed.connect(_rebuild)
+	DataManager.selection_changed.connect(_rebuild)
+	DataManager.unread_changed.connect(_rebuild)
+	DataManager.channels_changed.connect(func(_id: String) -> void: _rebuild())
+	_rebuild()
+
+
+func _build_header() -> Control:
+	var header := Style.panel(Style.BG_SIDEBAR, 0, 6, 8)
+	var line := Style.box(Style.BG_SIDEBAR, 0, 6, 8)
+	line.border_color = Color("1f2023")
+	line.border_width_bottom = 2
+	header.add_theme_stylebox_override("panel", line)
+	_server_button = Button.new()
+	_server_button.theme_type_variation = &"FlatButton"
+	_server_button.alignment = HORIZONTAL_ALIGNMENT_LEFT
+	_server_button.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	_server_button.add_theme_font_override("font", Style.bold_font())
+	_server_button.add_theme_font_size_override("font_size", 16)
+	_server_button.add_theme_color_override("font_color", Style.TEXT_STRONG)
+	_server_button.custom_minimum_size = Vector2(0, 36)
+	_server_button.tooltip_text = "Server menu"
+	_server_button.pressed.connect(_show_server_menu)
+	header.add_child(_server_button)
+	return header
+
+
+func _build_section_title() -> Control:
+	var row := HBoxContainer.new()
+	var title := Style.label("TEXT CHANNELS", 12, Style.TEXT_MUTED)
+	title.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	row.add_child(title)
+	_add_channel = Button.new()
+	_add_channel.text = "+"
+	_add_channel.tooltip_text = "Create a channel"
+	_add_channel.theme_type_variation = &"FlatButton"
+	_add_channel.pressed.connect(_on_item.bind(Item.CREATE_CHANNEL))
+	row.add_child(_add_channel)
+	return row
+
+
+func _rebuild() -> void:
+	var server_id := DataManager.current_server_id
+	var server: Dictionary = DataManager.servers.get(server_id, {})
+	_server_button.text = str(server.get("name", "No server")) + ("   v" if server_id != "" else "")
+	_server_button.disabled = server_id == ""
+	var role := DataManager.my_role(server_id)
+	_add_channel.visible = server_id != "" and Permissions.can_manage_channels(role)
+	for child in _channels.get_children():
+		child.queue_free()
+	if server_id == "":
+		_channels.add_child(
+			Style.label("Create or join a server to start.", 13, Style.TEXT_MUTED, true)
+		)
+		return
+	for channel in DataManager.channels_of(server_id):
+		_channels.add_child(_channel_button(channel))
+
+
+func _channel_button(channel: Dictionary) -> Button:
+	var channel_id := str(channel["id"])
+	var button := Button.new()
+	button.text = "#  " + str(channel.get("name", ""))
+	button.tooltip_text = str(channel.get("topic", ""))
+	button.theme_type_variation = &"ChannelButton"
+	button.alignment = HORIZONTAL_ALIGNMENT_LEFT
+	button.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	button.toggle_mode = true
+	button.button_pressed = channel_id == DataManager.current_channel_id
+	if button.button_pressed or DataManager.unread.has(channel_id):
+		button.add_theme_color_override("font_color", Style.TEXT_STRONG)
+	if DataManager.unread.has(channel_id):
+		button.add_theme_font_override("font", Style.bold_font())
+	button.pressed.connect(DataManager.select_channel.bind(channel_id))
+	button.gui_input.connect(_on_channel_input.bind(channel_id))
+	return button
+
+
+func _on_channel_input(event: InputEvent, channel_id: String) -> void:
+	var click := event as InputEventMouseButton
+	if click == null or not click.pressed or click.button_index != MOUSE_BUTTON_RIGHT:
+		return
+	if not Permissions.can_manage_channels(DataManager.my_role(DataManager.current_server_id)):
+		return
+	_menu_channel_id = channel_id
+	_channel_menu.clear()
+	_channel_menu.add_item("Rename channel", Item.RENAME_CHANNEL)
+	_channel_menu.add_item("Delete channel", Item.DELETE_CHANNEL)
+	_channel_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+	accept_event()
+
+
+func _show_server_menu() -> void:
+	var server_id := DataManager.current_server_id
+	var role := DataManager.my_role(server_id)
+	_server_menu.clear()
+	if Permissions.can_create_invites(role):
+		_server_menu.add_item("Invite people", Item.INVITE)
+	if Permissions.can_manage_channels(role):
+		_server_menu.add_item("Create channel", Item.CREATE_CHANNEL)
+	_server_menu.add_item("Copy server ID", Item.COPY_ID)
+	_server_menu.add_separator()
+	if role == "owner":
+		_server_menu.add_item("Delete server", Item.DELETE_SERVER)
+	else:
+		_server_menu.add_item("Leave server", Item.LEAVE)
+	var at := _server_button.global_position + Vector2(0, _server_button.size.y + 4)
+	_server_menu.popup(Rect2i(Vector2i(at), Vector2i(int(_server_button.size.x), 0)))
+
+
+func _on_item(id: int) -> void:
+	var server_id := DataManager.current_server_id
+	var server_name := str(DataManager.servers.get(server_id, {}).get("name", ""))
+	match id:
+		Item.INVITE:
+			InviteDialog.new().open(get_tree().root, server_id)
+		Item.CREATE_CHANNEL:
+			_prompt("Create a channel", "Channel name", "", "Create", _create_channel)
+		Item.RENAME_CHANNEL:
+			var current := str(DataManager.channels.get(_menu_channel_id, {}).get("name", ""))
+			_prompt("Rename channel", "Channel name", current, "Save", _rename_channel)
+		Item.DELETE_CHANNEL:
+			var channel_name := str(DataManager.channels.get(_menu_channel_id, {}).get("name"))
+			var text := "Delete #%s and all of its messages? This cannot be undone." % channel_name
+			_confirm("Delete channel", text, "Delete", _delete_channel.bind(_menu_channel_id))
+		Item.LEAVE:
+			var text := "Leave %s? You will need a new invite to come back." % server_name
+			_confirm(
+				"Leave server", text, "Leave", DataManager.servers_api.leave_server.bind(server_id)
+			)
+		Item.DELETE_SERVER:
+			var text := "Delete %s for everyone, with all its channels and messages?" % server_name
+			_confirm(
+				"Delete server",
+				text,
+				"Delete",
+				DataManager.servers_api.delete_server.bind(server_id)
+			)
+		Item.COPY_ID:
+			DisplayServer.clipboard_set(server_id)
+
+
+func _prompt(heading: String, hint: String, initial: String, ok: String, then: Callable) -> void:
+	var dialog := PromptDialog.new()
+	dialog.submitted.connect(then.bind(dialog))
+	dialog.ask(get_tree().root, heading, hint, initial, ok)
+
+
+func _confirm(heading: String, text: String, ok: String, then: Callable) -> void:
+	var dialog := ConfirmDialog.new()
+	dialog.decided.connect(_on_decided.bind(then))
+	dialog.ask(get_tree().root, heading, text, ok)
+
+
+func _on_decided(accepted: bool, then: Callable) -> void:
+	if accepted:
+		then.call()
+
+
+func _create_channel(text: String, dialog: PromptDialog) -> void:
+	var problem := Validation.entity_name(text, "Channel name")
+	if problem != "":
+		dialog.show_error(problem)
+		return
+	var result := await DataManager.servers_api.create_channel(DataManager.current_server_id, text)
+	if result.ok:
+		dialog.close()
+	else:
+		dialog.show_error(result.message)
+
+
+func _rename_channel(text: String, dialog: PromptDialog) -> void:
+	var problem := Validation.entity_name(text, "Channel name")
+	if problem != "":
+		dialog.show_error(problem)
+		return
+	var result := await DataManager.servers_api.rename_channel(_menu_channel_id, text)
+	if result.ok:
+		dialog.close()
+	else:
+		dialog.show_error(result.message)
+
+
+func _delete_channel(channel_id: String) -> void:
+	DataManager.servers_api.delete_channel(channel_id)

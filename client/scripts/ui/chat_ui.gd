@@ -1,0 +1,367 @@
+## ChatUI: the open channel. Header, the message list (older pages load as you scroll up;
+## grouped by author and time, with day separators), "X is typing...", and the composer
+## (send, edit your message, Up to edit your last one). Reads DataManager; never the network.
+extends VBoxContainer
+
+enum Menu { EDIT, DELETE, COPY, COPY_ID }
+
+const Style := preload("res://scripts/ui/style.gd")
+const MessageRow := preload("res://scripts/ui/message_row.gd")
+const ChatComposer := preload("res://scripts/ui/chat_composer.gd")
+const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
+const TimeFormat := preload("res://scripts/data/time_format.gd")
+const Permissions := preload("res://scripts/data/permissions.gd")
+const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
+
+const GROUP_GAP_S := 7 * 60
+const LOAD_OLDER_AT_PX := 120
+
+var _channel_id := ""
+var _title: Label
+var _topic: Label
+var _scroll: ScrollContainer
+var _list: VBoxContainer
+var _top_note: Label
+var _typing: Label
+var _composer: ChatComposer
+var _menu := PopupMenu.new()
+var _menu_key := ""
+var _rows := {}
+var _stick_to_bottom := true
+var _keep_from_bottom := -1.0
+var _last_value := 0.0
+
+
+func _ready() -> void:
+	add_theme_constant_override("separation", 0)
+	add_child(_build_header())
+	_scroll = ScrollContainer.new()
+	_scroll.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	_scroll.horizontal_scroll_mode = ScrollContainer.SCROLL_MODE_DISABLED
+	add_child(_scroll)
+	var margin := MarginContainer.new()
+	margin.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	margin.add_theme_constant_override("margin_left", 8)
+	margin.add_theme_constant_override("margin_right", 12)
+	margin.add_theme_constant_override("margin_bottom", 8)
+	_scroll.add_child(margin)
+	_list = VBoxContainer.new()
+	_list.add_theme_constant_override("separation", 0)
+	margin.add_child(_list)
+	_top_note = Style.label("", 13, Style.TEXT_MUTED, true)
+	_composer = ChatComposer.new()
+	_composer.send_requested.connect(_on_send)
+	_composer.edit_requested.connect(_on_edit_submitted)
+	_composer.edit_last_requested.connect(_edit_last)
+	_composer.typing.connect(_on_typing)
+	_typing = Style.label("", 12, Style.TEXT_MUTED)
+	_typing.custom_minimum_size = Vector2(0, 20)
+	var typing_margin := MarginContainer.new()
+	typing_margin.add_theme_constant_override("margin_left", 18)
+	typing_margin.add_child(_typing)
+	add_child(_composer)
+	add_child(typing_margin)
+	_menu.id_pressed.connect(_on_menu)
+	add_child(_menu)
+	var bar := _scroll.get_v_scroll_bar()
+	bar.value_changed.connect(_on_scrolled)
+	bar.changed.connect(_on_scroll_range_changed)
+	DataManager.selection_changed.connect(_on_selection_changed)
+	DataManager.messages_changed.connect(_on_messages_changed)
+	DataManager.typing_changed.connect(_on_typing_changed)
+	DataManager.channels_changed.connect(func(_s: String) -> void: _refresh_header())
+	DataManager.servers_changed.connect(_refresh_header)
+	_on_selection_changed()
+
+
+func _build_header() -> PanelContainer:
+	var header := Style.panel(Style.BG_CHAT, 0, 12, 16)
+	var line := Style.box(Style.BG_CHAT, 0, 12, 16)
+	line.border_color = Color("26272b")
+	line.border_width_bottom = 2
+	header.add_theme_stylebox_override("panel", line)
+	var row := HBoxContainer.new()
+	row.add_theme_constant_override("separation", 8)
+	header.add_child(row)
+	row.add_child(Style.label("#", 22, Style.TEXT_MUTED))
+	_title = Style.label("", 16, Style.TEXT_STRONG)
+	_title.add_theme_font_override("font", Style.bold_font())
+	row.add_child(_title)
+	_topic = Style.label("", 13, Style.TEXT_MUTED)
+	_topic.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_topic.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	row.add_child(_topic)
+	return header
+
+
+func _refresh_header() -> void:
+	var channel: Dictionary = DataManager.channels.get(_channel_id, {})
+	_title.text = str(channel.get("name", ""))
+	var topic := str(channel.get("topic", ""))
+	_topic.text = "|  " + topic if topic != "" else ""
+	_composer.set_channel(_channel_id, str(channel.get("name", "")))
+
+
+func _on_selection_changed() -> void:
+	if DataManager.current_channel_id == _channel_id and _channel_id != "":
+		return
+	_channel_id = DataManager.current_channel_id
+	_composer.cancel_edit()
+	_refresh_header()
+	_stick_to_bottom = true
+	_keep_from_bottom = -1.0
+	_rebuild()
+	_on_typing_changed(_channel_id)
+
+
+func _on_messages_changed(channel_id: String, kind: String, key: String) -> void:
+	if channel_id != _channel_id:
+		return
+	if kind == "append" and _append(key):
+		return
+	if kind == "update" and _update(key):
+		return
+	if not _stick_to_bottom and _keep_from_bottom < 0.0:
+		var bar := _scroll.get_v_scroll_bar()
+		_keep_from_bottom = bar.max_value - bar.page - bar.value
+	_rebuild()
+
+
+## Redraws every row of the open channel.
+func _rebuild() -> void:
+	for child in _list.get_children():
+		_list.remove_child(child)
+		if child != _top_note:
+			child.queue_free()
+	_rows.clear()
+	_list.add_child(_top_note)
+	if _channel_id == "":
+		_top_note.text = ""
+		return
+	var messages := DataManager.store(_channel_id)
+	_update_top_note(messages)
+	var previous := {}
+	for msg in messages.all():
+		_add_row(msg, previous)
+		previous = msg
+
+
+func _update_top_note(messages: ChannelMessages) -> void:
+	var channel_name := str(DataManager.channels.get(_channel_id, {}).get("name", ""))
+	if messages.load_error != "":
+		_top_note.text = "Could not load messages: %s (scroll up to retry)" % messages.load_error
+		_top_note.add_theme_color_override("font_color", Style.RED)
+		return
+	_top_note.add_theme_color_override("font_color", Style.TEXT_MUTED)
+	if not messages.loaded or messages.loading_older:
+		_top_note.text = "Loading messages..."
+	elif messages.reached_start:
+		_top_note.text = "This is the beginning of #%s." % channel_name
+	else:
+		_top_note.text = ""
+
+
+func _append(key: String) -> bool:
+	var all := DataManager.store(_channel_id).all()
+	if all.is_empty() or str(all[-1].get("_key", "")) != key or _rows.has(key):
+		return false
+	var previous: Dictionary = all[-2] if all.size() > 1 else {}
+	_add_row(all[-1], previous)
+	return true
+
+
+func _update(key: String) -> bool:
+	var messages := DataManager.store(_channel_id)
+	if key == "":
+		_update_top_note(messages)
+		return true
+	if not _rows.has(key):
+		return false
+	for msg in messages.all():
+		if str(msg.get("_key", "")) == key:
+			(_rows[key] as MessageRow).refresh(msg)
+			return true
+	return false
+
+
+func _add_row(msg: Dictionary, previous: Dictionary) -> void:
+	var day := TimeFormat.friendly(str(msg.get("created_at", ""))).get_slice(" at ", 0)
+	var new_day := previous.is_empty() or day != _day_of(previous)
+	if new_day and not previous.is_empty():
+		_list.add_child(_day_separator(day))
+	var with_header := new_day or _starts_group(msg, previous)
+	if with_header:
+		var spacer := Control.new()
+		spacer.custom_minimum_size = Vector2(0, 14)
+		_list.add_child(spacer)
+	var row := MessageRow.new()
+	row.setup(msg, with_header, str(msg.get("id", "")) != "")
+	row.actions_requested.connect(_on_row_actions)
+	row.retry_requested.connect(
+		func(nonce: String) -> void: DataManager.messages_api.retry_send(_channel_id, nonce)
+	)
+	row.discard_requested.connect(
+		func(nonce: String) -> void: DataManager.messages_api.discard_send(_channel_id, nonce)
+	)
+	_list.add_child(row)
+	_rows[row.key] = row
+
+
+static func _starts_group(msg: Dictionary, previous: Dictionary) -> bool:
+	if previous.is_empty():
+		return true
+	if str(msg.get("author", {}).get("id")) != str(previous.get("author", {}).get("id")):
+		return true
+	var gap := TimeFormat.parse_iso(str(msg.get("created_at", "")))
+	gap -= TimeFormat.parse_iso(str(previous.get("created_at", "")))
+	return gap > GROUP_GAP_S or gap < 0.0
+
+
+static func _day_of(msg: Dictionary) -> String:
+	return TimeFormat.friendly(str(msg.get("created_at", ""))).get_slice(" at ", 0)
+
+
+func _day_separator(day: String) -> Control:
+	var row := HBoxContainer.new()
+	row.add_theme_constant_override("separation", 8)
+	var left := HSeparator.new()
+	left.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	var right := HSeparator.new()
+	right.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	row.add_child(left)
+	row.add_child(Style.label(day, 12, Style.TEXT_MUTED))
+	row.add_child(right)
+	return row
+
+
+func _on_scrolled(value: float) -> void:
+	var bar := _scroll.get_v_scroll_bar()
+	var user_moved := absf(value - _last_value) > 0.5
+	_last_value = value
+	if user_moved:
+		_stick_to_bottom = value >= bar.max_value - bar.page - 24.0
+		_keep_from_bottom = -1.0
+	if value <= LOAD_OLDER_AT_PX:
+		_maybe_load_older()
+
+
+## Content height changed: stay at the bottom, or keep what was on screen in place when
+## older messages were added above it.
+func _on_scroll_range_changed() -> void:
+	var bar := _scroll.get_v_scroll_bar()
+	var bottom := maxf(bar.max_value - bar.page, 0.0)
+	var target := bar.value
+	if _stick_to_bottom:
+		target = bottom
+	elif _keep_from_bottom >= 0.0:
+		target = clampf(bottom - _keep_from_bottom, 0.0, bottom)
+	_last_value = target
+	_scroll.scroll_vertical = int(target)
+	if bar.max_value <= bar.page:
+		_maybe_load_older()  # nothing to scroll yet: fill the view
+
+
+## Loads the page above when there is one (or retries a failed load).
+func _maybe_load_older() -> void:
+	if _channel_id == "":
+		return
+	var bar := _scroll.get_v_scroll_bar()
+	var messages := DataManager.store(_channel_id)
+	if messages.loading_older:
+		return
+	if messages.loaded and not messages.reached_start:
+		_keep_from_bottom = bar.max_value - bar.page - bar.value
+		DataManager.messages_api.load_older(_channel_id)
+	elif messages.load_error != "":
+		messages.loaded = false
+		DataManager.messages_api.open_channel(_channel_id)
+
+
+func _on_row_actions(key: String, at: Vector2) -> void:
+	var msg := _find(key)
+	if msg.is_empty() or str(msg.get("id", "")) == "":
+		return
+	var mine := str(msg.get("author", {}).get("id", "")) == DataManager.me_id()
+	var role := DataManager.my_role(DataManager.current_server_id)
+	_menu.clear()
+	if mine:
+		_menu.add_item("Edit message", Menu.EDIT)
+	if Permissions.can_delete_message(role, mine):
+		_menu.add_item("Delete message", Menu.DELETE)
+	_menu.add_item("Copy text", Menu.COPY)
+	_menu.add_item("Copy message ID", Menu.COPY_ID)
+	_menu_key = key
+	_menu.popup(Rect2i(Vector2i(at), Vector2i.ZERO))
+
+
+func _on_menu(id: int) -> void:
+	var msg := _find(_menu_key)
+	if msg.is_empty():
+		return
+	match id:
+		Menu.EDIT:
+			_composer.begin_edit(str(msg["id"]), str(msg.get("content", "")))
+		Menu.DELETE:
+			var ask := ConfirmDialog.new()
+			ask.decided.connect(_on_delete_decided.bind(str(msg["id"])))
+			ask.ask(self, "Delete message", "Delete this message for everyone?", "Delete")
+		Menu.COPY:
+			DisplayServer.clipboard_set(str(msg.get("content", "")))
+		Menu.COPY_ID:
+			DisplayServer.clipboard_set(str(msg.get("id", "")))
+
+
+func _on_delete_decided(accepted: bool, message_id: String) -> void:
+	if accepted:
+		DataManager.messages_api.delete_message(_channel_id, message_id)
+
+
+func _on_send(text: String) -> void:
+	var problem := DataManager.messages_api.send_message(_channel_id, text)
+	if problem != "":
+		_composer.show_problem(problem)
+		return
+	_composer.clear()
+	_stick_to_bottom = true
+
+
+func _on_edit_submitted(message_id: String, text: String) -> void:
+	var result := await DataManager.messages_api.edit_message(_channel_id, message_id, text)
+	if result.ok:
+		_composer.cancel_edit()
+	else:
+		_composer.show_problem(result.message)
+
+
+func _edit_last() -> void:
+	var all := DataManager.store(_channel_id).confirmed
+	for i in range(all.size() - 1, -1, -1):
+		if str(all[i].get("author", {}).get("id", "")) == DataManager.me_id():
+			_composer.begin_edit(str(all[i]["id"]), str(all[i].get("content", "")))
+			return
+
+
+func _on_typing(_text: String) -> void:
+	DataManager.messages_api.notify_typing(_channel_id)
+
+
+func _on_typing_changed(channel_id: String) -> void:
+	if channel_id != _channel_id:
+		return
+	var names := DataManager.typing_names(_channel_id)
+	match names.size():
+		0:
+			_typing.text = ""
+		1:
+			_typing.text = "%s is typing..." % names[0]
+		2:
+			_typing.text = "%s and %s are typing..." % [names[0], names[1]]
+		_:
+			_typing.text = "Several people are typing..."
+
+
+func _find(key: String) -> Dictionary:
+	for msg in DataManager.store(_channel_id).all():
+		if str(msg.get("_key", "")) == key:
+			return msg
+	return {}

@@ -1,0 +1,67 @@
+## MainScene: ServerList | ChannelList | (connection banner + ChatUI) | UserList, with toasts.
+extends Control
+
+const Style := preload("res://scripts/ui/style.gd")
+const ServerListScene := preload("res://scenes/server_list.tscn")
+const ChannelListScene := preload("res://scenes/channel_list.tscn")
+const ChatUIScene := preload("res://scenes/chat_ui.tscn")
+const UserListScene := preload("res://scenes/user_list.tscn")
+const ConnectionBanner := preload("res://scripts/ui/connection_banner.gd")
+const WelcomePanel := preload("res://scripts/ui/welcome_panel.gd")
+const Toasts := preload("res://scripts/ui/toasts.gd")
+
+var _chat: Control
+var _user_list: Control
+var _welcome: Control
+var _loading: Control
+
+
+func _ready() -> void:
+	set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
+	var columns := HBoxContainer.new()
+	columns.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
+	columns.add_theme_constant_override("separation", 0)
+	add_child(columns)
+	var server_list := ServerListScene.instantiate()
+	columns.add_child(server_list)
+	columns.add_child(ChannelListScene.instantiate())
+	var center := Style.panel(Style.BG_CHAT)
+	center.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	columns.add_child(center)
+	var stack := VBoxContainer.new()
+	stack.add_theme_constant_override("separation", 0)
+	center.add_child(stack)
+	stack.add_child(ConnectionBanner.new())
+	_chat = ChatUIScene.instantiate()
+	_chat.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	stack.add_child(_chat)
+	var welcome := WelcomePanel.new()
+	welcome.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	welcome.create_pressed.connect(server_list.open_dialog.bind(true))
+	welcome.join_pressed.connect(server_list.open_dialog.bind(false))
+	stack.add_child(welcome)
+	_welcome = welcome
+	_loading = CenterContainer.new()
+	_loading.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	_loading.add_child(Style.label("Loading your servers...", 16, Style.TEXT_MUTED))
+	stack.add_child(_loading)
+	_user_list = UserListScene.instantiate()
+	columns.add_child(_user_list)
+	var toasts := Toasts.new()
+	toasts.set_anchors_and_offsets_preset(Control.PRESET_BOTTOM_RIGHT)
+	toasts.grow_horizontal = Control.GROW_DIRECTION_BEGIN
+	toasts.grow_vertical = Control.GROW_DIRECTION_BEGIN
+	toasts.offset_right = -256
+	toasts.offset_bottom = -96
+	add_child(toasts)
+	DataManager.servers_changed.connect(_refresh_mode)
+	DataManager.me_changed.connect(_refresh_mode)
+	_refresh_mode()
+
+
+func _refresh_mode() -> void:
+	var has_servers := not DataManager.server_order.is_empty()
+	_loading.visible = not DataManager.ready_received
+	_welcome.visible = DataManager.ready_received and not has_servers
+	_chat.visible = DataManager.ready_received and has_servers
+	_user_list.visible = _chat.visible

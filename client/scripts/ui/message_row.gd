@@ -1,0 +1,160 @@
+## One message in the chat view: avatar and header for the first of a group, the text with an
+## "(edited)" mark, the pending / failed state with Retry and Discard, and an actions button.
+extends PanelContainer
+
+signal actions_requested(key: String, at: Vector2)
+signal retry_requested(nonce: String)
+signal discard_requested(nonce: String)
+
+const Style := preload("res://scripts/ui/style.gd")
+const TimeFormat := preload("res://scripts/data/time_format.gd")
+const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
+
+const AVATAR_SIZE := 40
+
+var key := ""
+var message := {}
+
+var _content: RichTextLabel
+var _more: Button
+var _hover := Style.box(Color(0, 0, 0, 0.08), 4)
+var _plain := StyleBoxEmpty.new()
+
+
+## Builds the row for `msg`; `with_header` starts a new group (avatar, name, time).
+func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
+	message = msg
+	key = str(msg.get("_key", ""))
+	add_theme_stylebox_override("panel", _plain)
+	mouse_filter = Control.MOUSE_FILTER_PASS
+	var row := HBoxContainer.new()
+	row.add_theme_constant_override("separation", 14)
+	add_child(row)
+	var author: Dictionary = msg.get("author", {})
+	var author_id := str(author.get("id", ""))
+	var author_name := str(author.get("username", "?"))
+	if with_header:
+		row.add_child(Style.avatar(author_id, author_name, AVATAR_SIZE))
+	else:
+		var gutter := Control.new()
+		gutter.custom_minimum_size = Vector2(AVATAR_SIZE, 0)
+		gutter.mouse_filter = Control.MOUSE_FILTER_IGNORE
+		row.add_child(gutter)
+	var body := VBoxContainer.new()
+	body.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	body.add_theme_constant_override("separation", 2)
+	body.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	row.add_child(body)
+	if with_header:
+		body.add_child(_header(author_id, author_name, str(msg.get("created_at", ""))))
+	_content = _make_content()
+	body.add_child(_content)
+	_more = Button.new()
+	_more.text = "..."
+	_more.theme_type_variation = &"FlatButton"
+	_more.tooltip_text = "Message actions (or right-click)"
+	_more.size_flags_vertical = Control.SIZE_SHRINK_BEGIN
+	_more.custom_minimum_size = Vector2(34, 0)
+	_more.modulate.a = 0.0
+	_more.disabled = not has_actions
+	_more.pressed.connect(func() -> void: actions_requested.emit(key, _more.global_position))
+	row.add_child(_more)
+	_show_state(body)
+	gui_input.connect(_on_gui_input)
+	_content.gui_input.connect(_on_gui_input)
+	mouse_entered.connect(_set_hover.bind(true))
+	mouse_exited.connect(_on_mouse_exited)
+	_content.mouse_exited.connect(_on_mouse_exited)
+	_more.mouse_exited.connect(_on_mouse_exited)
+
+
+## Re-renders the text and state after an edit or a change of send state.
+func refresh(msg: Dictionary) -> void:
+	message = msg
+	_content.text = _bbcode(msg)
+	_content.modulate.a = 0.55 if int(msg.get("_send", 0)) == ChannelMessages.Send.SENDING else 1.0
+	var body := _content.get_parent()
+	var old := body.get_node_or_null(^"State")
+	if old != null:
+		body.remove_child(old)
+		old.queue_free()
+	_show_state(body)
+
+
+func _header(author_id: String, author_name: String, created_at: String) -> HBoxContainer:
+	var header := HBoxContainer.new()
+	header.add_theme_constant_override("separation", 8)
+	header.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	var who := Style.label(author_name, 15, Style.name_color(author_id))
+	who.add_theme_font_override("font", Style.bold_font())
+	header.add_child(who)
+	var when := Style.label(TimeFormat.friendly(created_at), 12, Style.TEXT_MUTED)
+	when.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	header.add_child(when)
+	return header
+
+
+func _make_content() -> RichTextLabel:
+	var text := RichTextLabel.new()
+	text.bbcode_enabled = true
+	text.fit_content = true
+	text.scroll_active = false
+	text.selection_enabled = true
+	text.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
+	text.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	text.add_theme_color_override("default_color", Style.TEXT)
+	text.add_theme_font_size_override("normal_font_size", Style.FONT_SIZE)
+	text.mouse_filter = Control.MOUSE_FILTER_PASS
+	text.text = _bbcode(message)
+	text.modulate.a = 0.55 if int(message.get("_send", 0)) == ChannelMessages.Send.SENDING else 1.0
+	return text
+
+
+## The failure line: reason, Retry and Discard.
+func _show_state(body: Node) -> void:
+	if int(message.get("_send", 0)) != ChannelMessages.Send.FAILED:
+		return
+	var line := HBoxContainer.new()
+	line.name = "State"
+	line.add_theme_constant_override("separation", 10)
+	var reason := str(message.get("_error", ""))
+	var why := Style.label("Not sent" + (": " + reason if reason != "" else "."), 13, Style.RED)
+	why.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
+	why.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	line.add_child(why)
+	var nonce := str(message.get("nonce", ""))
+	var retry := LinkButton.new()
+	retry.text = "Retry"
+	retry.pressed.connect(func() -> void: retry_requested.emit(nonce))
+	line.add_child(retry)
+	var discard := LinkButton.new()
+	discard.text = "Discard"
+	discard.pressed.connect(func() -> void: discard_requested.emit(nonce))
+	line.add_child(discard)
+	body.add_child(line)
+
+
+func _on_gui_input(event: InputEvent) -> void:
+	var click := event as InputEventMouseButton
+	if click != null and click.pressed and click.button_index == MOUSE_BUTTON_RIGHT:
+		if not _more.disabled:
+			actions_requested.emit(key, click.global_position)
+		accept_event()
+
+
+func _on_mouse_exited() -> void:
+	if not get_global_rect().has_point(get_global_mouse_position()):
+		_set_hover(false)
+
+
+func _set_hover(on: bool) -> void:
+	add_theme_stylebox_override("panel", _hover if on else _plain)
+	if not _more.disabled:
+		_more.modulate.a = 1.0 if on else 0.0
+
+
+static func _bbcode(msg: Dictionary) -> String:
+	var text := str(msg.get("content", "")).replace("[", "[lb]")
+	if msg.get("edited_at") is String:
+		text += " [color=#949ba4][font_size=11](edited)[/font_size][/color]"
+	return text

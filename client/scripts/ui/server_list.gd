@@ -1,0 +1,133 @@
+## ServerList: the left rail of server icons (initials), with an unread mark, and "+" to
+## create a server or join one with an invite code.
+extends PanelContainer
+
+enum Add { CREATE, JOIN }
+
+const Style := preload("res://scripts/ui/style.gd")
+const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
+const Validation := preload("res://scripts/data/validation.gd")
+
+const ICON_SIZE := 48
+
+var _column: VBoxContainer
+var _add_menu := PopupMenu.new()
+var _add_button: Button
+
+
+func _ready() -> void:
+	custom_minimum_size = Vector2(72, 0)
+	add_theme_stylebox_override("panel", Style.box(Style.BG_RAIL, 0, 12, 0))
+	var scroll := ScrollContainer.new()
+	scroll.horizontal_scroll_mode = ScrollContainer.SCROLL_MODE_DISABLED
+	scroll.vertical_scroll_mode = ScrollContainer.SCROLL_MODE_SHOW_NEVER
+	add_child(scroll)
+	_column = VBoxContainer.new()
+	_column.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_column.add_theme_constant_override("separation", 8)
+	scroll.add_child(_column)
+	_add_menu.add_item("Create a server", Add.CREATE)
+	_add_menu.add_item("Join a server with an invite code", Add.JOIN)
+	_add_menu.id_pressed.connect(_on_add_menu)
+	add_child(_add_menu)
+	DataManager.servers_changed.connect(_rebuild)
+	DataManager.selection_changed.connect(_rebuild)
+	DataManager.unread_changed.connect(_rebuild)
+	_rebuild()
+
+
+## Opens the dialog for "create" or "join" (also used by the welcome screen).
+func open_dialog(create: bool) -> void:
+	_on_add_menu(Add.CREATE if create else Add.JOIN)
+
+
+func _rebuild() -> void:
+	for child in _column.get_children():
+		child.queue_free()
+	for server in DataManager.sorted_servers():
+		_column.add_child(_server_icon(server))
+	if not DataManager.server_order.is_empty():
+		var line := HSeparator.new()
+		line.custom_minimum_size = Vector2(32, 0)
+		line.size_flags_horizontal = Control.SIZE_SHRINK_CENTER
+		_column.add_child(line)
+	_add_button = Button.new()
+	_add_button.text = "+"
+	_add_button.tooltip_text = "Create or join a server"
+	_add_button.theme_type_variation = &"AddServerButton"
+	_add_button.custom_minimum_size = Vector2(ICON_SIZE, ICON_SIZE)
+	_add_button.size_flags_horizontal = Control.SIZE_SHRINK_CENTER
+	_add_button.pressed.connect(_show_add_menu)
+	_column.add_child(_add_button)
+
+
+func _server_icon(server: Dictionary) -> Control:
+	var server_id := str(server["id"])
+	var row := HBoxContainer.new()
+	row.add_theme_constant_override("separation", 8)
+	var selected := server_id == DataManager.current_server_id
+	var pill := Style.panel(Color.WHITE, 2)
+	pill.custom_minimum_size = Vector2(4, 40 if selected else 8)
+	pill.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	pill.modulate.a = 1.0 if selected or _has_unread(server_id) else 0.0
+	row.add_child(pill)
+	var button := Button.new()
+	button.text = Style.initials(str(server.get("name", "?")))
+	button.tooltip_text = str(server.get("name", ""))
+	button.theme_type_variation = &"ServerButton"
+	button.toggle_mode = true
+	button.button_pressed = selected
+	button.custom_minimum_size = Vector2(ICON_SIZE, ICON_SIZE)
+	button.clip_text = true
+	button.add_theme_font_override("font", Style.bold_font())
+	button.pressed.connect(DataManager.select_server.bind(server_id))
+	row.add_child(button)
+	return row
+
+
+static func _has_unread(server_id: String) -> bool:
+	for channel_id: String in DataManager.unread:
+		if str(DataManager.channels.get(channel_id, {}).get("server_id", "")) == server_id:
+			return true
+	return false
+
+
+func _show_add_menu() -> void:
+	var at := _add_button.global_position + Vector2(ICON_SIZE + 8, 0)
+	_add_menu.popup(Rect2i(Vector2i(at), Vector2i.ZERO))
+
+
+func _on_add_menu(id: int) -> void:
+	var dialog := PromptDialog.new()
+	if id == Add.CREATE:
+		dialog.field.placeholder_text = "My friends"
+		dialog.submitted.connect(_create_server.bind(dialog))
+		dialog.ask(get_tree().root, "Create a server", "Server name", "", "Create")
+	else:
+		dialog.field.placeholder_text = "e.g. x7Gq2Pk9"
+		dialog.submitted.connect(_join_server.bind(dialog))
+		dialog.ask(get_tree().root, "Join a server", "Invite code", "", "Join")
+
+
+func _create_server(text: String, dialog: PromptDialog) -> void:
+	var problem := Validation.entity_name(text, "Server name")
+	if problem != "":
+		dialog.show_error(problem)
+		return
+	var result := await DataManager.servers_api.create_server(text)
+	if result.ok:
+		dialog.close()
+	else:
+		dialog.show_error(result.message)
+
+
+func _join_server(text: String, dialog: PromptDialog) -> void:
+	var code := Validation.invite_code(text)
+	if code == "":
+		dialog.show_error("Enter an invite code.")
+		return
+	var result := await DataManager.servers_api.join_invite(code)
+	if result.ok:
+		dialog.close()
+	else:
+		dialog.show_error(result.message)

@@ -1,0 +1,163 @@
+## UserList: the server's members, online first, each with presence and role; right-click a
+## member to change their role or remove them when your role allows it.
+extends PanelContainer
+
+const Style := preload("res://scripts/ui/style.gd")
+const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
+const Permissions := preload("res://scripts/data/permissions.gd")
+
+const KICK_ID := 100
+const ROLE_COLORS := {
+	"owner": Color("f0b232"), "admin": Color("f47b67"), "moderator": Color("45ddc0")
+}
+
+var _column: VBoxContainer
+var _menu := PopupMenu.new()
+var _menu_user_id := ""
+var _menu_roles: Array[String] = []
+var _dirty := false
+
+
+func _ready() -> void:
+	custom_minimum_size = Vector2(240, 0)
+	add_theme_stylebox_override("panel", Style.box(Style.BG_SIDEBAR, 0, 12, 8))
+	var scroll := ScrollContainer.new()
+	scroll.horizontal_scroll_mode = ScrollContainer.SCROLL_MODE_DISABLED
+	add_child(scroll)
+	_column = VBoxContainer.new()
+	_column.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_column.add_theme_constant_override("separation", 2)
+	scroll.add_child(_column)
+	_menu.id_pressed.connect(_on_menu)
+	add_child(_menu)
+	DataManager.members_changed.connect(_on_members_changed)
+	DataManager.selection_changed.connect(_mark_dirty)
+	DataManager.presence_changed.connect(func(_id: String) -> void: _mark_dirty())
+	_mark_dirty()
+
+
+## Redraws at most once a frame however many events arrive.
+func _process(_delta: float) -> void:
+	if _dirty:
+		_dirty = false
+		_rebuild()
+
+
+func _mark_dirty() -> void:
+	_dirty = true
+
+
+func _on_members_changed(server_id: String) -> void:
+	if server_id == DataManager.current_server_id:
+		_mark_dirty()
+
+
+func _rebuild() -> void:
+	for child in _column.get_children():
+		child.queue_free()
+	var server_id := DataManager.current_server_id
+	if server_id == "":
+		return
+	if not DataManager.members.has(server_id):
+		_column.add_child(Style.label("Loading members...", 13, Style.TEXT_MUTED))
+		return
+	var online: Array[Dictionary] = []
+	var offline: Array[Dictionary] = []
+	for member: Dictionary in DataManager.members[server_id].values():
+		var user_id := str(member.get("user", {}).get("id", ""))
+		if DataManager.status_of(user_id) == "offline":
+			offline.append(member)
+		else:
+			online.append(member)
+	_section("ONLINE", online)
+	_section("OFFLINE", offline)
+
+
+func _section(title: String, list: Array[Dictionary]) -> void:
+	if list.is_empty():
+		return
+	list.sort_custom(_member_before)
+	var heading := Style.label("%s  -  %d" % [title, list.size()], 12, Style.TEXT_MUTED)
+	heading.custom_minimum_size = Vector2(0, 30)
+	heading.vertical_alignment = VERTICAL_ALIGNMENT_BOTTOM
+	_column.add_child(heading)
+	for member in list:
+		_column.add_child(_member_row(member))
+
+
+func _member_row(member: Dictionary) -> Control:
+	var user: Dictionary = member.get("user", {})
+	var user_id := str(user.get("id", ""))
+	var username := str(user.get("username", "?"))
+	var status := DataManager.status_of(user_id)
+	var role := str(member.get("role", "member"))
+	var row := Style.panel(Color(0, 0, 0, 0), 4, 4, 6)
+	row.mouse_filter = Control.MOUSE_FILTER_STOP
+	row.tooltip_text = "%s - %s, %s" % [username, Permissions.label(role), _status_text(status)]
+	row.gui_input.connect(_on_row_input.bind(user_id, role))
+	var line := HBoxContainer.new()
+	line.add_theme_constant_override("separation", 10)
+	line.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	row.add_child(line)
+	line.add_child(Style.avatar(user_id, username, 32))
+	line.add_child(Style.dot(Style.presence_color(status), 10))
+	var name_label := Style.label(username, 14, Style.name_color(user_id))
+	name_label.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	name_label.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	line.add_child(name_label)
+	if role != "member":
+		line.add_child(Style.label(Permissions.label(role), 11, ROLE_COLORS.get(role, Style.GRAY)))
+	if status == "offline":
+		row.modulate.a = 0.45
+	return row
+
+
+func _on_row_input(event: InputEvent, user_id: String, role: String) -> void:
+	var click := event as InputEventMouseButton
+	if click == null or not click.pressed or click.button_index != MOUSE_BUTTON_RIGHT:
+		return
+	var mine := DataManager.my_role(DataManager.current_server_id)
+	if user_id == DataManager.me_id():
+		return
+	_menu.clear()
+	_menu_user_id = user_id
+	_menu_roles = Permissions.assignable_roles(mine, role)
+	for i in _menu_roles.size():
+		_menu.add_item("Make " + Permissions.label(_menu_roles[i]).to_lower(), i)
+	if Permissions.can_kick(mine, role):
+		if _menu.item_count > 0:
+			_menu.add_separator()
+		_menu.add_item("Remove from server", KICK_ID)
+	if _menu.item_count > 0:
+		_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+
+
+func _on_menu(id: int) -> void:
+	var server_id := DataManager.current_server_id
+	if id == KICK_ID:
+		var member: Dictionary = DataManager.members.get(server_id, {}).get(_menu_user_id, {})
+		var username := str(member.get("user", {}).get("username", "this member"))
+		var dialog := ConfirmDialog.new()
+		dialog.decided.connect(_on_kick_decided.bind(server_id, _menu_user_id))
+		dialog.ask(
+			get_tree().root, "Remove member", "Remove %s from the server?" % username, "Remove"
+		)
+	elif id >= 0 and id < _menu_roles.size():
+		DataManager.servers_api.set_member_role(server_id, _menu_user_id, _menu_roles[id])
+
+
+func _on_kick_decided(accepted: bool, server_id: String, user_id: String) -> void:
+	if accepted:
+		DataManager.servers_api.kick_member(server_id, user_id)
+
+
+static func _status_text(status: String) -> String:
+	return {"online": "online", "away": "away", "dnd": "do not disturb"}.get(status, "offline")
+
+
+static func _member_before(a: Dictionary, b: Dictionary) -> bool:
+	var ra := Permissions.rank(str(a.get("role", "member")))
+	var rb := Permissions.rank(str(b.get("role", "member")))
+	if ra != rb:
+		return ra > rb
+	return str(a.get("user", {}).get("username", "")) < str(b.get("user", {}).get("username", ""))

@@ -1,0 +1,34 @@
+## Base of a test suite: methods named test_* are run by run_tests.gd; the check helpers
+## record failures instead of stopping, so one run reports every broken expectation.
+extends RefCounted
+
+var failures: Array[String] = []
+var _nodes: Array[Node] = []
+
+
+func check(condition: bool, what: String) -> void:
+	if not condition:
+		failures.append(what)
+
+
+func eq(actual: Variant, expected: Variant, what: String) -> void:
+	var numbers := [TYPE_INT, TYPE_FLOAT]
+	var comparable := typeof(actual) == typeof(expected)
+	comparable = comparable or (typeof(actual) in numbers and typeof(expected) in numbers)
+	if not comparable or actual != expected:
+		failures.append(
+			"%s: expected %s, got %s" % [what, var_to_str(expected), var_to_str(actual)]
+		)
+
+
+## Registers a node to free after the test.
+func track(node: Node) -> Node:
+	_nodes.append(node)
+	return node
+
+
+func cleanup() -> void:
+	for node in _nodes:
+		if is_instance_valid(node):
+			node.free()
+	_nodes.clear()
