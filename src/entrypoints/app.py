@@ -13,10 +13,11 @@ from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from .container import Container, build_container
 from .gateway.routes import gateway, reaper
-from .http.auth import auth_middleware, provide_identity
+from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
 from .http.channels import ChannelController, MessageController
 from .http.errors import EXCEPTION_HANDLERS
@@ -26,6 +27,7 @@ from .http.params import provide_container
 from .http.ratelimit import rate_limit_guard
 from .http.servers import ServerController
 from .http.users import UserController
+from .observability import configure_logging, request_context_middleware, track_container
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,14 @@ def _openapi() -> OpenAPIConfig:
         ),
         security=[{"BearerToken": []}],
     )
+
+
+class Metrics(PrometheusController):
+    """Prometheus metrics: HTTP by route, gateway sessions, events, slow sockets."""
+
+    path = "/metrics"
+    include_in_schema = False
+    opt = {PUBLIC: True}
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
@@ -76,13 +86,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
+    metrics = PrometheusConfig(
+        app_name="concord",
+        prefix="concord",
+        group_path=True,
+        exclude=["^/metrics", "^/health", "^/ready"],
+    )
+    track_container(container)
     app = Litestar(
-        route_handlers=[api, health, ready],
+        route_handlers=[api, health, ready, Metrics],
         dependencies={
             "container": Provide(provide_container, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
-        middleware=[auth_middleware({ScopeType.HTTP})],
+        middleware=[metrics.middleware, auth_middleware({ScopeType.HTTP})],
         guards=[rate_limit_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
@@ -90,6 +107,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         debug=False,
+        logging_config=None,  # logging is configured once, by configure_logging
     )
     app.state.container = container
+    # Outside Litestar's own exception handling, so the access line sees the final status
+    # of every request, including errors raised by middleware (401 from auth).
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
+
+
+def create_served_app() -> Litestar:
+    """The app as `concord serve` runs it (in each worker): settings and logging from the
+    environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .observability import configure_logging
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("concord")
@@ -55,23 +56,57 @@ def serve(settings: Settings) -> None:
     if settings.workers > 1 and settings.is_sqlite:
         raise SettingsError("CHAT_WORKERS > 1 needs PostgreSQL (CHAT_DATABASE_URL).")
     settings.with_secret()  # create the secret once, before workers race to do it
+    asyncio.run(prepare_backends(settings))
+    os.environ["CHAT_MIGRATE_ON_START"] = "false"  # done once above, not once per worker
     log.info(
-        "serving on http://%s:%d (database: %s)",
+        "serving on http://%s:%d with %d worker(s) (%s%s)",
         settings.host,
         settings.port,
+        settings.workers,
         "SQLite" if settings.is_sqlite else "PostgreSQL",
+        " + Redis" if settings.redis_url else ", embedded",
     )
     uvicorn.run(
-        "entrypoints.app:create_app",
+        "entrypoints.app:create_served_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_level=settings.log_level,
+        log_config=None,
+        access_log=False,  # ours (concord.access) carries the request id, never a query string
         ws_per_message_deflate=False,
         ws_max_size=1024 * 1024,
         timeout_graceful_shutdown=10,
     )
+
+
+async def prepare_backends(settings: Settings) -> None:
+    """Reach the database and Redis, apply migrations; fail with a clear message if not."""
+    from adapters.errors import BackendUnavailable
+    from adapters.redis.client import make_client, ping
+    from adapters.sql.database import Database
+
+    if settings.redis_url:
+        client = make_client(settings.redis_url)
+        try:
+            await ping(client, settings.redis_url)
+        except BackendUnavailable as exc:
+            raise StartupError(str(exc)) from exc
+        finally:
+            await client.aclose()
+    database = Database.from_url(settings.effective_database_url)
+    try:
+        await database.ping()
+        if settings.migrate_on_start:
+            await database.upgrade()
+    except (BackendUnavailable, OSError) as exc:
+        raise StartupError(f"cannot reach the database: {exc}") from exc
+    finally:
+        await database.dispose()
+
+
+class StartupError(RuntimeError):
+    """A backing service is unreachable at start."""
 
 
 async def _db(command: str, settings: Settings) -> None:
@@ -93,10 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _apply_overrides(args)
     try:
         settings = Settings.from_env()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(settings.log_level, settings.log_format)
         if args.command == "serve":
             serve(settings)
         else:
@@ -104,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"concord: configuration error: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"concord: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

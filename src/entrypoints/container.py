@@ -1,20 +1,36 @@
-"""The composition root: the only place that builds adapters and wires them to the core."""
+"""The composition root: the only place that builds adapters and wires them to the core.
+
+Embedded (no CHAT_REDIS_URL): in-process event bus, presence and rate limits.
+Scaled (CHAT_REDIS_URL set): the same ports over Redis, shared by every instance.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.clock import SystemClock
+from adapters.errors import BackendUnavailable
 from adapters.ids import SnowflakeGenerator
 from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.redis.client import make_client, ping, safe_url
+from adapters.redis.events import RedisEventBus
+from adapters.redis.presence import RedisPresence
+from adapters.redis.ratelimit import RedisRateLimiter
+from adapters.redis.workers import LeasedIds
 from adapters.security import Argon2PasswordHasher, JwtTokenService
 from adapters.sql.database import Database
-from discord_core.ports import RateLimiter
+from adapters.wire import EnvelopeSink
+from discord_core.events import Event
+from discord_core.ports import IdGenerator, PresenceRegistry, RateLimiter
 from discord_core.usecases import (
     AuthUseCases,
     ChannelUseCases,
@@ -34,16 +50,35 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
-@dataclass
+class EventBus(Protocol):
+    """The event publisher port plus what the gateway hub needs from a bus."""
+
+    async def publish(self, events: Sequence[Event]) -> None: ...
+    def attach(self, sink: EnvelopeSink) -> Callable[[], None]: ...
+    async def subscribe(self, topic: str) -> None: ...
+    async def unsubscribe(self, topic: str) -> None: ...
+
+
+class Service(Protocol):
+    """A background part with a lifecycle (Redis bus, presence upkeep, worker lease)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass(eq=False)
 class Container:
     """Everything a running instance holds: adapters, use cases and settings."""
 
     settings: Settings
+    instance: str
     database: Database
     deps: Deps
-    bus: InProcessEventBus
-    presence: InMemoryPresence
+    bus: EventBus
+    presence: PresenceRegistry
     rate_limiter: RateLimiter
+    services: list[Service] = field(default_factory=list)
+    redis: Any = None
     auth: AuthUseCases = field(init=False)
     users: UserUseCases = field(init=False)
     servers: ServerUseCases = field(init=False)
@@ -74,42 +109,129 @@ class Container:
         self.bus.attach(self.hub.deliver)
 
     async def start(self) -> None:
+        """Reach every backing service or fail with a clear message; then start upkeep."""
+        if self.redis is not None:
+            await ping(self.redis, self.settings.redis_url or "")
         if self.settings.migrate_on_start:
-            await self.database.upgrade()
+            try:
+                await self.database.upgrade()
+            except BackendUnavailable:
+                raise
+            except OSError as exc:
+                raise BackendUnavailable(f"the database is unreachable: {exc}") from exc
         await self.database.ping()
+        for service in self.services:
+            await service.start()
+        log.info("instance %s started (%s)", self.instance, self.mode)
 
     async def check_ready(self) -> None:
-        """Raise BackendUnavailable when the database (or broker) does not answer."""
+        """Raise BackendUnavailable when the database or Redis does not answer."""
         await self.database.ping()
+        if self.redis is not None:
+            await ping(self.redis, self.settings.redis_url or "")
 
     async def stop(self) -> None:
+        for service in reversed(self.services):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(service).__name__)
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.database.dispose()
+
+    @property
+    def mode(self) -> str:
+        db = "SQLite" if self.settings.is_sqlite else "PostgreSQL"
+        return f"{db} + Redis" if self.redis is not None else f"{db}, embedded"
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class _Parts:
+    """The adapters that differ between the embedded and the scaled mode."""
+
+    bus: EventBus
+    presence: PresenceRegistry
+    rate_limiter: RateLimiter
+    ids: IdGenerator
+    services: list[Service]
+    redis: Any = None
 
 
 def build_container(settings: Settings) -> Container:
     settings = settings.with_secret()
+    instance = instance_name()
+    parts = _redis_parts(settings, instance) if settings.redis_url else _embedded_parts(settings)
+    return _build(settings, instance, parts)
+
+
+def _embedded_parts(settings: Settings) -> _Parts:
+    return _Parts(
+        bus=InProcessEventBus(encode_event),
+        presence=InMemoryPresence(),
+        rate_limiter=InMemoryRateLimiter(),
+        ids=SnowflakeGenerator(settings.worker_id or 0),
+        services=[],
+    )
+
+
+def _redis_parts(settings: Settings, instance: str) -> _Parts:
+    assert settings.redis_url is not None
+    client = make_client(settings.redis_url)
+    prefix = settings.redis_prefix
+    log.info("using Redis at %s (prefix %r)", safe_url(settings.redis_url), prefix)
+    bus = RedisEventBus(client, encode_event, prefix=prefix, instance=instance)
+    presence_ttl = settings.heartbeat_interval_ms / 1000 * 1.5
+    presence = RedisPresence(client, prefix, instance, ttl_s=presence_ttl)
+    ids: IdGenerator
+    services: list[Service] = [bus, presence]
+    if settings.worker_id is not None:
+        ids = SnowflakeGenerator(settings.worker_id)
+    else:
+        leased = LeasedIds(client, prefix, owner=instance)
+        ids = leased
+        services.insert(0, leased)
+    return _Parts(bus, presence, RedisRateLimiter(client, prefix), ids, services, client)
+
+
+def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
     assert settings.secret_key is not None
     database = Database.from_url(settings.effective_database_url, pool_size=settings.db_pool_size)
-    bus = InProcessEventBus(encode_event)
-    presence = InMemoryPresence()
     deps = Deps(
         uow=database.uow_factory,
-        ids=SnowflakeGenerator(settings.worker_id or 0),
+        ids=parts.ids,
         clock=SystemClock(),
-        events=bus,
+        events=parts.bus,
         hasher=Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
         ),
         tokens=JwtTokenService(settings.secret_key),
-        presence=presence,
+        presence=parts.presence,
     )
-    return Container(
+    container = Container(
         settings=settings,
+        instance=instance,
         database=database,
         deps=deps,
-        bus=bus,
-        presence=presence,
-        rate_limiter=InMemoryRateLimiter(),
+        bus=parts.bus,
+        presence=parts.presence,
+        rate_limiter=parts.rate_limiter,
+        services=parts.services,
+        redis=parts.redis,
     )
+    _wire_redis_callbacks(container)
+    return container
+
+
+def _wire_redis_callbacks(container: Container) -> None:
+    """Connect the Redis adapters' notifications to the gateway."""
+    if isinstance(container.bus, RedisEventBus):
+        container.bus.on_gap = container.hub.invalidate_all
+    if isinstance(container.presence, RedisPresence):
+        container.presence.on_expired = container.gateway.announce_offline

@@ -63,6 +63,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    log_format: str = "text"
+    """"text" for people, "json" (one object per line) for log collectors."""
     token_ttl_hours: float = 720.0
     cors_origins: tuple[str, ...] = ()
     ws_origins: tuple[str, ...] = ()
@@ -163,6 +165,12 @@ class _Env:
             return False
         raise SettingsError(f"CHAT_{name} must be true or false, got {text!r}.")
 
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        text = (self.text(name) or default).lower()
+        if text not in options:
+            raise SettingsError(f"CHAT_{name} must be one of {', '.join(options)}; got {text!r}.")
+        return text
+
     def words(self, name: str) -> tuple[str, ...]:
         return tuple(w.strip() for w in (self.text(name) or "").split(",") if w.strip())
 
@@ -185,6 +193,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         port=e.integer("PORT", d.port),
         workers=e.integer("WORKERS", d.workers),
         log_level=(e.text("LOG_LEVEL") or d.log_level).lower(),
+        log_format=e.choice("LOG_FORMAT", d.log_format, ("text", "json")),
         token_ttl_hours=e.real("TOKEN_TTL_HOURS", d.token_ttl_hours),
         cors_origins=e.words("CORS_ORIGINS"),
         ws_origins=e.words("WS_ORIGINS"),

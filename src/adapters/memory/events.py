@@ -21,12 +21,14 @@ class InProcessEventBus:
     def __init__(self, encode: EventEncoder) -> None:
         self._encode = encode
         self._sinks: list[EnvelopeSink] = []
+        self.published = 0
 
     def attach(self, sink: EnvelopeSink) -> Callable[[], None]:
         self._sinks.append(sink)
         return lambda: self._sinks.remove(sink)
 
     async def publish(self, events: Sequence[Event]) -> None:
+        self.published += len(events)
         for event in events:
             envelope = self._encode(event)
             for sink in self._sinks:

@@ -58,6 +58,10 @@ class GatewayUseCases(UseCases):
         if await self.deps.presence.disconnect(user_id, session_id):
             await self._announce(user_id, online=False)
 
+    async def announce_offline(self, user_id: Snowflake) -> None:
+        """The user's last session vanished without a goodbye (its instance died)."""
+        await self._announce(user_id, online=False)
+
     async def _announce(self, user_id: Snowflake, *, online: bool) -> None:
         async with self.deps.uow(read_only=True) as uow:
             user = await uow.users.get(user_id)

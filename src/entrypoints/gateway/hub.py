@@ -90,8 +90,16 @@ class Hub:
         for session in expired:
             self.remove(session)
 
-    def all_links(self) -> list[GatewaySession]:
-        return [s for s in self._sessions.values() if s.link is not None]
+    def invalidate_all(self, reason: str) -> None:
+        """This instance may have missed events: no session can be resumed from here.
+        Close every socket (4000); the clients' RESUME gets INVALID_SESSION, they identify
+        again and backfill over REST (docs/gateway.md)."""
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            if session.link is not None:
+                session.link.request_close(Close.UNKNOWN_ERROR, "events interrupted: resync")
+            self.remove(session)
+        log.warning("invalidated %d gateway session(s): %s", len(sessions), reason)
 
     # --- events ---------------------------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""The event bus over Redis pub/sub: one PUBLISH per event, and each instance subscribes only
+to the topics its own sessions need.
+
+Redis pub/sub is fire-and-forget: what is published while a subscriber's connection is down
+(a Redis restart, a network cut) is lost without a trace. So every instance publishes a tick
+on its own channel twice a second and checks that its subscriber sees every tick. A missing
+tick, a silent subscription or a failed publish marks the bus as degraded; when ticks flow
+again, `on_gap` is called once, and the gateway makes every local session resync
+(docs/gateway.md: close 4000, INVALID_SESSION on resume, then backfill over REST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+
+from discord_core.events import Event
+
+from ..wire import Envelope, EnvelopeSink, EventEncoder
+from .client import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+SEP = "\x1f"  # JSON escapes control characters, so it never occurs inside the payload
+
+
+def pack(envelope: Envelope) -> str:
+    subject = "" if envelope.subject is None else str(envelope.subject)
+    return SEP.join((envelope.name, subject, ",".join(envelope.sessions), envelope.payload))
+
+
+def unpack(topic: str, data: str) -> Envelope:
+    name, subject, sessions, payload = data.split(SEP, 3)
+    return Envelope(
+        topic=topic,
+        name=name,
+        payload=payload,
+        subject=int(subject) if subject else None,
+        sessions=tuple(sessions.split(",")) if sessions else (),
+    )
+
+
+class RedisEventBus:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        encode: EventEncoder,
+        *,
+        prefix: str,
+        instance: str,
+        tick_s: float = 0.5,
+    ) -> None:
+        self._client = client
+        self._encode = encode
+        self._channel_prefix = f"{prefix}ev:"
+        self._tick_channel = f"{prefix}tick:{instance}"
+        self._tick_s = tick_s
+        self._sinks: list[EnvelopeSink] = []
+        self._pubsub: PubSub | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ticks_sent = 0
+        self._ticks_seen = 0
+        self._last_tick_at = 0.0
+        self._degraded: str | None = None
+        self.on_gap: Callable[[str], None] | None = None
+        self.published = 0
+        self.publish_failures = 0
+        self.gaps = 0
+
+    # --- EventPublisher ---------------------------------------------------------------------
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        envelopes = [self._encode(event) for event in events]
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for envelope in envelopes:
+                    pipe.publish(self._channel_prefix + envelope.topic, pack(envelope))
+                await pipe.execute()
+        except UNAVAILABLE as exc:
+            # Committed data is safe; live clients resync when the bus comes back.
+            self.publish_failures += len(envelopes)
+            log.warning("could not publish %d event(s): %s", len(envelopes), exc)
+            self._degrade("a publish failed")
+            return
+        self.published += len(envelopes)
+
+    # --- the hub's side ---------------------------------------------------------------------
+
+    def attach(self, sink: EnvelopeSink) -> Callable[[], None]:
+        self._sinks.append(sink)
+        return lambda: self._sinks.remove(sink)
+
+    async def subscribe(self, topic: str) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._pubsub.subscribe(self._channel_prefix + topic)
+
+    async def unsubscribe(self, topic: str) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._pubsub.unsubscribe(self._channel_prefix + topic)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        await self._pubsub.subscribe(self._tick_channel)
+        self._last_tick_at = asyncio.get_running_loop().time()
+        self._tasks = [
+            asyncio.create_task(self._read_forever()),
+            asyncio.create_task(self._tick_forever()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _read_forever(self) -> None:
+        assert self._pubsub is not None
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except UNAVAILABLE as exc:
+                log.warning("event subscription interrupted: %s", exc)
+                self._degrade("the subscription was interrupted")
+                await asyncio.sleep(0.5)
+                continue
+            if message is not None and message.get("type") == "message":
+                self._handle(message["channel"], message["data"])
+
+    def _handle(self, channel: str, data: str) -> None:
+        if channel == self._tick_channel:
+            self._on_tick(int(data))
+            return
+        envelope = unpack(channel.removeprefix(self._channel_prefix), data)
+        for sink in self._sinks:
+            try:
+                sink(envelope)
+            except Exception:
+                log.exception("event sink failed for %s", envelope.name)
+
+    async def _tick_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._tick_s)
+            self._ticks_sent += 1
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._client.publish(self._tick_channel, self._ticks_sent)
+            if loop.time() - self._last_tick_at > self._tick_s * 6:
+                self._degrade("no tick came back from Redis")
+
+    def _on_tick(self, tick: int) -> None:
+        self._last_tick_at = asyncio.get_running_loop().time()
+        expected = self._ticks_seen + 1
+        self._ticks_seen = tick
+        if tick != expected:
+            self._degrade(f"ticks {expected}..{tick - 1} never arrived")
+        if self._degraded is not None:
+            why, self._degraded = self._degraded, None
+            self.gaps += 1
+            log.warning("event bus recovered after %s: local sessions must resync", why)
+            if self.on_gap is not None:
+                self.on_gap(why)
+
+    def _degrade(self, why: str) -> None:
+        if self._degraded is None:
+            log.warning("event bus degraded: %s", why)
+            self._degraded = why

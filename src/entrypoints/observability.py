@@ -1,0 +1,188 @@
+"""Logs and metrics: one line per request with its request id, JSON or text; Prometheus
+metrics for HTTP routes and the gateway. Nothing here ever logs headers, bodies or query
+strings, so tokens and passwords cannot reach a log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import REGISTRY
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from .container import Container
+
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+access_log = logging.getLogger("concord.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "client")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for name in _ACCESS_FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Send every log line (ours, uvicorn's, Litestar's) to stderr in one format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "litestar"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # uvicorn's access log prints query strings and no request id; concord.access replaces it.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request and socket a request id (X-Request-ID, ours or the caller's) and
+    log one access line when it ends: method, path without the query string, status, time."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        rid = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status: list[int] = []
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            elif message["type"] == "websocket.accept":
+                status.append(101)
+            elif message["type"] == "websocket.close" and not status:
+                status.append(403)
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            _log_access(scope, status[0] if status else 500, started)
+            request_id.reset(token)
+
+    return middleware
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _VALID_REQUEST_ID.match(text) else None
+    return None
+
+
+def _log_access(scope: Scope, status: int, started: float) -> None:
+    method = scope.get("method", "WS")
+    path = scope.get("path", "")
+    client = scope.get("client")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    access_log.info(
+        "%s %s %d %.2fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "client": client[0] if client else None,
+        },
+    )
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+_containers: weakref.WeakSet[Container] = weakref.WeakSet()
+_registered = False
+
+
+class GatewayCollector(Collector):
+    """Reads the gateway's counters at scrape time: nothing is added to the hot path."""
+
+    def collect(self) -> Iterator[Any]:
+        sessions = GaugeMetricFamily(
+            "concord_gateway_sessions",
+            "Gateway sessions (including resumable ones)",
+            labels=["instance"],
+        )
+        sockets = GaugeMetricFamily(
+            "concord_gateway_connections", "Open gateway WebSockets", labels=["instance"]
+        )
+        published = CounterMetricFamily(
+            "concord_events_published", "Events published to the bus", labels=["instance"]
+        )
+        delivered = CounterMetricFamily(
+            "concord_event_deliveries",
+            "Dispatches queued to local sessions",
+            labels=["instance"],
+        )
+        dropped = CounterMetricFamily(
+            "concord_gateway_dropped_slow",
+            "Sockets closed because they fell behind",
+            labels=["instance"],
+        )
+        gaps = CounterMetricFamily(
+            "concord_event_bus_gaps",
+            "Times the bus lost events and sessions resynced",
+            labels=["instance"],
+        )
+        for container in list(_containers):
+            label = [container.instance]
+            sessions.add_metric(label, container.hub.session_count)
+            sockets.add_metric(label, len(container.connections))
+            published.add_metric(label, getattr(container.bus, "published", 0))
+            delivered.add_metric(label, container.hub.delivered)
+            dropped.add_metric(label, container.hub.dropped_slow)
+            gaps.add_metric(label, getattr(container.bus, "gaps", 0))
+        yield from (sessions, sockets, published, delivered, dropped, gaps)
+
+
+def track_container(container: Container) -> None:
+    global _registered
+    _containers.add(container)
+    if not _registered:
+        REGISTRY.register(GatewayCollector())
+        _registered = True
