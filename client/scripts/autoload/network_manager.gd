@@ -89,6 +89,11 @@ func reconnect_in_seconds() -> float:
 	return _gateway.session.reconnect_in_ms(Time.get_ticks_msec()) / 1000.0
 
 
+## Whether the gateway reached READY since connect_gateway().
+func has_connected() -> bool:
+	return _gateway.session.was_ready
+
+
 ## The close code that ended the last gateway connection (0 if none).
 func last_close_code() -> int:
 	return _gateway.session.last_close_code

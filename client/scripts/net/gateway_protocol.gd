@@ -77,10 +77,10 @@ const MAX_CLIENT_FRAME_BYTES := 4096
 ## Decodes one text frame. Returns {"op": int, "d": Variant, "s": int, "t": String}, with
 ## s = -1 when absent, or an empty Dictionary when the frame is not a valid envelope.
 static func parse_frame(text: String) -> Dictionary:
-	var parsed: Variant = JSON.parse_string(text)
-	if not parsed is Dictionary:
+	var json := JSON.new()
+	if json.parse(text) != OK or not json.data is Dictionary:
 		return {}
-	var raw: Dictionary = parsed
+	var raw: Dictionary = json.data
 	var op: Variant = raw.get("op")
 	if not (op is float or op is int):
 		return {}
@@ -126,20 +126,20 @@ static func close_action(code: int) -> CloseAction:
 			return CloseAction.RESUME
 
 
-## A short human description of a close code, for logs and the connection banner.
+## Why the server closed, in a few words ("" for a plain connection loss).
 static func describe_close(code: int) -> String:
 	match code:
 		CLOSE_AUTHENTICATION_FAILED:
-			return "authentication failed"
+			return "sign-in refused"
 		CLOSE_RATE_LIMITED:
-			return "too many frames"
+			return "too many messages to the server"
 		CLOSE_SESSION_TIMED_OUT:
 			return "session timed out"
 		CLOSE_SERVICE_RESTART:
 			return "server restarting"
-		CLOSE_NORMAL, CLOSE_GOING_AWAY:
-			return "closed"
-		-1, 1006:
-			return "connection lost"
+		CLOSE_UNKNOWN_ERROR:
+			return "the link stalled"
+		-1, 0, 1005, 1006, CLOSE_NORMAL, CLOSE_GOING_AWAY:
+			return ""
 		_:
-			return "closed with code %d" % code
+			return "code %d" % code

@@ -26,11 +26,12 @@ var attempt := 0
 var reconnect_at_ms := 0
 var last_close_code := 0
 var rng := RandomNumberGenerator.new()
+## READY has been reached at least once since start().
+var was_ready := false
 
 var _deadline_ms := 0
 var _next_heartbeat_ms := 0
 var _awaiting_ack := false
-var _was_ready := false
 var _backfill_after_ready := false
 var _last_status := Status.OFFLINE
 
@@ -41,7 +42,7 @@ func start(auth_token: String, now_ms: int) -> Array[Dictionary]:
 	session_id = ""
 	seq = 0
 	attempt = 0
-	_was_ready = false
+	was_ready = false
 	_backfill_after_ready = false
 	return _begin_connect(now_ms)
 
@@ -64,7 +65,7 @@ func status() -> Status:
 		State.FAILED:
 			return Status.AUTH_FAILED
 		_:
-			return Status.RECONNECTING if (_was_ready or attempt > 0) else Status.CONNECTING
+			return Status.RECONNECTING if (was_ready or attempt > 0) else Status.CONNECTING
 
 
 ## Milliseconds until the next reconnect attempt while waiting, else 0.
@@ -147,7 +148,7 @@ func _on_control(op: int, now_ms: int) -> Array[Dictionary]:
 			return out
 		Protocol.OP_INVALID_SESSION:
 			_forget_session()
-			_backfill_after_ready = _was_ready
+			_backfill_after_ready = was_ready
 			_deadline_ms = now_ms + READY_TIMEOUT_MS
 			return [_send(Protocol.identify(token))]
 	return []
@@ -168,7 +169,7 @@ func _on_hello(data: Variant, now_ms: int) -> Array[Dictionary]:
 	_deadline_ms = now_ms + READY_TIMEOUT_MS
 	if session_id != "" and seq > 0:
 		return [_send(Protocol.resume(token, session_id, seq))]
-	_backfill_after_ready = _was_ready
+	_backfill_after_ready = was_ready
 	return [_send(Protocol.identify(token))]
 
 
@@ -194,7 +195,7 @@ func _on_dispatch(frame: Dictionary) -> Array[Dictionary]:
 		state = State.READY
 		attempt = 0
 		_deadline_ms = 0
-		_was_ready = true
+		was_ready = true
 		out.append_array(_status_actions())
 		if _backfill_after_ready:
 			_backfill_after_ready = false

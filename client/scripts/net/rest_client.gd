@@ -70,8 +70,9 @@ func _decode(
 		return _failure(0, "network_error", "")
 	var text := raw.get_string_from_utf8()
 	var parsed: Variant = null
-	if text.strip_edges() != "":
-		parsed = JSON.parse_string(text)
+	var json := JSON.new()
+	if text.strip_edges() != "" and json.parse(text) == OK:
+		parsed = json.data
 	if status >= 200 and status < 300:
 		var ok := ApiResult.new()
 		ok.ok = true

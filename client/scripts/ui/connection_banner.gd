@@ -41,12 +41,7 @@ func _refresh() -> void:
 		GatewaySession.Status.CONNECTING:
 			text = "Connecting to %s..." % NetworkManager.base_url
 		GatewaySession.Status.RECONNECTING:
-			var wait := ceili(NetworkManager.reconnect_in_seconds())
-			var why := Protocol.describe_close(NetworkManager.last_close_code())
-			if wait > 0:
-				text = "Connection lost (%s). Reconnecting in %d s..." % [why, wait]
-			else:
-				text = "Connection lost (%s). Reconnecting..." % why
+			text = _reconnecting_text()
 		_:
 			text = "Offline."
 			color = Style.RED.darkened(0.3)
@@ -56,3 +51,12 @@ func _refresh() -> void:
 		_shown = text
 		_text.text = text
 		add_theme_stylebox_override("panel", Style.box(color, 0, 6, 12))
+
+
+func _reconnecting_text() -> String:
+	var wait := ceili(NetworkManager.reconnect_in_seconds())
+	var when := "Retrying in %d s..." % wait if wait > 0 else "Retrying..."
+	if not NetworkManager.has_connected():
+		return "Cannot reach the server at %s. %s" % [NetworkManager.base_url, when]
+	var why := Protocol.describe_close(NetworkManager.last_close_code())
+	return "Connection lost%s. %s" % [" (" + why + ")" if why != "" else "", when]
