@@ -20,7 +20,7 @@ from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
 from .http.channels import ChannelController, MessageController
-from .http.errors import EXCEPTION_HANDLERS
+from .http.errors import EXCEPTION_HANDLERS, document_errors
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,  # logging is configured once, by configure_logging
     )
     app.state.container = container
+    document_errors(app)  # OpenAPI: the one error shape, public routes, exact id bounds
     # Outside Litestar's own exception handling, so the access line sees the final status
     # of every request, including errors raised by middleware (401 from auth).
     app.asgi_handler = request_context_middleware(app.asgi_handler)

@@ -109,12 +109,21 @@ _frame_decoder = msgspec.json.Decoder(ClientFrame)
 _decoders: dict[type, msgspec.json.Decoder] = {}  # type: ignore[type-arg]
 
 
+def frame_size(data: str | bytes) -> int:
+    """The frame's size in bytes as it came over the wire (UTF-8 for text frames)."""
+    if isinstance(data, bytes):
+        return len(data)
+    if len(data) * 4 <= MAX_FRAME_BYTES:  # cannot be over the cap: skip the encoding
+        return len(data)
+    return len(data.encode("utf-8", "surrogatepass"))
+
+
 def decode_frame(data: str | bytes) -> ClientFrame:
-    if len(data) > MAX_FRAME_BYTES:
+    if frame_size(data) > MAX_FRAME_BYTES:
         raise ProtocolError(Close.DECODE_ERROR, f"frame over {MAX_FRAME_BYTES} bytes")
     try:
         return _frame_decoder.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ProtocolError(Close.DECODE_ERROR, f"invalid frame: {exc}"[:120]) from exc
 
 
@@ -124,7 +133,7 @@ def decode_payload(frame: ClientFrame, kind: type[T]) -> T:
         decoder = _decoders[kind] = msgspec.json.Decoder(kind)
     try:
         return decoder.decode(frame.d)  # type: ignore[no-any-return]
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise ProtocolError(Close.DECODE_ERROR, f"invalid payload: {exc}"[:120]) from exc
 
 

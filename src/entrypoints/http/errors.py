@@ -7,8 +7,18 @@ import math
 import re
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Reference,
+    Schema,
+)
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -23,6 +33,7 @@ from discord_core.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from discord_core.limits import SNOWFLAKE_MAX
 
 from ..schemas import ErrorOut
 
@@ -135,6 +146,19 @@ def backend_unavailable(_: Request[Any, Any, Any], exc: BackendUnavailable) -> R
     return error_response(503, body, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
+def undecodable_body(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[ErrorOut]:
+    """A JSON body that is not UTF-8 is bad input, not a bug."""
+    return error_response(400, ErrorOut(code="bad_request", message="The body is not valid UTF-8."))
+
+
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[ErrorOut]:
+    """msgspec refuses JSON nested deeper than it can decode: bad input, not a bug."""
+    if "deserializ" in str(exc):
+        body = ErrorOut(code="bad_request", message="The JSON body is nested too deeply.")
+        return error_response(400, body)
+    return internal_error(request, exc)
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = ErrorOut(code="internal_error", message="Something went wrong on our side.")
@@ -146,5 +170,114 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: validation_error,
     HTTPException: http_error,
     BackendUnavailable: backend_unavailable,
+    UnicodeDecodeError: undecodable_body,
+    RecursionError: too_deep,
     Exception: internal_error,
 }
+
+
+# --- the error responses in the OpenAPI schema ------------------------------------------------
+
+ERROR_SCHEMA = "Error"
+_ERROR_REF = Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}")
+_RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    description="Seconds to wait before trying again (the body's retry_after, rounded up).",
+)
+_ERROR_STATUSES: dict[str, str] = {
+    "400": "Bad input: malformed JSON, a wrong type, a broken limit (`field` says which).",
+    "401": "No token, or a malformed, forged, expired or revoked one.",
+    "403": "Your role does not allow this.",
+    "404": "Unknown, or not visible to you (a non-member cannot tell a server exists).",
+    "409": "Clashes with the current state, or a quota is full.",
+    "413": "The request body is over the size cap.",
+    "429": "Rate limited: wait `retry_after` seconds (also the Retry-After header).",
+    "503": "The database or Redis is unreachable; retry after Retry-After.",
+    "default": "Any other error, in the same shape.",
+}
+_PUBLIC_STATUSES = ("400", "401", "409", "413", "429", "503", "default")
+_PRIVATE_STATUSES = ("400", "401", "403", "404", "409", "413", "429", "503", "default")
+
+
+def _error_schema() -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["code", "message"],
+        properties={
+            "code": Schema(type=OpenAPIType.STRING, description="Stable, machine-readable."),
+            "message": Schema(type=OpenAPIType.STRING, description="For people."),
+            "field": Schema(type=OpenAPIType.STRING, description="The offending input."),
+            "retry_after": Schema(
+                type=OpenAPIType.NUMBER, minimum=0, description="Seconds (429 and 503 only)."
+            ),
+        },
+        additional_properties=False,
+        description="The one error shape of every failed request.",
+    )
+
+
+def _error_response(status: str) -> OpenAPIResponse:
+    headers = {"Retry-After": _RETRY_AFTER} if status in ("429", "503") else None
+    return OpenAPIResponse(
+        description=_ERROR_STATUSES[status],
+        headers=headers,  # type: ignore[arg-type]
+        content={"application/json": OpenAPIMediaType(schema=_ERROR_REF)},
+    )
+
+
+def _public_operations(app: Litestar) -> set[tuple[str, str]]:
+    public: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("public"):
+                public.update((route.path_format, m.lower()) for m in handler.http_methods)
+    return public
+
+
+def _exact_id_bounds(schema: Any) -> None:
+    """Litestar writes `le=2**63 - 1` as a float (2**63), which admits one id too many."""
+    maximum = schema.maximum if isinstance(schema, Schema) else None
+    if isinstance(maximum, float) and maximum >= SNOWFLAKE_MAX:
+        schema.maximum = SNOWFLAKE_MAX
+
+
+def _document_readiness(path: str, operation: Operation) -> None:
+    responses = operation.responses or {}
+    ok = responses.get("200")
+    if path == "/ready" and isinstance(ok, OpenAPIResponse):
+        responses["503"] = OpenAPIResponse(
+            description="The database or Redis does not answer.", content=ok.content
+        )
+        operation.responses = responses
+
+
+def document_errors(app: Litestar) -> None:
+    """Make the served OpenAPI schema tell the truth about failures: every operation answers
+    errors in the one `Error` shape (not Litestar's default validation shape), public routes
+    need no token, and id parameters stop at 2**63 - 1. Call once, after the app is built."""
+    openapi = app.openapi_schema
+    public = _public_operations(app)
+    components = openapi.components
+    components.schemas = {**(components.schemas or {}), ERROR_SCHEMA: _error_schema()}
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation: Operation | None = getattr(item, method, None)
+            if operation is None:
+                continue
+            is_public = (path, method) in public
+            if is_public:
+                operation.security = []
+            if not path.startswith("/api/"):  # /health and /ready answer in their own shape
+                _document_readiness(path, operation)
+                continue
+            statuses = _PUBLIC_STATUSES if is_public else _PRIVATE_STATUSES
+            responses = dict(operation.responses or {})
+            for status in statuses:
+                if status == "413" and operation.request_body is None:
+                    continue
+                responses[status] = _error_response(status)
+            operation.responses = responses
+            for parameter in operation.parameters or []:
+                _exact_id_bounds(getattr(parameter, "schema", None))
