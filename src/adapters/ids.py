@@ -42,6 +42,11 @@ def snowflake_time(snowflake: int) -> datetime:
     return EPOCH + timedelta(milliseconds=snowflake >> TIMESTAMP_SHIFT)
 
 
+def lowest_snowflake_at(unix_ms: int) -> int:
+    """The smallest id any worker could generate at this time: a lower bound for `after`."""
+    return max(0, unix_ms - EPOCH_MS) << TIMESTAMP_SHIFT
+
+
 def snowflake_worker(snowflake: int) -> int:
     return (snowflake >> WORKER_SHIFT) & MAX_WORKER_ID
 

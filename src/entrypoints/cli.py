@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from .observability import configure_logging
@@ -25,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (CHAT_PORT, default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (CHAT_WORKERS, default 1)")
     serve.add_argument("--data-dir", help="where the SQLite file and secret live (CHAT_DATA_DIR)")
+    cluster = sub.add_parser(
+        "cluster", help="run N instances on consecutive ports (needs Redis and PostgreSQL)"
+    )
+    cluster.add_argument("--instances", type=int, default=2, help="how many (default 2)")
+    cluster.add_argument("--base-port", type=int, default=8001, help="first port (default 8001)")
+    cluster.add_argument("--host", help="listen address (CHAT_HOST, default 127.0.0.1)")
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every pending migration")
@@ -105,6 +112,43 @@ async def prepare_backends(settings: Settings) -> None:
         await database.dispose()
 
 
+def run_cluster(settings: Settings, instances: int, base_port: int) -> int:
+    """Start `instances` separate `concord serve` processes on consecutive ports; stop them
+    all (SIGTERM, then wait) when this command is interrupted or one of them exits."""
+    import signal
+    import subprocess
+
+    if not settings.redis_url or settings.is_sqlite:
+        raise SettingsError(
+            "concord cluster needs CHAT_REDIS_URL and a PostgreSQL CHAT_DATABASE_URL."
+        )
+    settings.with_secret()
+    asyncio.run(prepare_backends(settings))
+    env = {**os.environ, "CHAT_MIGRATE_ON_START": "false", "CHAT_WORKERS": "1"}
+    ports = range(base_port, base_port + instances)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "entrypoints", "serve", "--port", str(p)], env=env)
+        for p in ports
+    ]
+    log.info("cluster: %d instances on ports %d-%d", instances, ports[0], ports[-1])
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(c.poll() is None for c in children):
+        time.sleep(0.5)
+    stop(signal.SIGTERM, None)
+    codes = [child.wait() for child in children]
+    return 0 if stopping else max(abs(c) for c in codes) or 1
+
+
 class StartupError(RuntimeError):
     """A backing service is unreachable at start."""
 
@@ -131,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_format)
         if args.command == "serve":
             serve(settings)
+        elif args.command == "cluster":
+            return run_cluster(settings, args.instances, args.base_port)
         else:
             asyncio.run(_db(args.db_command, settings))
     except SettingsError as exc:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from adapters.clock import SystemClock
 from adapters.errors import BackendUnavailable
-from adapters.ids import SnowflakeGenerator
+from adapters.ids import SnowflakeGenerator, lowest_snowflake_at
 from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
 from adapters.memory.ratelimit import InMemoryRateLimiter
@@ -232,6 +232,11 @@ def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
 def _wire_redis_callbacks(container: Container) -> None:
     """Connect the Redis adapters' notifications to the gateway."""
     if isinstance(container.bus, RedisEventBus):
-        container.bus.on_gap = container.hub.invalidate_all
+        hub = container.hub
+
+        def resync(why: str, since: float) -> None:
+            hub.invalidate_all(why, lowest_snowflake_at(int(since * 1000)))
+
+        container.bus.on_gap = resync
     if isinstance(container.presence, RedisPresence):
         container.presence.on_expired = container.gateway.announce_offline

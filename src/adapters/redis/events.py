@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 import redis.asyncio as aioredis
@@ -26,6 +27,8 @@ from .client import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
+RESYNC_MARGIN_S = 5.0
+"""Slack for clock skew between instances (snowflakes carry the publisher's clock)."""
 SEP = "\x1f"  # JSON escapes control characters, so it never occurs inside the payload
 
 
@@ -67,7 +70,10 @@ class RedisEventBus:
         self._ticks_seen = 0
         self._last_tick_at = 0.0
         self._degraded: str | None = None
-        self.on_gap: Callable[[str], None] | None = None
+        self._last_good = time.time()
+        self.on_gap: Callable[[str, float], None] | None = None
+        """Called once per outage, when events flow again: (why, since) where `since` is a
+        Unix time before which nothing was lost."""
         self.published = 0
         self.publish_failures = 0
         self.gaps = 0
@@ -166,12 +172,16 @@ class RedisEventBus:
         self._ticks_seen = tick
         if tick != expected:
             self._degrade(f"ticks {expected}..{tick - 1} never arrived")
-        if self._degraded is not None:
-            why, self._degraded = self._degraded, None
-            self.gaps += 1
-            log.warning("event bus recovered after %s: local sessions must resync", why)
-            if self.on_gap is not None:
-                self.on_gap(why)
+        if self._degraded is None:
+            self._last_good = time.time()
+            return
+        why, self._degraded = self._degraded, None
+        self.gaps += 1
+        since = self._last_good - RESYNC_MARGIN_S
+        self._last_good = time.time()
+        log.warning("event bus recovered after %s: local sessions must resync", why)
+        if self.on_gap is not None:
+            self.on_gap(why, since)
 
     def _degrade(self, why: str) -> None:
         if self._degraded is None:

@@ -154,6 +154,9 @@ class Connection:
                         await send(self._control.popleft())
                         continue
                     session = self.session
+                    if session is not None and session.invalid and self.sent_seq >= session.seq:
+                        await self._end_invalid_session(session)
+                        break
                     if session is None or self.sent_seq >= session.seq:
                         break
                     frame = session.frame(self.sent_seq + 1)
@@ -164,6 +167,15 @@ class Connection:
                     await send(frame)
         except Exception:  # the socket is gone; the reader sees the disconnect
             self._done.set()
+
+    async def _end_invalid_session(self, session: GatewaySession) -> None:
+        """The client has the RESYNC hint: end the session, keep the socket for IDENTIFY."""
+        await self.socket.send_text(control_frame(Op.INVALID_SESSION, "false"))
+        self.session = None
+        session.link = None
+        self.hub.remove(session)
+        self.deadline = time.monotonic() + self.container.settings.heartbeat_interval_ms / 1000
+        await self.container.gateway.session_ended(session.user_id, session.id)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -265,6 +277,8 @@ class Connection:
             session.link = None
             previous.request_close(Close.UNKNOWN_ERROR, "resumed elsewhere")
         self._attach(session, after_seq=data.seq)
+        if session.invalid:
+            return  # the replay ends with RESYNC, then INVALID_SESSION
         session.dispatch("RESUMED", "null")
         await self.container.gateway.session_started(session.user_id, session.id)
 

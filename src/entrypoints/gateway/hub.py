@@ -68,11 +68,8 @@ class Hub:
 
     def remove(self, session: GatewaySession) -> None:
         """Forget a session for good (clean close, revoked, or its resume window passed)."""
-        if self._sessions.pop(session.id, None) is None:
-            return
-        self._ignore(session, str(Topic.user(session.user_id)))
-        for server_id in list(session.server_ids):
-            self._ignore(session, str(Topic.server(server_id)))
+        if self._sessions.pop(session.id, None) is not None:
+            self._mute(session)
 
     def detach(self, session: GatewaySession) -> None:
         """The socket went away; keep buffering for the resume window."""
@@ -90,16 +87,23 @@ class Hub:
         for session in expired:
             self.remove(session)
 
-    def invalidate_all(self, reason: str) -> None:
-        """This instance may have missed events: no session can be resumed from here.
-        Close every socket (4000); the clients' RESUME gets INVALID_SESSION, they identify
-        again and backfill over REST (docs/gateway.md)."""
-        sessions = list(self._sessions.values())
+    def invalidate_all(self, reason: str, resync_after: int) -> None:
+        """This instance may have missed events published after `resync_after` (a snowflake).
+        Every session gets a RESYNC dispatch naming it, stops listening, and after its
+        backlog the client gets INVALID_SESSION: it identifies again and re-fetches what is
+        newer than `resync_after` over REST (docs/gateway.md)."""
+        payload = f'{{"after":"{resync_after}"}}'
+        sessions = [s for s in self._sessions.values() if not s.invalid]
         for session in sessions:
-            if session.link is not None:
-                session.link.request_close(Close.UNKNOWN_ERROR, "events interrupted: resync")
-            self.remove(session)
-        log.warning("invalidated %d gateway session(s): %s", len(sessions), reason)
+            self._mute(session)
+            session.invalid = True
+            session.dispatch("RESYNC", payload)
+        log.warning("%d gateway session(s) must resync: %s", len(sessions), reason)
+
+    def _mute(self, session: GatewaySession) -> None:
+        self._ignore(session, str(Topic.user(session.user_id)))
+        for server_id in list(session.server_ids):
+            self._ignore(session, str(Topic.server(server_id)))
 
     # --- events ---------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ DISPATCH_EVENTS: Final = frozenset(
     {
         "READY",
         "RESUMED",
+        "RESYNC",
         "MESSAGE_CREATE",
         "MESSAGE_UPDATE",
         "MESSAGE_DELETE",

@@ -1,4 +1,12 @@
-"""The gateway route and the reaper that enforces heartbeats and resume windows."""
+"""The gateway route, its connection caps, and the reaper that enforces heartbeats and resume
+windows.
+
+Caps (docs/security.md):
+- per IP: at most `ws_max_per_ip` open sockets from one client address on this instance; the
+  next one is accepted and closed at once with 4008 and a reason saying so;
+- per user: at most `ws_max_per_user` identified sockets of one user on this instance; an
+  IDENTIFY or RESUME beyond that closes the socket with 4008 before READY.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +14,23 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 from litestar import WebSocket, websocket
 
+from adapters.memory.ratelimit import gcra
+
 from ..container import Container
 from ..http.auth import PUBLIC
 from .connection import Connection
+from .protocol import FRAME_WINDOW_S, FRAMES_PER_WINDOW, Close, ProtocolError
+from .session import GatewaySession
 
 log = logging.getLogger(__name__)
 REAPER_PERIOD_S = 0.5
 FORBIDDEN_ORIGIN = 4003
+TOO_MANY_CONNECTIONS = Close.RATE_LIMITED
 
 
 def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -> bool:
@@ -28,15 +42,93 @@ def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -
     return origin is None or origin in allowed
 
 
+class SocketsPerIp:
+    """Open gateway sockets per client address on this instance."""
+
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+
+    def try_open(self, host: str, cap: int) -> bool:
+        if self._open[host] >= cap:
+            return False
+        self._open[host] += 1
+        return True
+
+    def close(self, host: str) -> None:
+        self._open[host] -= 1
+        if self._open[host] <= 0:
+            del self._open[host]
+
+
+def _sockets_per_ip(socket: WebSocket[Any, Any, Any]) -> SocketsPerIp:
+    state = socket.app.state
+    counter = state.get("gateway_sockets_per_ip")
+    if counter is None:
+        counter = state["gateway_sockets_per_ip"] = SocketsPerIp()
+    return counter
+
+
+def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
+    """Identified sockets of a user that are attached to their session (a socket being
+    replaced by a RESUME no longer is)."""
+    return sum(
+        1
+        for c in list(container.connections)
+        if c is not besides
+        and c.session is not None
+        and c.session.user_id == user_id
+        and c.session.link is c
+    )
+
+
+class GuardedConnection(Connection):
+    """A gateway Connection with the per-user cap and a frame rate limit that says how long
+    to wait. Both hooks run synchronously, so no other IDENTIFY can slip in between the
+    count and the attach."""
+
+    def _attach(self, session: GatewaySession, *, after_seq: int) -> None:
+        cap = self.container.settings.ws_max_per_user
+        if live_sockets_of(self.container, session.user_id, besides=self) >= cap:
+            raise ProtocolError(
+                TOO_MANY_CONNECTIONS,
+                f"too many gateway sessions for this user (at most {cap}); close one first",
+            )
+        super()._attach(session, after_seq=after_seq)
+
+    def _check_rate(self) -> None:
+        now = time.monotonic()
+        self._rate_tat, retry = gcra(self._rate_tat, now, FRAMES_PER_WINDOW, FRAME_WINDOW_S)
+        if retry > 0:
+            raise ProtocolError(
+                Close.RATE_LIMITED,
+                f"too many frames (at most {FRAMES_PER_WINDOW} per {FRAME_WINDOW_S:g} s); "
+                f"retry after {retry:.1f} s",
+            )
+
+
 @websocket("/gateway", opt={PUBLIC: True})
 async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
     """The live gateway: see docs/gateway.md."""
     container: Container = socket.app.state.container
-    if not origin_allowed(socket, container.settings.ws_origins):
+    settings = container.settings
+    if not origin_allowed(socket, settings.ws_origins):
         await socket.close(code=FORBIDDEN_ORIGIN, reason="origin not allowed")
         return
-    await socket.accept()
-    await Connection(socket, container).run()
+    host = socket.client.host if socket.client else "unknown"
+    per_ip = _sockets_per_ip(socket)
+    if not per_ip.try_open(host, settings.ws_max_per_ip):
+        await socket.accept()
+        await socket.close(
+            code=TOO_MANY_CONNECTIONS,
+            reason=f"too many gateway connections from your address (at most "
+            f"{settings.ws_max_per_ip}); close one first",
+        )
+        return
+    try:
+        await socket.accept()
+        await GuardedConnection(socket, container).run()
+    finally:
+        per_ip.close(host)
 
 
 async def reap_forever(container: Container) -> None:

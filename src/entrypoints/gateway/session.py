@@ -23,7 +23,16 @@ class Link(Protocol):
 
 
 class GatewaySession:
-    __slots__ = ("_backlog", "detached_at", "id", "identity", "link", "seq", "server_ids")
+    __slots__ = (
+        "_backlog",
+        "detached_at",
+        "id",
+        "identity",
+        "invalid",
+        "link",
+        "seq",
+        "server_ids",
+    )
 
     def __init__(self, session_id: str, identity: Identity, server_ids: set[int]) -> None:
         self.id = session_id
@@ -33,6 +42,9 @@ class GatewaySession:
         self._backlog: deque[tuple[str, str]] = deque(maxlen=REPLAY_MAX)
         self.link: Link | None = None
         self.detached_at: float | None = None
+        self.invalid = False
+        """Events may have been lost: after its backlog (ending in RESYNC) the client gets
+        INVALID_SESSION and identifies again."""
 
     @property
     def user_id(self) -> int:
