@@ -48,8 +48,6 @@ def normalize_url(url: str | URL) -> tuple[URL, Dialect]:
 
 def _sqlite_connect_hook(*, query_only: bool, foreign_keys: bool) -> Any:
     pragmas = [
-        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-        "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
     ]
@@ -59,6 +57,17 @@ def _sqlite_connect_hook(*, query_only: bool, foreign_keys: bool) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # WAL is a property of the file: set it once. Several connections switching a new
+            # file at the same moment get "database is locked" without the busy handler;
+            # the one that wins converts the file for everybody.
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":
+                try:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc):
+                        raise
             for pragma in pragmas:
                 cursor.execute(pragma)
         finally:
