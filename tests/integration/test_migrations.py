@@ -119,3 +119,41 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     assert sorted(p.name for p in (SCRIPT_LOCATION / "versions").glob("*.py")) == [
         "0001_initial.py"
     ]
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
+    return rows[0][0] if rows else None
+
+
+def test_alembic_command_line_path(tmp_path: Path) -> None:
+    """`alembic upgrade head` with sqlalchemy.url set (env.py's own event loop)."""
+    from alembic import command
+    from alembic.config import Config
+
+    path = tmp_path / "cli.db"
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.upgrade(config, "head")
+    assert _sqlite_revision(path) == "0001"
+    command.downgrade(config, "base")
+    assert _sqlite_revision(path) is None
+
+
+def test_advanced_alchemy_alembic_commands_path(tmp_path: Path) -> None:
+    """advanced-alchemy's AlembicCommands (what `litestar database upgrade` runs)."""
+    from advanced_alchemy.alembic.commands import AlembicCommands
+    from advanced_alchemy.config import SQLAlchemyAsyncConfig
+
+    from adapters.sql.migrate import ALEMBIC_CONFIG
+
+    path = tmp_path / "aa.db"
+    config = SQLAlchemyAsyncConfig(
+        connection_string=sqlite_url_for(path), alembic_config=ALEMBIC_CONFIG
+    )
+    AlembicCommands(config).upgrade()
+    assert _sqlite_revision(path) == "0001"

@@ -60,6 +60,19 @@ async def test_every_connection_is_configured(sqlite_db: Database, read_only: bo
         assert await pragma(uow, "query_only") == (1 if read_only else 0)
 
 
+async def test_new_files_are_switched_to_wal_once(tmp_path: Path) -> None:
+    """Several connections opening a brand-new file at once all end up in WAL mode."""
+    path = tmp_path / "new.db"
+    databases = [Database.from_url(sqlite_url_for(path), pool_size=2) for _ in range(4)]
+    try:
+        await asyncio.gather(*(db.ping() for db in databases))
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        for db in databases:
+            await db.dispose()
+
+
 async def test_read_only_unit_of_work_cannot_write(sqlite_db: Database) -> None:
     async with sqlite_db.uow_factory(read_only=True) as uow:
         with pytest.raises(OperationalError, match="readonly"):
