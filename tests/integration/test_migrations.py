@@ -102,7 +102,8 @@ async def test_downgrade_to_base_removes_everything(empty_database: Database) ->
 
 async def test_instances_starting_together_migrate_once(empty_database: Database) -> None:
     """N instances run `upgrade` at startup at the same moment: all succeed."""
-    others = [Database.from_url(empty_database.url, pool_size=1) for _ in range(3)]
+    url = empty_database.write_engine.url.render_as_string(hide_password=False)
+    others = [Database.from_url(url, pool_size=1) for _ in range(3)]
     try:
         await asyncio.gather(*(db.upgrade() for db in [empty_database, *others]))
     finally:

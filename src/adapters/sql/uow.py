@@ -40,6 +40,9 @@ class SqlUnitOfWork:
     (on SQLite's write engine with BEGIN IMMEDIATE). Leaving the block without `commit()` rolls
     back, also after an error (a DuplicateKey on PostgreSQL leaves the transaction aborted; the
     rollback clears it) and on cancellation (the connection always goes back to the pool).
+
+    After a DuplicateKey (or any failed write) the unit of work accepts no more statements
+    on either database: leave the block, as the use cases do, and start a new one.
     """
 
     # Typed as the ports: mypy checks here that each SQL repository implements its Protocol.
