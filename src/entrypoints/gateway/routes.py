@@ -28,6 +28,17 @@ from .protocol import FRAME_WINDOW_S, FRAMES_PER_WINDOW, Close, ProtocolError
 from .session import GatewaySession
 
 log = logging.getLogger(__name__)
+
+
+class HideFrames(logging.Filter):
+    """uvicorn hands its WebSocket library the "uvicorn.error" logger, which at debug level
+    logs every frame both ways: IDENTIFY and RESUME carry tokens, READY the user's email."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.DEBUG and record.msg in ("< %s", "> %s"))
+
+
+logging.getLogger("uvicorn.error").addFilter(HideFrames())
 REAPER_PERIOD_S = 0.5
 FORBIDDEN_ORIGIN = 4003
 TOO_MANY_CONNECTIONS = Close.RATE_LIMITED
