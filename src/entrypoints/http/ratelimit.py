@@ -1,6 +1,9 @@
 """Rate limits on REST routes: per user (all routes), per user per route key, per IP.
 
 Routes name their rule in `opt`: {"rate": "message_per_channel", "rate_key": "channel_id"}.
+A request that asks the server to check the caller's password (a body with
+`current_password`, e.g. changing the email or password) spends from the same per-account
+budget as a login, so a stolen token cannot be used to guess the password quickly.
 A 429 says how long to wait (body `retry_after`, header `Retry-After`).
 """
 
@@ -8,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -19,6 +24,7 @@ from ..settings import RateLimit
 
 RATE = "rate"
 RATE_KEY = "rate_key"
+PASSWORD_FIELD = "current_password"
 
 
 async def enforce(container: Container, key: str, rule: RateLimit) -> None:
@@ -43,6 +49,8 @@ async def rate_limit_guard(
     if not isinstance(identity, Identity):
         return
     await enforce(container, f"user:{identity.user_id}", limits.per_user)
+    if await _checks_password(connection):
+        await enforce(container, f"password-check:{identity.user_id}", limits.login_per_account)
     rule_name = handler.opt.get(RATE)
     if rule_name is None:
         return
@@ -50,3 +58,18 @@ async def rate_limit_guard(
     scope_key = handler.opt.get(RATE_KEY)
     target = connection.path_params.get(scope_key, "") if scope_key else ""
     await enforce(container, f"{rule_name}:{identity.user_id}:{target}", rule)
+
+
+async def _checks_password(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the JSON body names the caller's current password (the body is cached: the
+    handler reads it again for free)."""
+    if not isinstance(connection, Request) or connection.method not in ("PATCH", "POST", "PUT"):
+        return False
+    body = await connection.body()
+    if PASSWORD_FIELD.encode() not in body:
+        return False
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return False  # the handler answers 400
+    return isinstance(data, dict) and data.get(PASSWORD_FIELD) is not None

@@ -1,0 +1,168 @@
+"""Rate limits with small budgets: 429 in the one error shape with Retry-After and a body
+saying how long, and the same request succeeds once that time has passed. In process and
+over Redis (shared by every instance). The gateway's frame limit is in test_gateway_limits."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from entrypoints.settings import RateLimit, RateLimits
+
+from ..api.harness import Api, unique
+from .conftest import ServerFactory, client_for
+
+PERIOD = 1.5
+LIMITS = RateLimits(
+    enabled=True,
+    register_per_ip=RateLimit(3, PERIOD),
+    login_per_ip=RateLimit(6, PERIOD),
+    login_per_account=RateLimit(3, PERIOD),
+    message_per_channel=RateLimit(3, PERIOD),
+    typing_per_channel=RateLimit(2, PERIOD),
+    per_user=RateLimit(20, 10),
+)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def rapi(request: pytest.FixtureRequest, start_server: ServerFactory) -> AsyncIterator[Api]:
+    """A fresh server per test (budgets start full), limits in process or in Redis."""
+    extra: dict[str, Any] = {}
+    if request.param == "redis":
+        prefix = f"{request.getfixturevalue('redis_prefix')}{unique('rl')}:"
+        extra = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": prefix}
+    with start_server(rate_limits=LIMITS, **extra) as server:
+        async with client_for(server) as api:
+            yield api
+
+
+def assert_limited(r: httpx.Response) -> float:
+    """A proper 429: the one error shape, retry_after in the body, Retry-After rounded up."""
+    assert r.status_code == 429, r.text
+    body = r.json()
+    assert set(body) == {"code", "message", "retry_after"}, body
+    assert body["code"] == "rate_limited"
+    retry_after = float(body["retry_after"])
+    assert 0 < retry_after <= PERIOD
+    assert r.headers["Retry-After"] == str(max(1, math.ceil(retry_after)))
+    assert "retry after" in body["message"]
+    return retry_after
+
+
+async def spend(send: Callable[[], Any], ok: int) -> httpx.Response:
+    """Send `ok` requests that must pass, then return the answer to one more."""
+    for i in range(ok):
+        r = await send()
+        assert r.status_code < 400, (i, r.text)
+    return await send()  # type: ignore[no-any-return]
+
+
+async def test_register_per_ip(rapi: Api) -> None:
+    def register() -> Any:
+        name = unique("r")
+        body = {"username": name, "email": f"{name}@example.com", "password": "password123"}
+        return rapi.post("/auth/register", json=body)
+
+    wait = assert_limited(await spend(register, ok=3))
+    await asyncio.sleep(wait + 0.05)
+    assert (await register()).status_code == 201
+
+
+async def test_login_per_account_whatever_the_spelling(rapi: Api) -> None:
+    alice = await rapi.register("alice")
+    bob = await rapi.register("bob")
+    spellings = iter(
+        [alice.username, alice.username.upper(), f"  {alice.username} ", alice.username]
+    )
+
+    def login_alice() -> Any:
+        return rapi.post("/auth/login", json={"login": next(spellings), "password": "nope-nope"})
+
+    for _ in range(3):
+        assert (await login_alice()).status_code == 401
+    wait = assert_limited(await login_alice())
+    # another account from the same address is not affected
+    r = await rapi.post("/auth/login", json={"login": bob.username, "password": bob.password})
+    assert r.status_code == 200
+    await asyncio.sleep(wait + 0.05)
+    r = await rapi.post("/auth/login", json={"login": alice.username, "password": alice.password})
+    assert r.status_code == 200
+
+
+async def test_login_per_ip_across_accounts(rapi: Api) -> None:
+    accounts = [await rapi.register(f"a{i}") for i in range(3)]
+    attempts = iter([a for a in accounts for _ in range(2)] + accounts)
+
+    def login() -> Any:
+        who = next(attempts)
+        return rapi.post("/auth/login", json={"login": who.username, "password": who.password})
+
+    wait = assert_limited(await spend(login, ok=6))
+    await asyncio.sleep(wait + 0.05)
+    assert (await login()).status_code == 200
+
+
+async def test_password_checks_share_the_login_budget(rapi: Api) -> None:
+    """A stolen token cannot be used to guess the password through PATCH /users/@me."""
+    alice = await rapi.register("alice")
+    guess = {"email": "new@example.com", "current_password": "guess-1234"}
+    for _ in range(3):
+        assert (await rapi.patch("/users/@me", alice, json=guess)).status_code == 401
+    right = {"email": f"{unique('new')}@example.com", "current_password": alice.password}
+    wait = assert_limited(await rapi.patch("/users/@me", alice, json=right))
+    # changes that need no password are not throttled by it
+    assert (await rapi.patch("/users/@me", alice, json={"status": "dnd"})).status_code == 200
+    await asyncio.sleep(wait + 0.05)
+    assert (await rapi.patch("/users/@me", alice, json=right)).status_code == 200
+
+
+async def test_message_sends_per_user_per_channel(rapi: Api) -> None:
+    alice = await rapi.register("alice")
+    bob = await rapi.register("bob")
+    server = await rapi.create_server(alice)
+    await rapi.join(bob, server["id"], alice)
+    general = server["channels"][0]["id"]
+    other = (await rapi.post(f"/servers/{server['id']}/channels", alice, json={"name": "b"})).json()
+
+    def send() -> Any:
+        return rapi.post(f"/channels/{general}/messages", alice, json={"content": "hi"})
+
+    wait = assert_limited(await spend(send, ok=3))
+    # the same user in another channel, and another user in this one, still may post
+    r = await rapi.post(f"/channels/{other['id']}/messages", alice, json={"content": "hi"})
+    assert r.status_code == 201
+    r = await rapi.post(f"/channels/{general}/messages", bob, json={"content": "hi"})
+    assert r.status_code == 201
+    await asyncio.sleep(wait + 0.05)
+    assert (await send()).status_code == 201
+    history = (await rapi.get(f"/channels/{general}/messages", alice)).json()
+    assert len(history) == 5  # the refused send wrote nothing
+
+
+async def test_typing_per_channel(rapi: Api) -> None:
+    alice = await rapi.register("alice")
+    channel = (await rapi.create_server(alice))["channels"][0]["id"]
+
+    def typing() -> Any:
+        return rapi.post(f"/channels/{channel}/typing", alice)
+
+    wait = assert_limited(await spend(typing, ok=2))
+    await asyncio.sleep(wait + 0.05)
+    assert (await typing()).status_code == 204
+
+
+async def test_per_user_budget_over_all_routes(rapi: Api) -> None:
+    alice = await rapi.register("alice")
+    bob = await rapi.register("bob")
+    answers = [await rapi.get("/users/@me", alice) for _ in range(25)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited, "no 429 after 25 requests with a budget of 20"
+    wait = assert_limited(limited[0])
+    assert (await rapi.get("/users/@me", bob)).status_code == 200  # per user, not global
+    await asyncio.sleep(wait + 0.05)
+    assert (await rapi.get("/users/@me", alice)).status_code == 200
