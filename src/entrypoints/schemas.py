@@ -268,8 +268,15 @@ class RegisterIn(In):
     password: Annotated[str, msgspec.Meta(max_length=limits.PASSWORD_MAX)]
 
 
+# A username or an email: never a control character. Checked here because the login is looked
+# up as it is, and PostgreSQL refuses NUL in text (a 500 otherwise).
+LoginName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=limits.EMAIL_MAX, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
+
 class LoginIn(In):
-    login: Annotated[str, _text(limits.EMAIL_MAX, 1)]
+    login: LoginName
     password: Annotated[str, msgspec.Meta(max_length=limits.PASSWORD_MAX)]
 
 
