@@ -1,0 +1,944 @@
+"""Hand-written, in-memory fakes of every port in `discord_core.ports`.
+
+No mocks: each fake keeps real state and honours the contract written in the port's docstring,
+so a use case that breaks a contract fails here the way it would fail against a database.
+
+- Repositories store copies and hand out copies (like rows), keep the documented orderings and
+  keyset pagination, raise `DuplicateKey("username" | "email" | "member" | "nonce" |
+  "invite_code")` on unique violations, and cascade server and channel deletes.
+- They also refuse what PostgreSQL refuses: an id outside BIGINT (`OverflowError`, as the
+  sqlite3 driver raises), a NUL or an unencodable lone surrogate in text (`ValueError`), a row
+  whose parent does not exist (`ForeignKeyViolation`), a write in a read-only unit of work.
+- `FakeUnitOfWork` is a transaction: it works on a private copy of the committed tables; its
+  writes are logged and applied to the shared `FakeDatabase` only on `commit()`; leaving the
+  block without committing (or calling `rollback()`) discards them. Unique checks also see rows
+  other transactions committed meanwhile, as a unique index does.
+- `FakeDatabase.inject(point, action)` runs a one-shot fault at a named point ("users.add",
+  "messages.add", "commit", ...): raise an exception there, or first run a coroutine (another
+  "concurrent request" that commits) and then carry on.
+- `RecordingPublisher` records published events in order and checks, at each publish, that no
+  transaction holding uncommitted writes is open: events only ever follow a commit.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from discord_core.errors import DuplicateKey, Unauthorized
+from discord_core.events import Event
+from discord_core.model import (
+    AuthSession,
+    Channel,
+    Invite,
+    Member,
+    MemberView,
+    Message,
+    MessageView,
+    Role,
+    Server,
+    Snowflake,
+    User,
+)
+from discord_core.ports import TokenClaims
+
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+
+T = TypeVar("T")
+
+
+class ForeignKeyViolation(Exception):
+    """A row referenced a parent that does not exist (a database would refuse it)."""
+
+
+def _bigint(*values: int | None) -> None:
+    for value in values:
+        if value is not None and not BIGINT_MIN <= value <= BIGINT_MAX:
+            raise OverflowError(f"Python int too large to convert to SQLite INTEGER: {value}")
+
+
+def _storable(*texts: str | None) -> None:
+    """PostgreSQL refuses NUL in text; no driver can encode a lone surrogate."""
+    for text in texts:
+        if text is None:
+            continue
+        if "\x00" in text:
+            raise ValueError("invalid byte sequence for encoding UTF8: 0x00")
+        text.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
+
+
+def _limit(limit: int) -> int:
+    if limit < 0:
+        raise ValueError(f"LIMIT must not be negative: {limit}")
+    return limit
+
+
+def _copy(row: T) -> T:
+    return copy.copy(row)
+
+
+# --- the database ---------------------------------------------------------------------------
+
+TABLES = ("users", "sessions", "servers", "members", "channels", "messages", "invites")
+
+
+@dataclass(slots=True)
+class Tables:
+    users: dict[Snowflake, User] = field(default_factory=dict)
+    sessions: dict[str, AuthSession] = field(default_factory=dict)
+    servers: dict[Snowflake, Server] = field(default_factory=dict)
+    members: dict[tuple[Snowflake, Snowflake], Member] = field(default_factory=dict)
+    channels: dict[Snowflake, Channel] = field(default_factory=dict)
+    messages: dict[Snowflake, Message] = field(default_factory=dict)
+    invites: dict[str, Invite] = field(default_factory=dict)
+
+    def copy(self) -> Tables:
+        """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
+        return Tables(**{name: dict(getattr(self, name)) for name in TABLES})
+
+    def table(self, name: str) -> dict[Any, Any]:
+        result: dict[Any, Any] = getattr(self, name)
+        return result
+
+    # Cascading deletes, shared by the transaction's copy and the commit.
+    def delete_channel(self, channel_id: Snowflake) -> None:
+        self.channels.pop(channel_id, None)
+        for message_id in [m.id for m in self.messages.values() if m.channel_id == channel_id]:
+            del self.messages[message_id]
+
+    def delete_server(self, server_id: Snowflake) -> None:
+        self.servers.pop(server_id, None)
+        for key in [k for k in self.members if k[0] == server_id]:
+            del self.members[key]
+        for channel_id in [c.id for c in self.channels.values() if c.server_id == server_id]:
+            self.delete_channel(channel_id)
+        for code in [i.code for i in self.invites.values() if i.server_id == server_id]:
+            del self.invites[code]
+
+
+Hook = BaseException | Callable[[], Awaitable[None]]
+
+
+class FakeDatabase:
+    """The committed state every unit of work starts from, and the fault injection points."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.commits = 0
+        self.open_uows: list[FakeUnitOfWork] = []
+        self.paused_uows: list[FakeUnitOfWork] = []
+        self._hooks: dict[str, list[Hook]] = {}
+
+    def inject(self, point: str, action: Hook) -> None:
+        """At the next call of `point`, raise `action` or first await `action()`."""
+        self._hooks.setdefault(point, []).append(action)
+
+    def pending_hooks(self) -> list[str]:
+        return [point for point, hooks in self._hooks.items() if hooks]
+
+    async def checkpoint(self, point: str) -> None:
+        hooks = self._hooks.get(point)
+        if not hooks:
+            return
+        action = hooks.pop(0)
+        if isinstance(action, BaseException):
+            raise action
+        # Another request runs now; the transactions open so far wait for it.
+        paused = list(self.open_uows)
+        self.paused_uows.extend(paused)
+        try:
+            await action()
+        finally:
+            for uow in paused:
+                self.paused_uows.remove(uow)
+
+    def uncommitted_writers(self) -> list[FakeUnitOfWork]:
+        return [u for u in self.open_uows if u.has_pending_writes and u not in self.paused_uows]
+
+    # Test set-up straight into the committed state (for quotas of hundreds of rows).
+    def seed(self, *rows: User | Server | Member | Channel | Message | Invite) -> None:
+        for row in rows:
+            match row:
+                case User():
+                    self.tables.users[row.id] = _copy(row)
+                case Server():
+                    self.tables.servers[row.id] = _copy(row)
+                case Member():
+                    self.tables.members[(row.server_id, row.user_id)] = _copy(row)
+                case Channel():
+                    self.tables.channels[row.id] = _copy(row)
+                case Message():
+                    self.tables.messages[row.id] = _copy(row)
+                case Invite():
+                    self.tables.invites[row.code] = _copy(row)
+
+
+Op = Callable[[Tables], None]
+
+
+class FakeUnitOfWork:
+    """One transaction over a `FakeDatabase` (see the module docstring)."""
+
+    def __init__(self, db: FakeDatabase, *, read_only: bool = False) -> None:
+        self.db = db
+        self.read_only = read_only
+        self.entered = False
+        self.exited = False
+        self.commits = 0
+        self.discarded_writes = 0
+        self._local = Tables()
+        self._begin_keys: dict[str, set[Any]] = {}
+        self._log: list[Op] = []
+        self.users = FakeUserRepository(self)
+        self.sessions = FakeAuthSessionRepository(self)
+        self.servers = FakeServerRepository(self)
+        self.members = FakeMemberRepository(self)
+        self.channels = FakeChannelRepository(self)
+        self.messages = FakeMessageRepository(self)
+        self.invites = FakeInviteRepository(self)
+
+    # --- transaction ---
+    async def __aenter__(self) -> Self:
+        assert not self.entered, "a unit of work is used for one block only"
+        self.entered = True
+        self._begin()
+        self.db.open_uows.append(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.discarded_writes += len(self._log)
+        self._log = []
+        self.exited = True
+        self.db.open_uows.remove(self)
+
+    async def commit(self) -> None:
+        self._check_active()
+        await self.db.checkpoint("commit")
+        for op in self._log:
+            op(self.db.tables)
+        if self._log:
+            self.db.commits += 1
+        self.commits += 1
+        self._begin()
+
+    async def rollback(self) -> None:
+        self._check_active()
+        self.discarded_writes += len(self._log)
+        self._begin()
+
+    @property
+    def has_pending_writes(self) -> bool:
+        return bool(self._log)
+
+    def _begin(self) -> None:
+        self._local = self.db.tables.copy()
+        self._begin_keys = {name: set(self.db.tables.table(name)) for name in TABLES}
+        self._log = []
+
+    def _check_active(self) -> None:
+        assert self.entered and not self.exited, "unit of work used outside its `async with`"
+
+    # --- used by the repositories ---
+    async def enter(self, point: str) -> Tables:
+        self._check_active()
+        await self.db.checkpoint(point)
+        return self._local
+
+    def write(self, op: Op) -> None:
+        assert not self.read_only, "write in a read-only unit of work"
+        op(self._local)
+        self._log.append(op)
+
+    def unique_clash(self, table: str, clashes: Callable[[Any], bool], own_key: Any) -> bool:
+        """Does a row other than `own_key` clash, in this transaction's view or among the rows
+        other transactions committed since it began (a unique index sees those too)?"""
+        local = self._local.table(table)
+        if any(clashes(row) for key, row in local.items() if key != own_key):
+            return True
+        committed = self.db.tables.table(table)
+        return any(
+            clashes(row)
+            for key, row in committed.items()
+            if key != own_key and key not in self._begin_keys[table]
+        )
+
+
+class FakeUnitOfWorkFactory:
+    """Hands out units of work and records each one's `read_only` flag, in order."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.created: list[FakeUnitOfWork] = []
+
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.db, read_only=read_only)
+        self.created.append(uow)
+        return uow
+
+    @property
+    def read_only_flags(self) -> list[bool]:
+        return [u.read_only for u in self.created]
+
+
+# --- repositories ---------------------------------------------------------------------------
+
+
+class _Repo:
+    name = ""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def _t(self, method: str) -> Tables:
+        return await self.uow.enter(f"{self.name}.{method}")
+
+
+class FakeUserRepository(_Repo):
+    name = "users"
+
+    async def add(self, user: User) -> None:
+        t = await self._t("add")
+        _bigint(user.id)
+        _storable(user.username, user.email, user.password_hash)
+        assert user.id not in t.users, "duplicate primary key"
+        self._check_unique(user)
+        row = _copy(user)
+        self.uow.write(lambda s: s.users.__setitem__(row.id, _copy(row)))
+
+    async def get(self, user_id: Snowflake) -> User | None:
+        t = await self._t("get")
+        _bigint(user_id)
+        row = t.users.get(user_id)
+        return _copy(row) if row is not None else None
+
+    async def get_by_username(self, username: str) -> User | None:
+        t = await self._t("get_by_username")
+        _storable(username)
+        return next((_copy(u) for u in t.users.values() if u.username == username), None)
+
+    async def get_by_email(self, email: str) -> User | None:
+        t = await self._t("get_by_email")
+        _storable(email)
+        return next((_copy(u) for u in t.users.values() if u.email == email), None)
+
+    async def update(self, user: User) -> None:
+        t = await self._t("update")
+        _storable(user.username, user.email, user.password_hash)
+        if user.id not in t.users:
+            return  # UPDATE ... WHERE id = ? matched nothing
+        self._check_unique(user)
+        row = _copy(user)
+        self.uow.write(lambda s: s.users.__setitem__(row.id, _copy(row)))
+
+    def _check_unique(self, user: User) -> None:
+        if self.uow.unique_clash("users", lambda u: u.username == user.username, user.id):
+            raise DuplicateKey("username")
+        if self.uow.unique_clash("users", lambda u: u.email == user.email, user.id):
+            raise DuplicateKey("email")
+
+
+class FakeAuthSessionRepository(_Repo):
+    name = "sessions"
+
+    async def add(self, session: AuthSession) -> None:
+        t = await self._t("add")
+        _storable(session.id)
+        _bigint(session.user_id)
+        assert session.id not in t.sessions, "duplicate primary key"
+        if session.user_id not in t.users:
+            raise ForeignKeyViolation("sessions.user_id")
+        row = _copy(session)
+        self.uow.write(lambda s: s.sessions.__setitem__(row.id, _copy(row)))
+
+    async def get(self, session_id: str) -> AuthSession | None:
+        t = await self._t("get")
+        _storable(session_id)
+        row = t.sessions.get(session_id)
+        return _copy(row) if row is not None else None
+
+    async def extend(self, session_id: str, expires_at: datetime) -> None:
+        await self._t("extend")
+
+        def op(s: Tables) -> None:
+            if session_id in s.sessions:
+                s.sessions[session_id] = replace(s.sessions[session_id], expires_at=expires_at)
+
+        self.uow.write(op)
+
+    async def revoke(self, session_id: str, now: datetime) -> None:
+        await self._t("revoke")
+
+        def op(s: Tables) -> None:
+            row = s.sessions.get(session_id)
+            if row is not None and row.revoked_at is None:
+                s.sessions[session_id] = replace(row, revoked_at=now)
+
+        self.uow.write(op)
+
+    async def revoke_all(
+        self, user_id: Snowflake, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
+        """Revoke every active session of the user but `keep`; return the revoked ids."""
+        t = await self._t("revoke_all")
+        _bigint(user_id)
+        ids = [
+            row.id
+            for row in sorted(t.sessions.values(), key=lambda r: (r.created_at, r.id))
+            if row.user_id == user_id and row.id != keep and row.is_active(now)
+        ]
+
+        def op(s: Tables) -> None:
+            for sid in ids:
+                if sid in s.sessions:
+                    s.sessions[sid] = replace(s.sessions[sid], revoked_at=now)
+
+        self.uow.write(op)
+        return ids
+
+
+class FakeServerRepository(_Repo):
+    name = "servers"
+
+    async def add(self, server: Server) -> None:
+        t = await self._t("add")
+        _bigint(server.id, server.owner_id)
+        _storable(server.name, server.description)
+        assert server.id not in t.servers, "duplicate primary key"
+        if server.owner_id not in t.users:
+            raise ForeignKeyViolation("servers.owner_id")
+        row = _copy(server)
+        self.uow.write(lambda s: s.servers.__setitem__(row.id, _copy(row)))
+
+    async def get(self, server_id: Snowflake) -> Server | None:
+        t = await self._t("get")
+        _bigint(server_id)
+        row = t.servers.get(server_id)
+        return _copy(row) if row is not None else None
+
+    async def update(self, server: Server) -> None:
+        t = await self._t("update")
+        _storable(server.name, server.description)
+        if server.id not in t.servers:
+            return
+        if server.owner_id not in t.users:
+            raise ForeignKeyViolation("servers.owner_id")
+        row = _copy(server)
+
+        def op(s: Tables) -> None:
+            if row.id in s.servers:
+                s.servers[row.id] = _copy(row)
+
+        self.uow.write(op)
+
+    async def delete(self, server_id: Snowflake) -> None:
+        """Delete the server with its members, channels, messages and invites."""
+        await self._t("delete")
+        _bigint(server_id)
+        self.uow.write(lambda s: s.delete_server(server_id))
+
+    async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
+        """The user's servers with their membership, oldest joined first."""
+        t = await self._t("list_for_user")
+        _bigint(user_id)
+        mine = sorted(
+            (m for m in t.members.values() if m.user_id == user_id),
+            key=lambda m: (m.joined_at, m.server_id),
+        )
+        return [(_copy(t.servers[m.server_id]), _copy(m)) for m in mine]
+
+
+class FakeMemberRepository(_Repo):
+    name = "members"
+
+    async def add(self, member: Member) -> None:
+        t = await self._t("add")
+        _bigint(member.server_id, member.user_id)
+        if member.server_id not in t.servers:
+            raise ForeignKeyViolation("members.server_id")
+        if member.user_id not in t.users:
+            raise ForeignKeyViolation("members.user_id")
+        key = (member.server_id, member.user_id)
+        if self.uow.unique_clash("members", lambda m: (m.server_id, m.user_id) == key, None):
+            raise DuplicateKey("member")
+        row = _copy(member)
+        self.uow.write(lambda s: s.members.__setitem__(key, _copy(row)))
+
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Member | None:
+        t = await self._t("get")
+        _bigint(server_id, user_id)
+        row = t.members.get((server_id, user_id))
+        return _copy(row) if row is not None else None
+
+    async def get_view(self, server_id: Snowflake, user_id: Snowflake) -> MemberView | None:
+        t = await self._t("get_view")
+        _bigint(server_id, user_id)
+        row = t.members.get((server_id, user_id))
+        return _view(t, row) if row is not None else None
+
+    async def set_role(self, server_id: Snowflake, user_id: Snowflake, role: Role) -> None:
+        await self._t("set_role")
+        _bigint(server_id, user_id)
+
+        def op(s: Tables) -> None:
+            key = (server_id, user_id)
+            if key in s.members:
+                s.members[key] = replace(s.members[key], role=role)
+
+        self.uow.write(op)
+
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None:
+        await self._t("remove")
+        _bigint(server_id, user_id)
+
+        def op(s: Tables) -> None:
+            s.members.pop((server_id, user_id), None)
+
+        self.uow.write(op)
+
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[MemberView]:
+        """Members with user id > after_user_id, ascending by user id."""
+        t = await self._t("list_page")
+        _bigint(server_id, after_user_id)
+        rows = sorted(
+            (
+                m
+                for m in t.members.values()
+                if m.server_id == server_id and m.user_id > after_user_id
+            ),
+            key=lambda m: m.user_id,
+        )
+        return [_view(t, m) for m in rows[: _limit(limit)]]
+
+    async def count(self, server_id: Snowflake) -> int:
+        t = await self._t("count")
+        _bigint(server_id)
+        return sum(1 for m in t.members.values() if m.server_id == server_id)
+
+    async def count_for_user(self, user_id: Snowflake) -> int:
+        """How many servers the user is in."""
+        t = await self._t("count_for_user")
+        _bigint(user_id)
+        return sum(1 for m in t.members.values() if m.user_id == user_id)
+
+    async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
+        t = await self._t("server_ids_for_user")
+        _bigint(user_id)
+        mine = sorted(
+            (m for m in t.members.values() if m.user_id == user_id),
+            key=lambda m: (m.joined_at, m.server_id),
+        )
+        return [m.server_id for m in mine]
+
+    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
+        """One view per distinct user sharing at least one server with the user (them too)."""
+        t = await self._t("co_members")
+        _bigint(user_id)
+        servers = {m.server_id for m in t.members.values() if m.user_id == user_id}
+        first: dict[Snowflake, Member] = {}
+        for m in sorted(t.members.values(), key=lambda m: (m.user_id, m.server_id)):
+            if m.server_id in servers:
+                first.setdefault(m.user_id, m)
+        return [_view(t, m) for m in first.values()]
+
+
+def _view(t: Tables, member: Member) -> MemberView:
+    user = t.users[member.user_id]
+    return MemberView(_copy(member), user.username, user.status)
+
+
+class FakeChannelRepository(_Repo):
+    name = "channels"
+
+    async def add(self, channel: Channel) -> None:
+        t = await self._t("add")
+        _bigint(channel.id, channel.server_id, channel.position)
+        _storable(channel.name, channel.topic)
+        assert channel.id not in t.channels, "duplicate primary key"
+        if channel.server_id not in t.servers:
+            raise ForeignKeyViolation("channels.server_id")
+        row = _copy(channel)
+        self.uow.write(lambda s: s.channels.__setitem__(row.id, _copy(row)))
+
+    async def get(self, channel_id: Snowflake) -> Channel | None:
+        t = await self._t("get")
+        _bigint(channel_id)
+        row = t.channels.get(channel_id)
+        return _copy(row) if row is not None else None
+
+    async def get_with_member(
+        self, channel_id: Snowflake, user_id: Snowflake
+    ) -> tuple[Channel, MemberView | None] | None:
+        t = await self._t("get_with_member")
+        _bigint(channel_id, user_id)
+        channel = t.channels.get(channel_id)
+        if channel is None:
+            return None
+        member = t.members.get((channel.server_id, user_id))
+        return _copy(channel), (_view(t, member) if member is not None else None)
+
+    async def update(self, channel: Channel) -> None:
+        t = await self._t("update")
+        _bigint(channel.position)
+        _storable(channel.name, channel.topic)
+        if channel.id not in t.channels:
+            return
+        row = _copy(channel)
+
+        def op(s: Tables) -> None:
+            if row.id in s.channels:
+                s.channels[row.id] = _copy(row)
+
+        self.uow.write(op)
+
+    async def delete(self, channel_id: Snowflake) -> None:
+        """Delete the channel with its messages."""
+        await self._t("delete")
+        _bigint(channel_id)
+        self.uow.write(lambda s: s.delete_channel(channel_id))
+
+    async def list_for_server(self, server_id: Snowflake) -> list[Channel]:
+        """Ordered by (position, id)."""
+        t = await self._t("list_for_server")
+        _bigint(server_id)
+        rows = [c for c in t.channels.values() if c.server_id == server_id]
+        return [_copy(c) for c in sorted(rows, key=lambda c: (c.position, c.id))]
+
+    async def list_for_servers(self, server_ids: Sequence[Snowflake]) -> list[Channel]:
+        """Every channel of these servers, ordered by (server_id, position, id)."""
+        t = await self._t("list_for_servers")
+        _bigint(*server_ids)
+        wanted = set(server_ids)
+        rows = [c for c in t.channels.values() if c.server_id in wanted]
+        return [_copy(c) for c in sorted(rows, key=lambda c: (c.server_id, c.position, c.id))]
+
+    async def count_for_server(self, server_id: Snowflake) -> int:
+        t = await self._t("count_for_server")
+        _bigint(server_id)
+        return sum(1 for c in t.channels.values() if c.server_id == server_id)
+
+
+class FakeMessageRepository(_Repo):
+    name = "messages"
+
+    async def add(self, message: Message) -> None:
+        """Raises DuplicateKey("nonce") when the author already used the nonce."""
+        t = await self._t("add")
+        _bigint(message.id, message.channel_id, message.server_id, message.author_id)
+        _storable(message.content, message.nonce)
+        assert message.id not in t.messages, "duplicate primary key"
+        channel = t.channels.get(message.channel_id)
+        if channel is None or channel.server_id != message.server_id:
+            raise ForeignKeyViolation("messages.channel_id")
+        if message.author_id not in t.users:
+            raise ForeignKeyViolation("messages.author_id")
+        if message.nonce is not None and self.uow.unique_clash(
+            "messages",
+            lambda m: m.author_id == message.author_id and m.nonce == message.nonce,
+            message.id,
+        ):
+            raise DuplicateKey("nonce")
+        row = _copy(message)
+        self.uow.write(lambda s: s.messages.__setitem__(row.id, _copy(row)))
+
+    async def get(self, message_id: Snowflake) -> MessageView | None:
+        t = await self._t("get")
+        _bigint(message_id)
+        row = t.messages.get(message_id)
+        return _message_view(t, row) if row is not None else None
+
+    async def get_by_nonce(self, author_id: Snowflake, nonce: str) -> MessageView | None:
+        t = await self._t("get_by_nonce")
+        _bigint(author_id)
+        _storable(nonce)
+        row = next(
+            (m for m in t.messages.values() if m.author_id == author_id and m.nonce == nonce),
+            None,
+        )
+        return _message_view(t, row) if row is not None else None
+
+    async def update(self, message: Message) -> None:
+        t = await self._t("update")
+        _storable(message.content)
+        if message.id not in t.messages:
+            return
+        row = _copy(message)
+
+        def op(s: Tables) -> None:
+            if row.id in s.messages:
+                s.messages[row.id] = _copy(row)
+
+        self.uow.write(op)
+
+    async def delete(self, message_id: Snowflake) -> None:
+        await self._t("delete")
+        _bigint(message_id)
+
+        def op(s: Tables) -> None:
+            s.messages.pop(message_id, None)
+
+        self.uow.write(op)
+
+    async def list_before(
+        self, channel_id: Snowflake, before: Snowflake | None, limit: int
+    ) -> list[MessageView]:
+        """Messages with id < before (all if None), newest first."""
+        t = await self._t("list_before")
+        _bigint(channel_id, before)
+        rows = sorted(
+            (
+                m
+                for m in t.messages.values()
+                if m.channel_id == channel_id and (before is None or m.id < before)
+            ),
+            key=lambda m: m.id,
+            reverse=True,
+        )
+        return [_message_view(t, m) for m in rows[: _limit(limit)]]
+
+    async def list_after(
+        self, channel_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        """Messages with id > after, OLDEST first (the closest to `after`)."""
+        t = await self._t("list_after")
+        _bigint(channel_id, after)
+        rows = sorted(
+            (m for m in t.messages.values() if m.channel_id == channel_id and m.id > after),
+            key=lambda m: m.id,
+        )
+        return [_message_view(t, m) for m in rows[: _limit(limit)]]
+
+
+def _message_view(t: Tables, message: Message) -> MessageView:
+    return MessageView(_copy(message), t.users[message.author_id].username)
+
+
+class FakeInviteRepository(_Repo):
+    name = "invites"
+
+    async def add(self, invite: Invite) -> None:
+        t = await self._t("add")
+        _bigint(invite.server_id, invite.inviter_id, invite.max_uses, invite.uses)
+        _storable(invite.code)
+        if invite.server_id not in t.servers:
+            raise ForeignKeyViolation("invites.server_id")
+        if self.uow.unique_clash("invites", lambda i: i.code == invite.code, None):
+            raise DuplicateKey("invite_code")
+        row = _copy(invite)
+        self.uow.write(lambda s: s.invites.__setitem__(row.code, _copy(row)))
+
+    async def get(self, code: str) -> Invite | None:
+        t = await self._t("get")
+        _storable(code)
+        row = t.invites.get(code)
+        return _copy(row) if row is not None else None
+
+    async def delete(self, code: str) -> None:
+        await self._t("delete")
+
+        def op(s: Tables) -> None:
+            s.invites.pop(code, None)
+
+        self.uow.write(op)
+
+    async def list_for_server(self, server_id: Snowflake) -> list[Invite]:
+        t = await self._t("list_for_server")
+        _bigint(server_id)
+        rows = [i for i in t.invites.values() if i.server_id == server_id]
+        return [_copy(i) for i in sorted(rows, key=lambda i: (i.created_at, i.code))]
+
+    async def count_for_server(self, server_id: Snowflake) -> int:
+        t = await self._t("count_for_server")
+        _bigint(server_id)
+        return sum(1 for i in t.invites.values() if i.server_id == server_id)
+
+    async def consume(self, code: str, now: datetime) -> bool:
+        """Atomically count one use if the invite exists and is still usable."""
+        t = await self._t("consume")
+        _storable(code)
+        row = t.invites.get(code)
+        if row is None or not row.is_usable(now):
+            return False
+
+        def op(s: Tables) -> None:
+            current = s.invites.get(code)
+            if current is not None:
+                s.invites[code] = replace(current, uses=current.uses + 1)
+
+        self.uow.write(op)
+        return True
+
+
+# --- the other ports ------------------------------------------------------------------------
+
+
+class FakeHasher:
+    """Deterministic: hash(pw) is "<scheme>:<pw>". A hash of another scheme still verifies but
+    `needs_rehash` says yes (switch `scheme` to simulate new parameters). Like argon2-cffi, it
+    encodes the password as UTF-8 first, so a lone surrogate raises UnicodeEncodeError."""
+
+    def __init__(self, scheme: str = "hashed") -> None:
+        self.scheme = scheme
+        self.hashed: list[str] = []
+        self.verified: list[tuple[str | None, str]] = []
+
+    async def hash(self, password: str) -> str:
+        password.encode("utf-8")
+        self.hashed.append(password)
+        return f"{self.scheme}:{password}"
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        password.encode("utf-8")
+        self.verified.append((password_hash, password))
+        if password_hash is None:
+            return False
+        _, sep, stored = password_hash.partition(":")
+        return bool(sep) and stored == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"{self.scheme}:")
+
+
+class FakeClock:
+    """A settable UTC clock."""
+
+    def __init__(self, start: datetime = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self._now += delta if delta is not None else timedelta(**kwargs)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class FakeTokenService:
+    """Tokens are "tok:<user id>:<session id>:<expiry in µs since 1970>"; decode refuses
+    anything else, and tokens at or past their expiry by the fake clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def issue(self, session: AuthSession) -> str:
+        assert ":" not in session.id
+        expiry = (session.expires_at - _EPOCH) // timedelta(microseconds=1)
+        return f"tok:{session.user_id}:{session.id}:{expiry}"
+
+    def decode(self, token: str) -> TokenClaims:
+        parts = token.split(":")
+        if (
+            len(parts) != 4
+            or parts[0] != "tok"
+            or not parts[1].isdigit()
+            or not parts[2]
+            or not parts[3].isdigit()
+        ):
+            raise Unauthorized("This token is invalid.", code="invalid_token")
+        expires_at = _EPOCH + timedelta(microseconds=int(parts[3]))
+        if self.clock.now() >= expires_at:
+            raise Unauthorized("This token has expired.", code="invalid_token")
+        return TokenClaims(int(parts[1]), parts[2], expires_at)
+
+
+class FakeIdGenerator:
+    """Sequential ids, so later means larger (like snowflakes)."""
+
+    def __init__(self, start: int = 1000) -> None:
+        self._next = start
+
+    def next_id(self) -> Snowflake:
+        value = self._next
+        self._next += 1
+        return value
+
+
+class RecordingPublisher:
+    """Records every published event in order; `batches` keeps each publish call's events."""
+
+    def __init__(self, db: FakeDatabase | None = None) -> None:
+        self.db = db
+        self.batches: list[list[Event]] = []
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        if self.db is not None:
+            writers = self.db.uncommitted_writers()
+            assert not writers, "events published while a transaction has uncommitted writes"
+        self.batches.append(list(events))
+
+    @property
+    def events(self) -> list[Event]:
+        return [e for batch in self.batches for e in batch]
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.events]
+
+    def routed(self) -> list[tuple[str, str]]:
+        """(dispatch name, topic) pairs, in order."""
+        return [(e.name, str(e.topic)) for e in self.events]
+
+    def clear(self) -> None:
+        self.batches.clear()
+
+
+class FakePresence:
+    """Live gateway sessions per user; a user is online with at least one."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[Snowflake, set[str]] = {}
+
+    async def online(self, user_ids: Iterable[Snowflake]) -> set[Snowflake]:
+        return {u for u in user_ids if self.sessions.get(u)}
+
+    async def connect(self, user_id: Snowflake, session_id: str) -> bool:
+        sessions = self.sessions.setdefault(user_id, set())
+        first = not sessions
+        sessions.add(session_id)
+        return first
+
+    async def disconnect(self, user_id: Snowflake, session_id: str) -> bool:
+        sessions = self.sessions.get(user_id)
+        if not sessions or session_id not in sessions:
+            return False
+        sessions.discard(session_id)
+        if sessions:
+            return False
+        del self.sessions[user_id]
+        return True
+
+    def set_online(self, *user_ids: Snowflake) -> None:
+        for user_id in user_ids:
+            self.sessions.setdefault(user_id, set()).add(f"gw-{user_id}")
+
+    def set_offline(self, *user_ids: Snowflake) -> None:
+        for user_id in user_ids:
+            self.sessions.pop(user_id, None)
+
+
+class CodeSequence:
+    """Deterministic generator of invite codes or session ids: prefix + counter."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        return f"{self.prefix}{self.count:04d}"
