@@ -43,6 +43,16 @@ def _has_control_chars(text: str, *, allow_newlines: bool) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
+def has_control_chars(text: str) -> bool:
+    """True for text no username, email or name can hold (controls, lone surrogates)."""
+    return _has_control_chars(text, allow_newlines=False)
+
+
+def has_lone_surrogates(text: str) -> bool:
+    """True for text that cannot be encoded as UTF-8 (so no hasher or database takes it)."""
+    return any(unicodedata.category(ch) == "Cs" for ch in text)
+
+
 def _text(value: str, field: str, *, min_len: int, max_len: int, multiline: bool = False) -> str:
     """Strip, then check length and reject control characters (NUL included)."""
     value = value.strip()
@@ -91,6 +101,8 @@ def password(value: str) -> str:
         )
     if "\x00" in value:
         raise ValidationFailed("password must not contain NUL characters.", field="password")
+    if has_lone_surrogates(value):
+        raise ValidationFailed("password must not contain lone surrogates.", field="password")
     return value
 
 

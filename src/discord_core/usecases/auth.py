@@ -74,6 +74,12 @@ class AuthUseCases(UseCases):
     async def login(self, login: str, password: str) -> IssuedToken:
         """`login` is a username or an email. Unknown account and wrong password look alike."""
         login = login.strip().lower()
+        # Input no account can hold must fail like a wrong password, not reach the database
+        # or the hasher (PostgreSQL refuses NUL; a lone surrogate cannot be encoded).
+        if limits.has_control_chars(login):
+            login = ""
+        if limits.has_lone_surrogates(password):
+            password = ""
         async with self.deps.uow(read_only=True) as uow:
             if "@" in login:
                 user = await uow.users.get_by_email(login)

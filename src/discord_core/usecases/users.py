@@ -84,7 +84,9 @@ class UserUseCases(UseCases):
                 "current_password is required to change email or password.",
                 field="current_password",
             )
-        if not await self.deps.hasher.verify(user.password_hash, current_password):
+        if limits.has_lone_surrogates(current_password) or not await self.deps.hasher.verify(
+            user.password_hash, current_password
+        ):
             raise Unauthorized("current_password is incorrect.", code="invalid_credentials")
 
     @staticmethod
