@@ -116,11 +116,19 @@ func test_echo_before_rest_answer_and_others_in_between() -> void:
 	store.add_pending({"nonce": "n1", "author": ME, "content": "a", "created_at": ""})
 	store.add_pending({"nonce": "n2", "author": ME, "content": "b", "created_at": ""})
 	store.upsert(msg("9", "bob's"))
-	eq(store.upsert(msg("10", "a", ME, "n1"))["kind"], "reset", "moved: redraw")
+	eq(store.upsert(msg("10", "a", ME, "n1"))["kind"], "update", "same place: updated in place")
 	eq(store.pending.size(), 1, "second still pending")
 	eq(store.all()[-1]["nonce"], "n2", "pending stays last")
 	store.upsert(msg("10", "a", ME, "n1"))
 	eq(ids(store), ["9", "10", ""], "no duplicate, pending after confirmed")
+
+
+func test_echo_older_than_a_later_message_moves_up() -> void:
+	var store := ChannelMessages.new()
+	store.add_pending({"nonce": "n1", "author": ME, "content": "a", "created_at": ""})
+	store.upsert(msg("12", "bob's, committed after mine"))
+	eq(store.upsert(msg("11", "a", ME, "n1"))["kind"], "reset", "moved above: redraw")
+	eq(ids(store), ["11", "12"], "in id order")
 
 
 func test_nonce_matches_only_the_same_author() -> void:

@@ -72,9 +72,9 @@ func test_close_codes_map_to_actions() -> void:
 
 func test_event_list_matches_the_constants() -> void:
 	var names := []
-	for key: String in Protocol.get_script_constant_map():
+	for key: String in (Protocol as GDScript).get_script_constant_map():
 		if key.begins_with("EVENT_"):
-			names.append(Protocol.get_script_constant_map()[key])
+			names.append((Protocol as GDScript).get_script_constant_map()[key])
 	names.sort()
 	var listed := Protocol.EVENTS.duplicate()
 	listed.sort()

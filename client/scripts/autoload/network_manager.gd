@@ -105,7 +105,10 @@ func send_presence(status: String) -> bool:
 
 
 func _url(pattern: String, params: Dictionary) -> String:
-	return base_url + Api.expand(pattern, params)
+	var path := Api.expand(pattern, params)
+	if path == "":
+		push_error("NetworkManager: missing path parameters for %s in %s" % [pattern, params])
+	return base_url + path
 
 
 func _call(method: HTTPClient.Method, url: String, body: Variant, as_token: String) -> ApiResult:

@@ -62,7 +62,6 @@ static func expand(pattern: String, params: Dictionary) -> String:
 	for key: Variant in params:
 		out = out.replace("{%s}" % key, str(params[key]).uri_encode())
 	if out.contains("{") or out.contains("}"):
-		push_error("Api.expand: unfilled placeholder in %s" % out)
 		return ""
 	return out
 
