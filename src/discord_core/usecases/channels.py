@@ -58,12 +58,15 @@ class ChannelUseCases(UseCases):
                     f"A server can have at most {limits.CHANNELS_PER_SERVER_MAX} channels.",
                     code="too_many_channels",
                 )
+            # After the last one: positions can have gaps (deletes do not renumber), and
+            # len(existing) would then repeat the last channel's position.
+            end = existing[-1].position + 1 if existing else 0
             channel = Channel(
                 self.deps.ids.next_id(),
                 server_id,
                 name,
                 topic,
-                len(existing),
+                end,
                 self.deps.clock.now(),
             )
             await uow.channels.add(channel)
