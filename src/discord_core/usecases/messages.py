@@ -56,7 +56,9 @@ class MessageUseCases(UseCases):
                 return list(reversed(await repo.list_after(channel_id, after, limit)))
             if around is not None:
                 newer = await repo.list_after(channel_id, around, limit // 2)
-                older = await repo.list_before(channel_id, around + 1, limit - len(newer))
+                # `around` itself is included; past the largest id, every id is "older".
+                below = around + 1 if around < limits.SNOWFLAKE_MAX else None
+                older = await repo.list_before(channel_id, below, limit - len(newer))
                 return [*reversed(newer), *older]
             return await repo.list_before(channel_id, before, limit)
 
