@@ -22,9 +22,8 @@ so a use case that breaks a contract fails here the way it would fail against a 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -78,8 +77,19 @@ def _limit(limit: int) -> int:
     return limit
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _copy(row: T) -> T:
-    return copy.copy(row)
+    """A shallow copy of a row (a flat slots dataclass); faster than copy.copy."""
+    cls = type(row)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    new = object.__new__(cls)
+    for name in names:
+        object.__setattr__(new, name, getattr(row, name))
+    return new
 
 
 # --- the database ---------------------------------------------------------------------------
