@@ -886,11 +886,14 @@ class RecordingPublisher:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db
         self.batches: list[list[Event]] = []
+        self.commits_seen: list[int] = []
+        """The database's commit count at each publish."""
 
     async def publish(self, events: Sequence[Event]) -> None:
         if self.db is not None:
             writers = self.db.uncommitted_writers()
             assert not writers, "events published while a transaction has uncommitted writes"
+            self.commits_seen.append(self.db.commits)
         self.batches.append(list(events))
 
     @property
@@ -906,6 +909,7 @@ class RecordingPublisher:
 
     def clear(self) -> None:
         self.batches.clear()
+        self.commits_seen.clear()
 
 
 class FakePresence:
