@@ -93,8 +93,14 @@ class AuthUseCases(UseCases):
             new_hash = await self.deps.hasher.hash(password)
         async with self.deps.uow() as uow:
             if new_hash is not None:
-                user.password_hash = new_hash
-                await uow.users.update(user)
+                # Write the new hash onto the row as it is now, and only if it still holds the
+                # hash just verified: a profile or password change committed meanwhile stays.
+                current = await uow.users.get(user.id)
+                if current is not None:
+                    if current.password_hash == user.password_hash:
+                        current.password_hash = new_hash
+                        await uow.users.update(current)
+                    user = current
             session = await self._open_session(uow, user.id)
             await self._commit(uow)
         return IssuedToken(self.deps.tokens.issue(session), session, user)
