@@ -14,8 +14,9 @@ so a use case that breaks a contract fails here the way it would fail against a 
   block without committing (or calling `rollback()`) discards them. Unique checks also see rows
   other transactions committed meanwhile, as a unique index does.
 - `FakeDatabase.inject(point, action)` runs a one-shot fault at a named point ("users.add",
-  "messages.add", "commit", ...): raise an exception there, or first run a coroutine (another
-  "concurrent request" that commits) and then carry on.
+  "messages.add", "commit", "begin:write" (a writing unit of work starts), ...): raise an
+  exception there, or first run a coroutine (another "concurrent request" that commits) and
+  then carry on.
 - `RecordingPublisher` records published events in order and checks, at each publish, that no
   transaction holding uncommitted writes is open: events only ever follow a commit.
 """
@@ -215,6 +216,8 @@ class FakeUnitOfWork:
     # --- transaction ---
     async def __aenter__(self) -> Self:
         assert not self.entered, "a unit of work is used for one block only"
+        if not self.read_only:
+            await self.db.checkpoint("begin:write")  # before the snapshot is taken
         self.entered = True
         self._begin()
         self.db.open_uows.append(self)

@@ -176,6 +176,35 @@ async def test_login_rehashes_an_outdated_hash(world: World) -> None:
     assert world.hasher.hashed == [PASSWORD, PASSWORD]
 
 
+async def test_rehash_does_not_undo_a_concurrent_password_change(world: World) -> None:
+    alice = await world.register("alice")
+    world.hasher.scheme = "v2"
+
+    async def concurrent_password_change() -> None:
+        await world.users.update_me(alice, password="brand new pass", current_password=PASSWORD)
+
+    # The login has verified the old password; the change commits before it writes.
+    world.db.inject("begin:write", concurrent_password_change)
+    await world.auth.login("alice", PASSWORD)
+    assert world.db.pending_hooks() == []
+    await fails(world.auth.login("alice", PASSWORD), Unauthorized, "invalid_credentials")
+    assert (await world.auth.login("alice", "brand new pass")).user.id == alice.user_id
+
+
+async def test_rehash_does_not_undo_a_concurrent_rename(world: World) -> None:
+    alice = await world.register("alice")
+    world.hasher.scheme = "v2"
+
+    async def concurrent_rename() -> None:
+        await world.users.update_me(alice, username="alicia")
+
+    world.db.inject("begin:write", concurrent_rename)
+    issued = await world.auth.login("alice", PASSWORD)
+    assert issued.user.username == "alicia"
+    assert (await world.users.me(alice)).username == "alicia"
+    assert issued.user.password_hash == f"v2:{PASSWORD}"  # and the rehash still happened
+
+
 async def test_failed_login_does_not_rehash(world: World) -> None:
     alice = await world.register("alice")
     world.hasher.scheme = "v2"
