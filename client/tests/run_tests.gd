@@ -3,20 +3,20 @@
 ## Prints PASS / FAIL per test and a summary; exits 1 when anything failed.
 extends SceneTree
 
-const SUITES := [
-	preload("res://tests/test_protocol.gd"),
-	preload("res://tests/test_api.gd"),
-	preload("res://tests/test_channel_messages.gd"),
-	preload("res://tests/test_data_state.gd"),
-	preload("res://tests/test_gateway_session.gd"),
-	preload("res://tests/test_validation.gd"),
-]
+## Every tests/test_*.gd is a suite; each is loaded on its own so one that does not compile
+## is reported instead of stopping the run.
+const FOLDER := "res://tests"
 
 
 func _initialize() -> void:
 	var passed := 0
 	var failed := 0
-	for suite: GDScript in SUITES:
+	for path in _suite_paths():
+		var suite := load(path) as GDScript
+		if suite == null or not suite.can_instantiate():
+			failed += 1
+			print("FAIL %s did not compile (see the errors above)" % path.get_file())
+			continue
 		var suite_name := suite.resource_path.get_file().get_basename()
 		for method in suite.get_script_method_list():
 			var test_name: String = method["name"]
@@ -26,6 +26,8 @@ func _initialize() -> void:
 			instance.call(test_name)
 			instance.call("cleanup")
 			var failures: Array[String] = instance.get("failures")
+			if not instance.get("finished"):
+				failures.append("stopped before the end (see the script error above)")
 			if failures.is_empty():
 				passed += 1
 				print("PASS %s.%s" % [suite_name, test_name])
@@ -36,3 +38,12 @@ func _initialize() -> void:
 					print("    " + failure)
 	print("%d passed, %d failed" % [passed, failed])
 	quit(1 if failed > 0 else 0)
+
+
+func _suite_paths() -> Array[String]:
+	var out: Array[String] = []
+	for file in DirAccess.get_files_at(FOLDER):
+		if file.begins_with("test_") and file.ends_with(".gd") and file != "test_case.gd":
+			out.append(FOLDER.path_join(file))
+	out.sort()
+	return out

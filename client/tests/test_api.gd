@@ -14,11 +14,13 @@ func test_expands_placeholders() -> void:
 	eq(path, "/api/v1/channels/12/messages/34", "message path")
 	eq(Api.expand(Api.POST_INVITE, {"code": "a b/c"}), "/api/v1/invites/a%20b%2Fc", "encoded")
 	eq(Api.expand(Api.GET_MEMBERS, {}), "", "a missing value gives no path")
+	done()
 
 
 func test_query_string() -> void:
 	eq(Api.query_string({"before": "99", "limit": 50}), "?before=99&limit=50", "query")
 	eq(Api.query_string({"after": ""}), "", "empty values are skipped")
+	done()
 
 
 func test_normalizes_server_addresses() -> void:
@@ -29,6 +31,7 @@ func test_normalizes_server_addresses() -> void:
 	eq(Api.normalize_base_url(""), "", "empty")
 	eq(Api.gateway_url("http://h:8000"), "ws://h:8000/api/v1/gateway", "ws")
 	eq(Api.gateway_url("https://h"), "wss://h/api/v1/gateway", "wss")
+	done()
 
 
 func test_every_path_constant_is_an_api_path() -> void:
@@ -40,6 +43,7 @@ func test_every_path_constant_is_an_api_path() -> void:
 			count += 1
 			check(str(constants[name]).begins_with("/api/v1/"), name + " starts with /api/v1/")
 	check(count >= 20, "found the path constants (%d)" % count)
+	done()
 
 
 func test_call_sites_use_the_verb_of_their_constant() -> void:
@@ -62,6 +66,7 @@ func test_call_sites_use_the_verb_of_their_constant() -> void:
 				"Api.%s exists" % constant
 			)
 	check(seen >= 20, "found the call sites (%d)" % seen)
+	done()
 
 
 func _scripts(folder: String) -> Array[String]:

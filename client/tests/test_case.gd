@@ -3,7 +3,15 @@
 extends RefCounted
 
 var failures: Array[String] = []
+## Set by done(), the last line of every test: a test that stops early on a script error
+## (GDScript has no exceptions; the engine aborts the function and prints the error) never
+## reaches it, and the runner reports it as failed.
+var finished := false
 var _nodes: Array[Node] = []
+
+
+func done() -> void:
+	finished = true
 
 
 func check(condition: bool, what: String) -> void:

@@ -33,6 +33,7 @@ func test_snowflakes_compare_as_numbers() -> void:
 	check(Ids.is_valid("123"), "digits are an id")
 	check(not Ids.is_valid(123.0), "a float is not an id")
 	eq(Ids.of(5.0), "", "never stringify a number as an id")
+	done()
 
 
 func test_dedupes_by_id() -> void:
@@ -41,6 +42,7 @@ func test_dedupes_by_id() -> void:
 	eq(store.upsert(msg("5"))["kind"], "none", "an identical copy changes nothing")
 	eq(store.upsert(msg("5", "changed"))["kind"], "update", "a different copy updates")
 	eq(store.size(), 1, "one message")
+	done()
 
 
 func test_keeps_id_order_whatever_the_arrival_order() -> void:
@@ -51,6 +53,7 @@ func test_keeps_id_order_whatever_the_arrival_order() -> void:
 	eq(store.oldest_id(), "7", "oldest")
 	eq(store.newest_id(), "1000", "newest")
 	eq(store.upsert(msg("50"))["kind"], "reset", "an insert in the middle redraws")
+	done()
 
 
 func test_edits_replace_content_but_never_go_back_in_time() -> void:
@@ -65,6 +68,7 @@ func test_edits_replace_content_but_never_go_back_in_time() -> void:
 	eq(store.apply_update(stale)["kind"], "none", "older edit ignored")
 	eq(store.upsert(msg("5", "first"))["kind"], "none", "a replayed create does not undo the edit")
 	eq(store.get_message("5")["content"], "second", "still the latest edit")
+	done()
 
 
 func test_updates_of_unknown_messages() -> void:
@@ -73,6 +77,7 @@ func test_updates_of_unknown_messages() -> void:
 	eq(store.apply_update(msg("10", "old"))["kind"], "none", "older than the window: ignored")
 	eq(store.apply_update(msg("60", "missed"))["kind"], "append", "newer: a missed message")
 	eq(ids(store), ["50", "60"], "window")
+	done()
 
 
 func test_deletes_are_final() -> void:
@@ -85,6 +90,7 @@ func test_deletes_are_final() -> void:
 	store.merge_page([msg("6"), msg("5")])
 	eq(ids(store), ["6"], "nor does a page fetched before the delete")
 	eq(store.remove("404")["kind"], "none", "deleting an unknown id is harmless")
+	done()
 
 
 func test_merges_pages_newest_first() -> void:
@@ -94,6 +100,7 @@ func test_merges_pages_newest_first() -> void:
 	eq(change["kind"], "reset", "page merged")
 	eq(ids(store), ["27", "28", "29", "30"], "ordered")
 	eq(store.merge_page([msg("29"), msg("28")])["kind"], "none", "a known page changes nothing")
+	done()
 
 
 func test_pending_send_is_replaced_by_the_rest_answer() -> void:
@@ -109,6 +116,7 @@ func test_pending_send_is_replaced_by_the_rest_answer() -> void:
 	eq(store.pending.size(), 0, "no longer pending")
 	eq(store.upsert(msg("6", "hello", ME, "n1"))["kind"], "none", "the gateway echo: no change")
 	eq(ids(store), ["5", "6"], "exactly one copy")
+	done()
 
 
 func test_echo_before_rest_answer_and_others_in_between() -> void:
@@ -121,6 +129,7 @@ func test_echo_before_rest_answer_and_others_in_between() -> void:
 	eq(store.all()[-1]["nonce"], "n2", "pending stays last")
 	store.upsert(msg("10", "a", ME, "n1"))
 	eq(ids(store), ["9", "10", ""], "no duplicate, pending after confirmed")
+	done()
 
 
 func test_echo_older_than_a_later_message_moves_up() -> void:
@@ -129,6 +138,7 @@ func test_echo_older_than_a_later_message_moves_up() -> void:
 	store.upsert(msg("12", "bob's, committed after mine"))
 	eq(store.upsert(msg("11", "a", ME, "n1"))["kind"], "reset", "moved above: redraw")
 	eq(ids(store), ["11", "12"], "in id order")
+	done()
 
 
 func test_nonce_matches_only_the_same_author() -> void:
@@ -136,6 +146,7 @@ func test_nonce_matches_only_the_same_author() -> void:
 	store.add_pending({"nonce": "n1", "author": ME, "content": "mine", "created_at": ""})
 	store.upsert(msg("7", "theirs", BOB, "n1"))
 	eq(store.pending.size(), 1, "someone else's nonce does not take my pending message")
+	done()
 
 
 func test_failed_send_can_be_retried_or_discarded() -> void:
@@ -148,6 +159,7 @@ func test_failed_send_can_be_retried_or_discarded() -> void:
 	eq(int(store.find_pending("n1")["_send"]), ChannelMessages.Send.SENDING, "retrying")
 	eq(store.remove_pending("n1")["kind"], "reset", "discarded")
 	eq(store.size(), 0, "empty")
+	done()
 
 
 func test_reset_history_keeps_pending_and_tombstones() -> void:
@@ -162,3 +174,21 @@ func test_reset_history_keeps_pending_and_tombstones() -> void:
 	eq(store.pending.size(), 1, "pending kept")
 	check(not store.loaded, "needs a reload")
 	eq(store.upsert(msg("1"))["kind"], "none", "tombstone kept")
+	done()
+
+
+func test_reconcile_with_a_fresh_page_after_a_lost_session() -> void:
+	var store := ChannelMessages.new()
+	store.merge_page([msg("40"), msg("30"), msg("20"), msg("10")])
+	store.add_pending({"nonce": "n", "author": ME, "content": "a", "created_at": ""})
+	var edited := msg("30", "edited meanwhile")
+	edited["edited_at"] = "2026-11-28T06:00:00.000000Z"
+	# A full page covering 20..50: 40 was deleted meanwhile, 30 edited, 50 is new.
+	var change := store.reconcile_page([msg("50"), edited, msg("20")], true)
+	eq(change["kind"], "reset", "changed")
+	eq(ids(store), ["10", "20", "30", "50", ""], "10 is older than the page: kept")
+	eq(store.get_message("30")["content"], "edited meanwhile", "edit applied")
+	store.reconcile_page([msg("50")], false)
+	eq(ids(store), ["50", ""], "a short page is the whole channel")
+	eq(store.reconcile_page([msg("50")], false)["kind"], "none", "nothing to do")
+	done()

@@ -86,6 +86,7 @@ func test_ready_fills_the_cache_and_selects() -> void:
 	eq(state.current_server_id, "20", "first server selected")
 	eq(state.current_channel_id, "30", "its first channel")
 	check(state.ready_received, "ready flag")
+	done()
 
 
 func test_message_events_and_unread() -> void:
@@ -110,6 +111,7 @@ func test_message_events_and_unread() -> void:
 	eq(state.store("30").get_message("100")["content"], "changed", "edited")
 	state.apply_dispatch("MESSAGE_DELETE", {"id": "100", "channel_id": "30", "server_id": "20"})
 	eq(state.store("30").size(), 0, "deleted")
+	done()
 
 
 func test_resume_replay_does_not_duplicate() -> void:
@@ -129,6 +131,7 @@ func test_resume_replay_does_not_duplicate() -> void:
 		["101"],
 		"one copy of each, deletes final"
 	)
+	done()
 
 
 func test_backfill_merge_after_reconnect() -> void:
@@ -149,6 +152,7 @@ func test_backfill_merge_after_reconnect() -> void:
 	)
 	eq(store.pending.size(), 0, "the pending send was confirmed by the backfill")
 	check(state.loaded_channel_ids().has("30"), "listed for backfill")
+	done()
 
 
 func test_ready_drops_what_is_gone() -> void:
@@ -162,6 +166,7 @@ func test_ready_drops_what_is_gone() -> void:
 	check(not state.channels.has("32"), "its channels gone")
 	eq(state.store("32").size(), 0, "their messages gone")
 	eq(state.current_server_id, "20", "selection moved to a server that exists")
+	done()
 
 
 func test_server_and_channel_events() -> void:
@@ -184,6 +189,7 @@ func test_server_and_channel_events() -> void:
 	state.apply_dispatch("SERVER_DELETE", {"id": "22"})
 	check(not state.servers.has("22") and not state.channels.has("40"), "server removed")
 	eq(state.current_server_id, "20", "selection moved")
+	done()
 
 
 func test_members_presence_and_roles() -> void:
@@ -228,6 +234,7 @@ func test_members_presence_and_roles() -> void:
 	state.apply_dispatch("MEMBER_REMOVE", {"server_id": "20", "user_id": "3", "kicked": true})
 	check(not state.members["20"].has("3"), "member removed")
 	eq(int(state.servers["20"]["member_count"]), 2, "count updated")
+	done()
 
 
 func test_typing_shows_others_until_they_post() -> void:
@@ -243,6 +250,7 @@ func test_typing_shows_others_until_they_post() -> void:
 	eq(state.typing_names("30"), ["bob"] as Array[String], "others only")
 	state.apply_dispatch("MESSAGE_CREATE", message("200", "30", "2"))
 	eq(state.typing_names("30"), [] as Array[String], "cleared by their message")
+	done()
 
 
 func test_user_update_and_clear() -> void:
@@ -255,3 +263,4 @@ func test_user_update_and_clear() -> void:
 	eq(state.servers.size(), 0, "cleared")
 	check(not state.ready_received, "ready flag reset")
 	eq(state.current_server_id, "", "no selection")
+	done()

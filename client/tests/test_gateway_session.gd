@@ -51,6 +51,7 @@ func test_connects_and_identifies() -> void:
 	check(not has_action(ready, Session.Action.BACKFILL), "no backfill on the first READY")
 	eq(session.status(), Session.Status.CONNECTED, "connected")
 	eq(session.session_id, "abc", "session id kept")
+	done()
 
 
 func test_heartbeats_and_dead_link_detection() -> void:
@@ -68,12 +69,14 @@ func test_heartbeats_and_dead_link_detection() -> void:
 	var dead := session.tick(3200)  # no ACK for the second heartbeat
 	check(has_action(dead, Session.Action.CLOSE), "closes a link without ACK")
 	eq(session.status(), Session.Status.RECONNECTING, "reconnecting")
+	done()
 
 
 func test_server_heartbeat_request_is_answered() -> void:
 	var session := connected()
 	var frames := sent(session.on_frame({"op": 1, "d": null, "s": -1, "t": ""}, 20))
 	eq(int(frames[0]["op"]), Protocol.OP_HEARTBEAT, "heartbeat sent at once")
+	done()
 
 
 func test_drop_then_resume_and_backfill() -> void:
@@ -99,8 +102,10 @@ func test_drop_then_resume_and_backfill() -> void:
 	)
 	var resumed := session.on_frame(dispatch(4, "RESUMED", null), 1230)
 	check(has_action(resumed, Session.Action.BACKFILL), "backfill after RESUMED")
+	check(resumed[-1]["resumed"], "marked as resumed")
 	eq(session.status(), Session.Status.CONNECTED, "connected again")
 	eq(session.attempt, 0, "backoff reset")
+	done()
 
 
 func test_invalid_session_reidentifies_then_backfills() -> void:
@@ -116,7 +121,9 @@ func test_invalid_session_reidentifies_then_backfills() -> void:
 	var ready := session.on_frame(dispatch(1, "READY", {"session_id": "new"}), 1220)
 	check(has_action(ready, Session.Action.DISPATCH), "new READY delivered (seq starts over)")
 	check(has_action(ready, Session.Action.BACKFILL), "then backfill over REST")
+	check(not ready[-1]["resumed"], "not resumed: the client also re-reads the newest page")
 	eq(session.session_id, "new", "new session")
+	done()
 
 
 func test_close_codes() -> void:
@@ -136,6 +143,7 @@ func test_close_codes() -> void:
 	check(has_action(op7, Session.Action.CLOSE), "RECONNECT closes")
 	check(has_action(restart.tick(50), Session.Action.CONNECT), "and reconnects at once")
 	eq(restart.session_id, "abc", "keeping the session to resume")
+	done()
 
 
 func test_connect_failures_back_off_with_jitter_up_to_30_s() -> void:
@@ -157,6 +165,7 @@ func test_connect_failures_back_off_with_jitter_up_to_30_s() -> void:
 			"delay %d: %d in [%d, %d]" % [i, delays[i], step / 2, step]
 		)
 	eq(session.status(), Session.Status.RECONNECTING, "still trying")
+	done()
 
 
 func test_handshake_timeouts() -> void:
@@ -166,6 +175,7 @@ func test_handshake_timeouts() -> void:
 	var timed_out := session.tick(Session.CONNECT_TIMEOUT_MS)
 	check(has_action(timed_out, Session.Action.CLOSE), "gives up on a hung connect")
 	eq(session.status(), Session.Status.RECONNECTING, "and retries")
+	done()
 
 
 func test_stop_is_final() -> void:
@@ -174,3 +184,4 @@ func test_stop_is_final() -> void:
 	eq(session.status(), Session.Status.OFFLINE, "offline")
 	check(session.on_socket_closed(1000, 10).is_empty(), "a late close does nothing")
 	check(session.tick(100000).is_empty(), "no reconnect")
+	done()

@@ -12,6 +12,7 @@ func test_parses_a_dispatch() -> void:
 	check(frame["s"] is int, "seq is an int")
 	eq(frame["t"], "MESSAGE_CREATE", "event name")
 	eq(frame["d"]["id"], "7340032", "id stays a string")
+	done()
 
 
 func test_large_snowflake_ids_survive_exactly() -> void:
@@ -20,6 +21,7 @@ func test_large_snowflake_ids_survive_exactly() -> void:
 	eq(frame["d"]["id"], id, "19-digit id")
 	var as_number := Protocol.parse_frame('{"op": 0, "s": 1, "t": "X", "d": {"id": %s}}' % id)
 	check(as_number["d"]["id"] is float, "a bare number would arrive as a float")
+	done()
 
 
 func test_parses_hello_and_non_dispatch_frames() -> void:
@@ -33,11 +35,13 @@ func test_parses_hello_and_non_dispatch_frames() -> void:
 	eq(ack["s"], -1, "null seq")
 	var invalid := Protocol.parse_frame('{"op": 9, "d": false}')
 	eq(invalid["d"], false, "invalid session payload")
+	done()
 
 
 func test_rejects_what_is_not_an_envelope() -> void:
 	for text: String in ["", "not json", "[1, 2]", '"op"', '{"d": {}}', '{"op": "0"}', "{"]:
 		check(Protocol.parse_frame(text).is_empty(), "rejected: %s" % text)
+	done()
 
 
 func test_encodes_client_frames() -> void:
@@ -55,11 +59,13 @@ func test_encodes_client_frames() -> void:
 	var presence: Dictionary = JSON.parse_string(Protocol.presence_update("dnd"))
 	eq(int(presence["op"]), Protocol.OP_PRESENCE_UPDATE, "presence op")
 	eq(presence["d"], {"status": "dnd"}, "presence payload")
+	done()
 
 
 func test_client_frames_fit_the_size_limit() -> void:
 	var token := "x".repeat(1000)
 	check(Protocol.resume(token, "s".repeat(64), 99999).to_utf8_buffer().size() < 4096, "resume")
+	done()
 
 
 func test_close_codes_map_to_actions() -> void:
@@ -68,6 +74,7 @@ func test_close_codes_map_to_actions() -> void:
 	eq(Protocol.close_action(4003), Protocol.CloseAction.IDENTIFY, "4003 re-identifies")
 	for code: int in [-1, 1006, 1012, 4000, 4001, 4002, 4005, 4008, 4009]:
 		eq(Protocol.close_action(code), Protocol.CloseAction.RESUME, "%d resumes" % code)
+	done()
 
 
 func test_event_list_matches_the_constants() -> void:
@@ -79,3 +86,4 @@ func test_event_list_matches_the_constants() -> void:
 	var listed := Protocol.EVENTS.duplicate()
 	listed.sort()
 	eq(listed, names, "EVENTS lists every EVENT_ constant")
+	done()

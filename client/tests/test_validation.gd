@@ -19,6 +19,7 @@ func test_inputs() -> void:
 	check(Validation.entity_name("", "Name") != "", "empty name")
 	eq(Validation.invite_code(" https://chat.example/invite/AbC123/ "), "AbC123", "code from link")
 	eq(Validation.invite_code("AbC123"), "AbC123", "bare code")
+	done()
 
 
 func test_permissions() -> void:
@@ -36,6 +37,7 @@ func test_permissions() -> void:
 		"owner"
 	)
 	eq(Permissions.assignable_roles("moderator", "member"), [] as Array[String], "moderator")
+	done()
 
 
 func test_timestamps() -> void:
@@ -43,3 +45,4 @@ func test_timestamps() -> void:
 	eq(unix, 1795842865.5, "parsed with fraction")
 	eq(TimeFormat.parse_iso("garbage"), 0.0, "unreadable")
 	check(TimeFormat.parse_iso(TimeFormat.now_iso()) > 1.7e9, "now round-trips")
+	done()

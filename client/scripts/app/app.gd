@@ -25,16 +25,24 @@ func _ready() -> void:
 	get_window().min_size = Vector2i(900, 560)
 	get_tree().root.theme = Style.build_theme()
 	RenderingServer.set_default_clear_color(Style.BG_CHAT)
+	if args.verbose:
+		_log_network()
 	AuthManager.signed_in.connect(_show_main)
 	AuthManager.signed_out.connect(_show_login)
 	var screenshot: Screenshot = null
 	if args.screenshot_path != "":
 		screenshot = Screenshot.new()
 		add_child(screenshot)
-	if args.demo_url != "":
+	if args.demo_url != "" or args.fresh_url != "":
 		var demo := Demo.new()
 		add_child(demo)
-		await demo.run(args.demo_url)
+		demo.history = args.history
+		if args.demo_url != "":
+			await demo.run(args.demo_url)
+		else:
+			await demo.run_fresh(args.fresh_url)
+		if not AuthManager.is_signed_in():
+			_show_login("The demo could not sign in: %s" % demo.error)
 	elif args.screen == "login" or not AuthManager.restore_session():
 		_show_login("")
 	if screenshot != null:
@@ -70,6 +78,22 @@ func _open_dialog(dialog_name: String) -> void:
 		"invite":
 			var dialog := preload("res://scripts/ui/invite_dialog.gd").new()
 			dialog.open(get_tree().root, DataManager.current_server_id)
+		"scroll_top":
+			var scroll := find_child("ChatUI", true, false).find_children(
+				"*", "ScrollContainer", true, false
+			)
+			if not scroll.is_empty():
+				(scroll[0] as ScrollContainer).scroll_vertical = 0
 		"register_errors":
 			if _screen != null and _screen.has_method("demo_errors"):
 				_screen.call("demo_errors")
+
+
+func _log_network() -> void:
+	NetworkManager.gateway_status_changed.connect(
+		func(status: int) -> void: print("[gateway] status %d" % status)
+	)
+	NetworkManager.dispatch_received.connect(
+		func(event: String, _data: Variant) -> void: print("[gateway] %s" % event)
+	)
+	NetworkManager.backfill_needed.connect(func() -> void: print("[gateway] backfill"))

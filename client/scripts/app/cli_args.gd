@@ -3,14 +3,21 @@
 ##   --screenshot PATH    save a PNG of the window once the scene settles, then exit
 ##   --screen login       open the login screen even when a session is saved
 ##   --demo URL           sign in as a fresh demo user with sample data (nothing saved)
+##   --history N          with --demo: post N more messages in #random and open it
+##   --fresh URL          sign in as a brand-new user with no servers (nothing saved)
+##   --verbose            print gateway status changes and events to stdout
 ##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
-##   --dialog NAME        before the screenshot open: create_server, join, invite, register_errors
+##   --dialog NAME        before the screenshot open: create_server, join, invite,
+##                        register_errors, scroll_top (scroll the chat to the top)
 extends RefCounted
 
 var smoke_url := ""
 var screenshot_path := ""
 var screen := ""
 var demo_url := ""
+var fresh_url := ""
+var history := 0
+var verbose := false
 var dialog := ""
 var delay := 2.0
 
@@ -29,6 +36,13 @@ func parse(args: PackedStringArray) -> void:
 				screen = value
 			"--demo":
 				demo_url = value
+			"--verbose":
+				verbose = true
+				known = false  # takes no value
+			"--history":
+				history = value.to_int()
+			"--fresh":
+				fresh_url = value
 			"--dialog":
 				dialog = value
 			"--delay":

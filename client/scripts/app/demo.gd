@@ -9,6 +9,11 @@ const GatewayConnection := preload("res://scripts/net/gateway_connection.gd")
 
 const PASSWORD := "demo-password-123"
 
+## Why the demo could not be set up ("" when it was).
+var error := ""
+## How many extra messages to post in #random (to try history paging), then open it.
+var history := 0
+
 var _tag := ""
 
 
@@ -26,15 +31,20 @@ func run(url: String) -> void:
 	)
 	var server_id := str(server.get("id", ""))
 	var general := str(server.get("channels", [{}])[0].get("id", ""))
+	var random := ""
 	for channel_name: String in ["random", "dev-talk"]:
-		await NetworkManager.api_post(
+		var made := await NetworkManager.api_post(
 			Api.POST_SERVER_CHANNELS, {"server_id": server_id}, {"name": channel_name}, bob
 		)
+		if channel_name == "random":
+			random = str(made.dict().get("id", ""))
 	var invite := await NetworkManager.api_post(
 		Api.POST_SERVER_INVITES, {"server_id": server_id}, {"max_age": 86400, "max_uses": 0}, bob
 	)
 	var code := str(invite.dict().get("code", ""))
 	await NetworkManager.api_post(Api.POST_INVITE, {"code": code}, null, carol)
+	for i in history:
+		await _say(bob if i % 3 else carol, random, "History message %d of %d" % [i + 1, history])
 	var carol_id := str((await NetworkManager.api_get(Api.GET_ME, {}, {}, carol)).dict().get("id"))
 	await NetworkManager.api_patch(
 		Api.PATCH_MEMBER, {"server_id": server_id, "user_id": carol_id}, {"role": "moderator"}, bob
@@ -49,11 +59,14 @@ func run(url: String) -> void:
 	var me := "you_" + _tag
 	var result := await AuthManager.register(base, me, me + "@example.com", PASSWORD)
 	if not result.ok:
+		error = result.message
 		printerr("demo: register failed: ", result.message)
 		return
 	while not DataManager.ready_received:
 		await get_tree().process_frame
 	await DataManager.servers_api.join_invite(code)
+	var me_params := {"server_id": server_id, "user_id": DataManager.me_id()}
+	await NetworkManager.api_patch(Api.PATCH_MEMBER, me_params, {"role": "admin"}, bob)
 	await _say(carol, general, "Oh hi %s! Make yourself at home.\nAsk if anything is unclear." % me)
 	DataManager.messages_api.send_message(general, "Thanks! Glad to be here.")
 	await get_tree().create_timer(0.5).timeout
@@ -67,16 +80,34 @@ func run(url: String) -> void:
 		{"content": "In #dev-talk, with steps to reproduce."},
 		bob
 	)
-	# A real failure: the server refuses control characters, so this send stays marked.
-	DataManager.messages_api.send_message(general, "This one will fail \u0007")
+	# A real transport failure: this one send goes to a port nobody listens on.
+	NetworkManager.base_url = "http://127.0.0.1:9"
+	DataManager.messages_api.send_message(general, "Sending this while the network is down")
+	await get_tree().create_timer(0.3).timeout
+	NetworkManager.base_url = base
 	await NetworkManager.api_post(Api.POST_CHANNEL_TYPING, {"channel_id": general}, null, carol)
 	await get_tree().create_timer(0.5).timeout
+	if history > 0:
+		DataManager.select_channel(random)
+		await get_tree().create_timer(1.0).timeout
+
+
+## `-- --fresh URL`: signs in as a brand-new user with no servers (the welcome screen).
+func run_fresh(url: String) -> void:
+	AuthManager.persist = false
+	var base := Api.normalize_base_url(url)
+	var username := "new_%x" % (int(Time.get_unix_time_from_system()) % 0xfffff)
+	var result := await AuthManager.register(base, username, username + "@example.com", PASSWORD)
+	if not result.ok:
+		error = result.message
+		printerr("demo: register failed: ", result.message)
 
 
 func _register(username: String) -> String:
 	var body := {"username": username, "email": username + "@example.com", "password": PASSWORD}
 	var result := await NetworkManager.api_post(Api.POST_AUTH_REGISTER, {}, body)
 	if not result.ok:
+		error = result.message
 		printerr("demo: could not register %s: %s" % [username, result.message])
 		return ""
 	return str(result.dict().get("token", ""))

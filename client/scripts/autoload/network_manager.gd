@@ -9,8 +9,9 @@ extends Node
 signal dispatch_received(event: String, data: Variant)
 ## Gateway status changed; a GatewaySession.Status value.
 signal gateway_status_changed(status: int)
-## The gateway came back after a gap: fetch over REST what may have been missed.
-signal backfill_needed
+## The gateway came back after a gap: fetch over REST what may have been missed. `resumed`:
+## the server replayed the gap (RESUMED); otherwise the session was new (READY again).
+signal backfill_needed(resumed: bool)
 ## The token was refused (REST 401 or gateway close 4004): the session is over.
 signal auth_failed(message: String)
 ## A request is waiting `seconds` because the server asked it to slow down.

@@ -199,7 +199,7 @@ func _on_dispatch(frame: Dictionary) -> Array[Dictionary]:
 		out.append_array(_status_actions())
 		if _backfill_after_ready:
 			_backfill_after_ready = false
-			out.append({"do": Action.BACKFILL})
+			out.append({"do": Action.BACKFILL, "resumed": event == Protocol.EVENT_RESUMED})
 	return out
 
 

@@ -64,6 +64,7 @@ func _build_header() -> Control:
 	_server_button = Button.new()
 	_server_button.theme_type_variation = &"FlatButton"
 	_server_button.alignment = HORIZONTAL_ALIGNMENT_LEFT
+	_server_button.icon_alignment = HORIZONTAL_ALIGNMENT_RIGHT
 	_server_button.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	_server_button.add_theme_font_override("font", Style.bold_font())
 	_server_button.add_theme_font_size_override("font_size", 16)
@@ -92,7 +93,8 @@ func _build_section_title() -> Control:
 func _rebuild() -> void:
 	var server_id := DataManager.current_server_id
 	var server: Dictionary = DataManager.servers.get(server_id, {})
-	_server_button.text = str(server.get("name", "No server")) + ("   v" if server_id != "" else "")
+	_server_button.text = str(server.get("name", "No server"))
+	_server_button.icon = Style.chevron(Style.TEXT) if server_id != "" else null
 	_server_button.disabled = server_id == ""
 	var role := DataManager.my_role(server_id)
 	_add_channel.visible = server_id != "" and Permissions.can_manage_channels(role)

@@ -44,6 +44,7 @@ func _ready() -> void:
 	margin.add_theme_constant_override("margin_left", 8)
 	margin.add_theme_constant_override("margin_right", 12)
 	margin.add_theme_constant_override("margin_bottom", 8)
+	margin.add_theme_constant_override("margin_top", 10)
 	_scroll.add_child(margin)
 	_list = VBoxContainer.new()
 	_list.add_theme_constant_override("separation", 0)

@@ -8,6 +8,7 @@ func ask(parent: Node, heading: String, text: String, ok_text: String) -> void:
 	title = heading
 	dialog_text = text
 	ok_button_text = ok_text
+	get_ok_button().theme_type_variation = &"DangerButton"
 	dialog_autowrap = true
 	exclusive = true
 	min_size = Vector2i(420, 0)

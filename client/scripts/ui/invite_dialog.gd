@@ -24,11 +24,8 @@ func _init() -> void:
 	var box := VBoxContainer.new()
 	box.custom_minimum_size = Vector2(420, 0)
 	box.add_theme_constant_override("separation", 8)
-	box.add_child(
-		Style.label(
-			'Share this code. Others join with "+" > Join a server.', 13, Style.TEXT_MUTED, true
-		)
-	)
+	var how := 'Share this code. Others join with "+" > Join a server.'
+	box.add_child(Style.label(how, 13, Style.TEXT_MUTED))
 	var code_row := HBoxContainer.new()
 	_code.editable = false
 	_code.placeholder_text = "Creating..."
@@ -40,6 +37,7 @@ func _init() -> void:
 	code_row.add_child(_copy)
 	box.add_child(code_row)
 	_status = Style.label("", 13, Style.TEXT_MUTED, true)
+	_status.custom_minimum_size = Vector2(420, 0)
 	box.add_child(_status)
 	box.add_child(HSeparator.new())
 	var options := GridContainer.new()

@@ -61,6 +61,7 @@ func _ready() -> void:
 	_submit.pressed.connect(_on_submit)
 	column.add_child(_submit)
 	_switch = LinkButton.new()
+	_switch.size_flags_horizontal = Control.SIZE_SHRINK_CENTER
 	_switch.pressed.connect(func() -> void: _set_mode(not _register_mode))
 	column.add_child(_switch)
 	(_fields["server"] as LineEdit).text = AuthManager.last_server_url()

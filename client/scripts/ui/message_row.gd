@@ -51,7 +51,7 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	body.add_child(_content)
 	_more = Button.new()
 	_more.text = "..."
-	_more.theme_type_variation = &"FlatButton"
+	_more.theme_type_variation = &"MiniButton"
 	_more.tooltip_text = "Message actions (or right-click)"
 	_more.size_flags_vertical = Control.SIZE_SHRINK_BEGIN
 	_more.custom_minimum_size = Vector2(34, 0)

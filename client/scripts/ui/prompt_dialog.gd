@@ -21,6 +21,7 @@ func _init() -> void:
 	box.add_child(_hint)
 	box.add_child(field)
 	_error = Style.label("", 13, Style.RED, true)
+	_error.custom_minimum_size = Vector2(380, 0)
 	_error.visible = false
 	box.add_child(_error)
 	add_child(box)
@@ -35,6 +36,7 @@ func ask(parent: Node, heading: String, hint: String, initial := "", ok_text := 
 	_hint.text = hint.to_upper()
 	field.text = initial
 	ok_button_text = ok_text
+	get_ok_button().theme_type_variation = &"AccentButton"
 	parent.add_child(self)
 	popup_centered()
 	field.grab_focus()

@@ -69,6 +69,12 @@ static func _button_styles(theme: Theme) -> void:
 	_variation(theme, "AccentButton", ACCENT, ACCENT_HOVER, Color.WHITE, 4, 12)
 	_variation(theme, "DangerButton", Color("da373c"), Color("a12829"), Color.WHITE, 4, 12)
 	_variation(theme, "FlatButton", Color(0, 0, 0, 0), BG_HOVER, TEXT_MUTED, 4, 8)
+	_variation(theme, "MiniButton", Color(0, 0, 0, 0), BG_HOVER, TEXT_MUTED, 4, 6)
+	for state: String in ["normal", "hover", "pressed", "hover_pressed", "disabled"]:
+		var mini := theme.get_stylebox(state, "MiniButton") as StyleBoxFlat
+		mini.content_margin_top = 0
+		mini.content_margin_bottom = 0
+	theme.set_font_size("font_size", "MiniButton", 13)
 	_variation(theme, "ChannelButton", Color(0, 0, 0, 0), BG_HOVER, TEXT_MUTED, 4, 8)
 	theme.set_stylebox("pressed", "ChannelButton", box(BG_SELECTED, 4, 6, 8))
 	theme.set_constant("h_separation", "ChannelButton", 6)
@@ -140,6 +146,17 @@ static func bold_font() -> Font:
 		_bold.base_font = ThemeDB.fallback_font
 		_bold.variation_embolden = 0.7
 	return _bold
+
+
+## A small "v" chevron icon drawn into an image (no image files needed).
+static func chevron(color: Color) -> Texture2D:
+	var image := Image.create(12, 8, false, Image.FORMAT_RGBA8)
+	for x in 12:
+		var y := mini(x, 11 - x)
+		for thick in 2:
+			if y + thick < 8 and y + thick >= 0:
+				image.set_pixel(x, clampi(y + thick - 1, 0, 7), color)
+	return ImageTexture.create_from_image(image)
 
 
 ## A round avatar with the name's initials, coloured by user id.

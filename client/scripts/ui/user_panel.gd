@@ -39,6 +39,8 @@ func _ready() -> void:
 	_link_dot = Style.dot(Style.GRAY, 8)
 	link.add_child(_link_dot)
 	_link_text = Style.label("", 12, Style.TEXT_MUTED)
+	_link_text.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	_link_text.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	link.add_child(_link_text)
 	names.add_child(link)
 	var logout := Button.new()
