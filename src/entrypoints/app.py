@@ -20,7 +20,7 @@ from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
 from .http.channels import ChannelController, MessageController
-from .http.errors import EXCEPTION_HANDLERS, document_errors
+from .http.errors import EXCEPTION_HANDLERS, document_errors, require_json_body
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
@@ -94,12 +94,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     track_container(container)
     app = Litestar(
-        route_handlers=[api, health, ready, Metrics],
+        route_handlers=[api, health, ready, *([Metrics] if settings.metrics else [])],
         dependencies={
             "container": Provide(provide_container, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
-        middleware=[metrics.middleware, auth_middleware({ScopeType.HTTP})],
+        middleware=[
+            *([metrics.middleware] if settings.metrics else []),
+            auth_middleware({ScopeType.HTTP}),
+        ],
+        before_request=require_json_body,
         guards=[rate_limit_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),

@@ -124,11 +124,21 @@ class Container:
             await service.start()
         log.info("instance %s started (%s)", self.instance, self.mode)
 
-    async def check_ready(self) -> None:
-        """Raise BackendUnavailable when the database or Redis does not answer."""
-        await self.database.ping()
+    async def unavailable_backends(self) -> list[str]:
+        """The backing services that do not answer now (details go to the log only)."""
+        failing = []
+        try:
+            await self.database.ping()
+        except BackendUnavailable as exc:
+            log.warning("readiness: %s", exc)
+            failing.append("database")
         if self.redis is not None:
-            await ping(self.redis, self.settings.redis_url or "")
+            try:
+                await ping(self.redis, self.settings.redis_url or "")
+            except BackendUnavailable as exc:
+                log.warning("readiness: %s", exc)
+                failing.append("redis")
+        return failing
 
     async def stop(self) -> None:
         for service in reversed(self.services):

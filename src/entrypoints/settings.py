@@ -83,6 +83,8 @@ class Settings:
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
     migrate_on_start: bool = True
+    metrics: bool = True
+    """Serve Prometheus metrics at /metrics (keep it on an internal network)."""
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
     @property
@@ -209,6 +211,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         argon2_memory_kib=e.integer("ARGON2_MEMORY_KIB", d.argon2_memory_kib),
         argon2_parallelism=e.integer("ARGON2_PARALLELISM", d.argon2_parallelism),
         migrate_on_start=e.flag("MIGRATE_ON_START", d.migrate_on_start),
+        metrics=e.flag("METRICS", d.metrics),
         rate_limits=_rate_limits(e),
     )
 

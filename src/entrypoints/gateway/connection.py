@@ -69,6 +69,19 @@ def _frame_data(message: Any) -> str | bytes:
     return data if isinstance(data, bytes) else b""
 
 
+def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
+    """Identified sockets of a user that are attached to their session (a socket being
+    replaced by a RESUME no longer is)."""
+    return sum(
+        1
+        for c in list(container.connections)
+        if c is not besides
+        and c.session is not None
+        and c.session.user_id == user_id
+        and c.session.link is c
+    )
+
+
 class Connection:
     def __init__(self, socket: WebSocket[Any, Any, Any], container: Container) -> None:
         self.socket = socket
@@ -199,7 +212,11 @@ class Connection:
         now = time.monotonic()
         self._rate_tat, retry = gcra(self._rate_tat, now, FRAMES_PER_WINDOW, FRAME_WINDOW_S)
         if retry > 0:
-            raise ProtocolError(Close.RATE_LIMITED, "too many frames")
+            raise ProtocolError(
+                Close.RATE_LIMITED,
+                f"too many frames (at most {FRAMES_PER_WINDOW} per {FRAME_WINDOW_S:g} s); "
+                f"retry after {retry:.1f} s",
+            )
 
     async def _handle(self, data: str | bytes) -> None:
         self._check_rate()
@@ -283,6 +300,14 @@ class Connection:
         await self.container.gateway.session_started(session.user_id, session.id)
 
     def _attach(self, session: GatewaySession, *, after_seq: int) -> None:
+        """Bind the session to this socket. Synchronous, so no other IDENTIFY can slip in
+        between the per-user count and the attach."""
+        cap = self.container.settings.ws_max_per_user
+        if live_sockets_of(self.container, session.user_id, besides=self) >= cap:
+            raise ProtocolError(
+                Close.RATE_LIMITED,
+                f"too many gateway sessions for this user (at most {cap}); close one first",
+            )
         self.session = session
         self.sent_seq = after_seq
         session.link = self

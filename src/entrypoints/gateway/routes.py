@@ -19,13 +19,10 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from adapters.memory.ratelimit import gcra
-
 from ..container import Container
 from ..http.auth import PUBLIC
 from .connection import Connection
-from .protocol import FRAME_WINDOW_S, FRAMES_PER_WINDOW, Close, ProtocolError
-from .session import GatewaySession
+from .protocol import Close
 
 log = logging.getLogger(__name__)
 
@@ -79,44 +76,6 @@ def _sockets_per_ip(socket: WebSocket[Any, Any, Any]) -> SocketsPerIp:
     return counter
 
 
-def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
-    """Identified sockets of a user that are attached to their session (a socket being
-    replaced by a RESUME no longer is)."""
-    return sum(
-        1
-        for c in list(container.connections)
-        if c is not besides
-        and c.session is not None
-        and c.session.user_id == user_id
-        and c.session.link is c
-    )
-
-
-class GuardedConnection(Connection):
-    """A gateway Connection with the per-user cap and a frame rate limit that says how long
-    to wait. Both hooks run synchronously, so no other IDENTIFY can slip in between the
-    count and the attach."""
-
-    def _attach(self, session: GatewaySession, *, after_seq: int) -> None:
-        cap = self.container.settings.ws_max_per_user
-        if live_sockets_of(self.container, session.user_id, besides=self) >= cap:
-            raise ProtocolError(
-                TOO_MANY_CONNECTIONS,
-                f"too many gateway sessions for this user (at most {cap}); close one first",
-            )
-        super()._attach(session, after_seq=after_seq)
-
-    def _check_rate(self) -> None:
-        now = time.monotonic()
-        self._rate_tat, retry = gcra(self._rate_tat, now, FRAMES_PER_WINDOW, FRAME_WINDOW_S)
-        if retry > 0:
-            raise ProtocolError(
-                Close.RATE_LIMITED,
-                f"too many frames (at most {FRAMES_PER_WINDOW} per {FRAME_WINDOW_S:g} s); "
-                f"retry after {retry:.1f} s",
-            )
-
-
 @websocket("/gateway", opt={PUBLIC: True})
 async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
     """The live gateway: see docs/gateway.md."""
@@ -137,7 +96,7 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
         return
     try:
         await socket.accept()
-        await GuardedConnection(socket, container).run()
+        await Connection(socket, container).run()
     finally:
         per_ip.close(host)
 

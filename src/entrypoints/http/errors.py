@@ -22,7 +22,7 @@ from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from adapters.errors import BackendUnavailable
+from adapters.errors import BackendUnavailable, InvalidData
 from discord_core.errors import (
     Conflict,
     DomainError,
@@ -146,6 +146,13 @@ def backend_unavailable(_: Request[Any, Any, Any], exc: BackendUnavailable) -> R
     return error_response(503, body, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
 
+def invalid_data(_: Request[Any, Any, Any], exc: InvalidData) -> Response[ErrorOut]:
+    """A value the database refuses that validation let through: bad input, not a bug."""
+    log.warning("%s", exc)  # the database's wording stays in the log
+    body = ErrorOut(code="validation_failed", message="A value in the request is not valid.")
+    return error_response(400, body)
+
+
 def undecodable_body(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[ErrorOut]:
     """A JSON body that is not UTF-8 is bad input, not a bug."""
     return error_response(400, ErrorOut(code="bad_request", message="The body is not valid UTF-8."))
@@ -159,6 +166,22 @@ def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[E
     return internal_error(request, exc)
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """A request body must be JSON (415 otherwise); bodiless requests need no content type."""
+    if request.method not in _BODY_METHODS:
+        return
+    headers = request.headers
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if has_body and media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(
+            status_code=415, detail="Send the body as JSON with Content-Type: application/json."
+        )
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = ErrorOut(code="internal_error", message="Something went wrong on our side.")
@@ -170,6 +193,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: validation_error,
     HTTPException: http_error,
     BackendUnavailable: backend_unavailable,
+    InvalidData: invalid_data,
     UnicodeDecodeError: undecodable_body,
     RecursionError: too_deep,
     Exception: internal_error,

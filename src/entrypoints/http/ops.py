@@ -5,14 +5,14 @@ from __future__ import annotations
 import msgspec
 from litestar import Response, get
 
-from adapters.errors import BackendUnavailable
-
 from .auth import PUBLIC
 from .params import AppContainer
 
 
-class HealthOut(msgspec.Struct):
+class HealthOut(msgspec.Struct, omit_defaults=True):
     status: str
+    failing: list[str] = msgspec.field(default_factory=list)
+    """Which backing services did not answer ("database", "redis"); details are logged."""
 
 
 @get("/health", opt={PUBLIC: True}, security=[], tags=["operations"], sync_to_thread=False)
@@ -22,8 +22,7 @@ def health() -> HealthOut:
 
 @get("/ready", opt={PUBLIC: True}, security=[], tags=["operations"])
 async def ready(container: AppContainer) -> Response[HealthOut]:
-    try:
-        await container.check_ready()
-    except BackendUnavailable as exc:
-        return Response(HealthOut(status=f"unavailable: {exc}"), status_code=503)
+    failing = await container.unavailable_backends()
+    if failing:
+        return Response(HealthOut(status="unavailable", failing=failing), status_code=503)
     return Response(HealthOut(status="ready"))

@@ -71,7 +71,12 @@ async def _exercise(server: LiveServer, *, query_token: bool) -> list[str]:
         if query_token:  # a careless client puts a token in a query string
             r = await api.get("/users/@me?token=" + second, alice)
             assert r.status_code == 200
-        bad = await api.post("/channels/1/messages", alice, content=b'{"content":"\xff"}')
+        bad = await api.post(
+            "/channels/1/messages",
+            alice,
+            content=b'{"content":"\xff"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert bad.status_code == 400
         r = await api.patch(
             "/users/@me",
