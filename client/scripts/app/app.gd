@@ -84,9 +84,16 @@ func _open_dialog(dialog_name: String) -> void:
 			)
 			if not scroll.is_empty():
 				(scroll[0] as ScrollContainer).scroll_vertical = 0
-		"register_errors":
-			if _screen != null and _screen.has_method("demo_errors"):
-				_screen.call("demo_errors")
+		"retry_failed":
+			var channel_id := DataManager.current_channel_id
+			for entry in DataManager.store(channel_id).pending:
+				DataManager.messages_api.retry_send(channel_id, str(entry["nonce"]))
+		"register_errors", "wrong_password":
+			var method := (
+				"demo_errors" if dialog_name == "register_errors" else "demo_wrong_password"
+			)
+			if _screen != null and _screen.has_method(method):
+				_screen.call(method)
 
 
 func _log_network() -> void:
@@ -96,4 +103,6 @@ func _log_network() -> void:
 	NetworkManager.dispatch_received.connect(
 		func(event: String, _data: Variant) -> void: print("[gateway] %s" % event)
 	)
-	NetworkManager.backfill_needed.connect(func() -> void: print("[gateway] backfill"))
+	NetworkManager.backfill_needed.connect(
+		func(resumed: bool) -> void: print("[gateway] backfill (resumed: %s)" % resumed)
+	)

@@ -8,7 +8,8 @@
 ##   --verbose            print gateway status changes and events to stdout
 ##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
 ##   --dialog NAME        before the screenshot open: create_server, join, invite,
-##                        register_errors, scroll_top (scroll the chat to the top)
+##                        register_errors, scroll_top (scroll the chat to the top),
+##                        retry_failed (press Retry on failed sends), wrong_password
 extends RefCounted
 
 var smoke_url := ""

@@ -178,6 +178,14 @@ func _on_submit() -> void:
 		_error.visible = true
 
 
+## Signs in with a wrong password against the server in the address field (screenshots).
+func demo_wrong_password() -> void:
+	_set_mode(false)
+	(_fields["login"] as LineEdit).text = "nobody_here"
+	(_fields["password"] as LineEdit).text = "wrong-password"
+	_on_submit()
+
+
 ## Fills the register form with bad values and submits (screenshots of the error states).
 func demo_errors() -> void:
 	_set_mode(true)
