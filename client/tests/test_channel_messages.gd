@@ -1,8 +1,8 @@
 ## A channel's message cache: dedupe, order, edits, deletes, pages, pending sends.
 extends "res://tests/test_case.gd"
 
-const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
-const Ids := preload("res://scripts/data/ids.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+const Ids := preload("res://scripts/model/ids.gd")
 
 const ME := {"id": "1", "username": "me"}
 const BOB := {"id": "2", "username": "bob"}

@@ -1,8 +1,8 @@
 ## DataManager's cache rules, driven by gateway events exactly as the network delivers them.
 extends "res://tests/test_case.gd"
 
-const DataState := preload("res://scripts/data/data_state.gd")
-const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
+const DataState := preload("res://scripts/model/data_state.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 
 const ME := {"id": "1", "username": "me", "email": "me@example.com", "status": "online"}
 

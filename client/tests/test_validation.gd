@@ -1,9 +1,9 @@
 ## Client-side input checks and permissions.
 extends "res://tests/test_case.gd"
 
-const Validation := preload("res://scripts/data/validation.gd")
-const Permissions := preload("res://scripts/data/permissions.gd")
-const TimeFormat := preload("res://scripts/data/time_format.gd")
+const Validation := preload("res://scripts/model/validation.gd")
+const Permissions := preload("res://scripts/model/permissions.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
 
 
 func test_inputs() -> void:

@@ -9,9 +9,9 @@ signal signed_out(reason: String)
 const Api := preload("res://scripts/net/api.gd")
 const ApiResult := preload("res://scripts/net/api_result.gd")
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
-const TimeFormat := preload("res://scripts/data/time_format.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
-const DataStateScript := preload("res://scripts/data/data_state.gd")
+const DataStateScript := preload("res://scripts/model/data_state.gd")
 
 const SESSION_PATH := "user://session.cfg"
 const SETTINGS_PATH := "user://settings.cfg"

@@ -2,10 +2,10 @@
 ## by NetworkManager's gateway events, plus the actions that change things on the server:
 ## `DataManager.messages_api` (history, send, edit, delete, typing) and
 ## `DataManager.servers_api` (servers, channels, invites, members, status).
-extends "res://scripts/data/data_state.gd"
+extends "res://scripts/model/data_state.gd"
 
-const MessageActions := preload("res://scripts/data/message_actions.gd")
-const ServerActions := preload("res://scripts/data/server_actions.gd")
+const MessageActions := preload("res://scripts/model/message_actions.gd")
+const ServerActions := preload("res://scripts/model/server_actions.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 
 var messages_api: MessageActions

@@ -10,8 +10,8 @@ const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
 const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
 const InviteDialog := preload("res://scripts/ui/invite_dialog.gd")
 const UserPanel := preload("res://scripts/ui/user_panel.gd")
-const Permissions := preload("res://scripts/data/permissions.gd")
-const Validation := preload("res://scripts/data/validation.gd")
+const Permissions := preload("res://scripts/model/permissions.gd")
+const Validation := preload("res://scripts/model/validation.gd")
 
 var _server_button: Button
 var _add_channel: Button

@@ -8,7 +8,7 @@ signal edit_last_requested
 signal typing(text: String)
 
 const Style := preload("res://scripts/ui/style.gd")
-const Validation := preload("res://scripts/data/validation.gd")
+const Validation := preload("res://scripts/model/validation.gd")
 
 const COUNT_FROM := 1800
 

@@ -9,9 +9,9 @@ const Style := preload("res://scripts/ui/style.gd")
 const MessageRow := preload("res://scripts/ui/message_row.gd")
 const ChatComposer := preload("res://scripts/ui/chat_composer.gd")
 const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
-const TimeFormat := preload("res://scripts/data/time_format.gd")
-const Permissions := preload("res://scripts/data/permissions.gd")
-const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
+const Permissions := preload("res://scripts/model/permissions.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120

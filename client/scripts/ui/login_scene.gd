@@ -3,7 +3,7 @@
 extends Control
 
 const Style := preload("res://scripts/ui/style.gd")
-const Validation := preload("res://scripts/data/validation.gd")
+const Validation := preload("res://scripts/model/validation.gd")
 const Api := preload("res://scripts/net/api.gd")
 const ApiResult := preload("res://scripts/net/api_result.gd")
 

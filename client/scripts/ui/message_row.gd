@@ -7,8 +7,8 @@ signal retry_requested(nonce: String)
 signal discard_requested(nonce: String)
 
 const Style := preload("res://scripts/ui/style.gd")
-const TimeFormat := preload("res://scripts/data/time_format.gd")
-const ChannelMessages := preload("res://scripts/data/channel_messages.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 
 const AVATAR_SIZE := 40
 

@@ -6,7 +6,7 @@ enum Add { CREATE, JOIN }
 
 const Style := preload("res://scripts/ui/style.gd")
 const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
-const Validation := preload("res://scripts/data/validation.gd")
+const Validation := preload("res://scripts/model/validation.gd")
 
 const ICON_SIZE := 48
 

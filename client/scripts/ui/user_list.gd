@@ -4,7 +4,7 @@ extends PanelContainer
 
 const Style := preload("res://scripts/ui/style.gd")
 const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
-const Permissions := preload("res://scripts/data/permissions.gd")
+const Permissions := preload("res://scripts/model/permissions.gd")
 
 const KICK_ID := 100
 const ROLE_COLORS := {

@@ -1,0 +1,376 @@
+## The client's cache of servers, channels, members, presence, typing and messages, and the
+## rules that apply gateway events to it. Emits the signals the scenes listen to. Free of
+## networking (DataManager adds that), so tests drive it with events directly.
+extends Node
+
+signal servers_changed
+signal channels_changed(server_id: String)
+signal members_changed(server_id: String)
+signal messages_changed(channel_id: String, kind: String, key: String)
+signal typing_changed(channel_id: String)
+signal presence_changed(user_id: String)
+signal selection_changed
+signal me_changed
+signal unread_changed
+## Something the user should read (e.g. "You were removed from X").
+signal notice(text: String, is_error: bool)
+
+const Protocol := preload("res://scripts/net/gateway_protocol.gd")
+const Ids := preload("res://scripts/model/ids.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+
+const TYPING_MS := 10000
+
+## The signed-in user (Me).
+var me := {}
+## id -> server (ServerDetail without its channels), in `server_order`.
+var servers := {}
+var server_order: Array[String] = []
+## id -> Channel
+var channels := {}
+## server_id -> {user_id -> Member}, for servers whose member list was loaded.
+var members := {}
+## user_id -> "online" | "away" | "dnd" | "offline"
+var presence := {}
+## channel_id -> true for channels with messages not seen yet.
+var unread := {}
+var current_server_id := ""
+var current_channel_id := ""
+## READY has been received since sign-in (the server list is known).
+var ready_received := false
+
+var _stores := {}
+## channel_id -> {user_id -> {"username": String, "until": int (ticks ms)}}
+var _typing := {}
+var _last_channel_of := {}
+
+
+func me_id() -> String:
+	return Ids.of(me.get("id"))
+
+
+## The message store of a channel (created on first use).
+func store(channel_id: String) -> ChannelMessages:
+	if not _stores.has(channel_id):
+		_stores[channel_id] = ChannelMessages.new()
+	return _stores[channel_id]
+
+
+func loaded_channel_ids() -> Array[String]:
+	var out: Array[String] = []
+	for channel_id: String in _stores:
+		if (_stores[channel_id] as ChannelMessages).loaded:
+			out.append(channel_id)
+	return out
+
+
+func sorted_servers() -> Array[Dictionary]:
+	var out: Array[Dictionary] = []
+	for server_id in server_order:
+		out.append(servers[server_id])
+	return out
+
+
+## A server's channels by position, then id.
+func channels_of(server_id: String) -> Array[Dictionary]:
+	var out: Array[Dictionary] = []
+	for channel: Dictionary in channels.values():
+		if channel.get("server_id") == server_id:
+			out.append(channel)
+	out.sort_custom(_channel_before)
+	return out
+
+
+func my_role(server_id: String) -> String:
+	return str(servers.get(server_id, {}).get("role", "member"))
+
+
+func status_of(user_id: String) -> String:
+	return str(presence.get(user_id, "offline"))
+
+
+## Names of the people typing in a channel now (never yourself).
+func typing_names(channel_id: String) -> Array[String]:
+	var out: Array[String] = []
+	var now := Time.get_ticks_msec()
+	var by_user: Dictionary = _typing.get(channel_id, {})
+	for user_id: String in by_user:
+		if int(by_user[user_id]["until"]) > now:
+			out.append(str(by_user[user_id]["username"]))
+	out.sort()
+	return out
+
+
+func select_server(server_id: String) -> void:
+	if not servers.has(server_id):
+		server_id = server_order[0] if not server_order.is_empty() else ""
+	current_server_id = server_id
+	var channel_id: String = _last_channel_of.get(server_id, "")
+	if not channels.has(channel_id):
+		var list := channels_of(server_id)
+		channel_id = str(list[0]["id"]) if not list.is_empty() else ""
+	_set_channel(channel_id)
+
+
+func select_channel(channel_id: String) -> void:
+	if channels.has(channel_id):
+		current_server_id = str(channels[channel_id]["server_id"])
+	_set_channel(channel_id)
+
+
+## Replaces a server's member list (from REST).
+func set_members(server_id: String, list: Array) -> void:
+	var by_user := {}
+	for member: Variant in list:
+		if member is Dictionary:
+			var user_id := Ids.of(member.get("user", {}).get("id"))
+			by_user[user_id] = member
+			if member.has("presence"):
+				presence[user_id] = member["presence"]
+	members[server_id] = by_user
+	members_changed.emit(server_id)
+
+
+func emit_messages(channel_id: String, change: Dictionary) -> void:
+	if change["kind"] != "none":
+		messages_changed.emit(channel_id, change["kind"], change["key"])
+
+
+## Forgets everything (sign-out).
+func clear() -> void:
+	me = {}
+	servers.clear()
+	server_order.clear()
+	channels.clear()
+	members.clear()
+	presence.clear()
+	unread.clear()
+	_stores.clear()
+	_typing.clear()
+	_last_channel_of.clear()
+	current_server_id = ""
+	current_channel_id = ""
+	ready_received = false
+	servers_changed.emit()
+	selection_changed.emit()
+
+
+## Applies one gateway event (or a REST answer shaped like one) to the cache.
+func apply_dispatch(event: String, data: Variant) -> void:
+	var d: Dictionary = data if data is Dictionary else {}
+	match event:
+		Protocol.EVENT_READY:
+			_apply_ready(d)
+		Protocol.EVENT_MESSAGE_CREATE:
+			_apply_message_create(d)
+		Protocol.EVENT_MESSAGE_UPDATE:
+			var channel_id := Ids.of(d.get("channel_id"))
+			emit_messages(channel_id, store(channel_id).apply_update(d))
+		Protocol.EVENT_MESSAGE_DELETE:
+			var channel_id := Ids.of(d.get("channel_id"))
+			emit_messages(channel_id, store(channel_id).remove(Ids.of(d.get("id"))))
+		Protocol.EVENT_CHANNEL_CREATE, Protocol.EVENT_CHANNEL_UPDATE:
+			_put_channel(d)
+			channels_changed.emit(Ids.of(d.get("server_id")))
+		Protocol.EVENT_CHANNEL_DELETE:
+			_remove_channel(Ids.of(d.get("id")))
+		Protocol.EVENT_SERVER_CREATE:
+			_put_server(d)
+			servers_changed.emit()
+			channels_changed.emit(Ids.of(d.get("id")))
+			if current_server_id == "":
+				select_server(Ids.of(d.get("id")))
+		Protocol.EVENT_SERVER_UPDATE:
+			_update_server(d)
+		Protocol.EVENT_SERVER_DELETE:
+			_remove_server(Ids.of(d.get("id")))
+		Protocol.EVENT_MEMBER_ADD, Protocol.EVENT_MEMBER_UPDATE:
+			_put_member(d, event == Protocol.EVENT_MEMBER_ADD)
+		Protocol.EVENT_MEMBER_REMOVE:
+			_remove_member(d)
+		Protocol.EVENT_PRESENCE_UPDATE:
+			var user_id := Ids.of(d.get("user_id"))
+			presence[user_id] = str(d.get("status", "offline"))
+			presence_changed.emit(user_id)
+		Protocol.EVENT_TYPING_START:
+			_apply_typing(d)
+		Protocol.EVENT_USER_UPDATE:
+			me = d
+			me_changed.emit()
+
+
+func _process(_delta: float) -> void:
+	var now := Time.get_ticks_msec()
+	for channel_id: String in _typing.keys():
+		var by_user: Dictionary = _typing[channel_id]
+		for user_id: String in by_user.keys():
+			if int(by_user[user_id]["until"]) <= now:
+				by_user.erase(user_id)
+				typing_changed.emit(channel_id)
+		if by_user.is_empty():
+			_typing.erase(channel_id)
+
+
+func _apply_ready(d: Dictionary) -> void:
+	ready_received = true
+	me = d.get("user", {})
+	servers.clear()
+	server_order.clear()
+	channels.clear()
+	members.clear()
+	presence.clear()
+	for server: Variant in d.get("servers", []):
+		if server is Dictionary:
+			_put_server(server)
+	for entry: Variant in d.get("presences", []):
+		if entry is Dictionary:
+			presence[Ids.of(entry.get("user_id"))] = str(entry.get("status", "offline"))
+	for channel_id: String in _stores.keys():
+		if not channels.has(channel_id):
+			_stores.erase(channel_id)
+			unread.erase(channel_id)
+	me_changed.emit()
+	servers_changed.emit()
+	unread_changed.emit()
+	if servers.has(current_server_id) and channels.has(current_channel_id):
+		select_channel(current_channel_id)
+	else:
+		select_server(current_server_id)
+
+
+func _apply_message_create(d: Dictionary) -> void:
+	var channel_id := Ids.of(d.get("channel_id"))
+	var author_id := Ids.of(d.get("author", {}).get("id"))
+	emit_messages(channel_id, store(channel_id).upsert(d))
+	if _typing.has(channel_id) and (_typing[channel_id] as Dictionary).erase(author_id):
+		typing_changed.emit(channel_id)
+	if channel_id != current_channel_id and author_id != me_id() and channels.has(channel_id):
+		if not unread.has(channel_id):
+			unread[channel_id] = true
+			unread_changed.emit()
+
+
+func _apply_typing(d: Dictionary) -> void:
+	var user_id := Ids.of(d.get("user_id"))
+	var channel_id := Ids.of(d.get("channel_id"))
+	if user_id == me_id() or channel_id == "":
+		return
+	if not _typing.has(channel_id):
+		_typing[channel_id] = {}
+	_typing[channel_id][user_id] = {
+		"username": str(d.get("username", "Someone")), "until": Time.get_ticks_msec() + TYPING_MS
+	}
+	typing_changed.emit(channel_id)
+
+
+func _put_server(d: Dictionary) -> void:
+	var server_id := Ids.of(d.get("id"))
+	if server_id == "":
+		return
+	var entry := d.duplicate(true)
+	entry.erase("channels")
+	if servers.has(server_id) and not entry.has("role"):
+		entry["role"] = servers[server_id].get("role", "member")
+	servers[server_id] = entry
+	if server_id not in server_order:
+		server_order.append(server_id)
+	for channel: Variant in d.get("channels", []):
+		if channel is Dictionary:
+			_put_channel(channel)
+
+
+func _update_server(d: Dictionary) -> void:
+	var server_id := Ids.of(d.get("id"))
+	if not servers.has(server_id):
+		return
+	var entry: Dictionary = servers[server_id]
+	for key: Variant in d:
+		if key != "channels":
+			entry[key] = d[key]
+	servers_changed.emit()
+
+
+func _remove_server(server_id: String) -> void:
+	if not servers.has(server_id):
+		return
+	for channel in channels_of(server_id):
+		_stores.erase(channel["id"])
+		unread.erase(channel["id"])
+		channels.erase(channel["id"])
+	servers.erase(server_id)
+	server_order.erase(server_id)
+	members.erase(server_id)
+	_last_channel_of.erase(server_id)
+	servers_changed.emit()
+	unread_changed.emit()
+	if current_server_id == server_id:
+		select_server("")
+
+
+func _put_channel(d: Dictionary) -> void:
+	var channel_id := Ids.of(d.get("id"))
+	if channel_id != "":
+		channels[channel_id] = d.duplicate(true)
+
+
+func _remove_channel(channel_id: String) -> void:
+	if not channels.has(channel_id):
+		return
+	var server_id := str(channels[channel_id]["server_id"])
+	channels.erase(channel_id)
+	_stores.erase(channel_id)
+	unread.erase(channel_id)
+	channels_changed.emit(server_id)
+	if current_channel_id == channel_id:
+		select_server(server_id)
+
+
+func _put_member(d: Dictionary, is_new: bool) -> void:
+	var server_id := Ids.of(d.get("server_id"))
+	var user_id := Ids.of(d.get("user", {}).get("id"))
+	if not servers.has(server_id) or user_id == "":
+		return
+	var known: bool = members.has(server_id) and (members[server_id] as Dictionary).has(user_id)
+	if members.has(server_id):
+		var entry := d.duplicate(true)
+		if known and not entry.has("presence"):
+			entry["presence"] = members[server_id][user_id].get("presence", "offline")
+		members[server_id][user_id] = entry
+	if is_new and not known:
+		servers[server_id]["member_count"] = int(servers[server_id].get("member_count", 0)) + 1
+	if user_id == me_id() and d.has("role"):
+		servers[server_id]["role"] = d["role"]
+		servers_changed.emit()
+		channels_changed.emit(server_id)
+	members_changed.emit(server_id)
+
+
+func _remove_member(d: Dictionary) -> void:
+	var server_id := Ids.of(d.get("server_id"))
+	var user_id := Ids.of(d.get("user_id"))
+	if not servers.has(server_id):
+		return
+	if members.has(server_id):
+		(members[server_id] as Dictionary).erase(user_id)
+	var count := int(servers[server_id].get("member_count", 1))
+	servers[server_id]["member_count"] = maxi(count - 1, 0)
+	if user_id == me_id() and d.get("kicked", false):
+		notice.emit("You were removed from %s." % servers[server_id].get("name", "a server"), true)
+	members_changed.emit(server_id)
+
+
+func _set_channel(channel_id: String) -> void:
+	current_channel_id = channel_id
+	if channel_id != "":
+		_last_channel_of[current_server_id] = channel_id
+	if unread.erase(channel_id):
+		unread_changed.emit()
+	selection_changed.emit()
+
+
+static func _channel_before(a: Dictionary, b: Dictionary) -> bool:
+	var pa := int(a.get("position", 0))
+	var pb := int(b.get("position", 0))
+	if pa != pb:
+		return pa < pb
+	return Ids.compare(str(a["id"]), str(b["id"])) < 0

@@ -1,0 +1,202 @@
+## What the user does with messages: load history (newest page, older pages, backfill after
+## a reconnect), send (optimistic, with a nonce), retry, edit, delete, typing. Results land
+## in the cache through DataState.apply_dispatch, exactly as the gateway's events do.
+extends RefCounted
+
+const Api := preload("res://scripts/net/api.gd")
+const ApiResult := preload("res://scripts/net/api_result.gd")
+const Protocol := preload("res://scripts/net/gateway_protocol.gd")
+const Validation := preload("res://scripts/model/validation.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
+const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+const DataState := preload("res://scripts/model/data_state.gd")
+const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
+
+const TYPING_INTERVAL_MS := 8000
+const BACKFILL_MAX_PAGES := 10
+
+var _data: DataState
+var _net: NetworkManagerScript
+var _last_typing := {}
+var _nonce_count := 0
+var _nonce_salt := ""
+
+
+func _init(data: DataState, net: NetworkManagerScript) -> void:
+	_data = data
+	_net = net
+	_nonce_salt = "%04x" % (randi() & 0xffff)
+
+
+## Loads the newest page of a channel once (later pages come from load_older).
+func open_channel(channel_id: String) -> void:
+	var messages := _data.store(channel_id)
+	if channel_id == "" or messages.loaded or messages.loading_older:
+		return
+	messages.loading_older = true
+	messages.load_error = ""
+	var query := {"limit": Api.MESSAGES_PAGE_LIMIT}
+	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	messages.loading_older = false
+	if result.ok:
+		messages.loaded = true
+		messages.reached_start = result.list().size() < Api.MESSAGES_PAGE_LIMIT
+		messages.merge_page(result.list())
+	else:
+		messages.load_error = result.message
+	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+
+
+## Loads the page before the oldest message held (scrolling up).
+func load_older(channel_id: String) -> void:
+	var messages := _data.store(channel_id)
+	if not messages.loaded or messages.reached_start or messages.loading_older:
+		return
+	messages.loading_older = true
+	messages.load_error = ""
+	_data.emit_messages(channel_id, {"kind": "update", "key": ""})
+	var query := {"before": messages.oldest_id(), "limit": Api.MESSAGES_PAGE_LIMIT}
+	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	messages.loading_older = false
+	if result.ok:
+		messages.reached_start = result.list().size() < Api.MESSAGES_PAGE_LIMIT
+		messages.merge_page(result.list())
+	else:
+		messages.load_error = result.message
+	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+
+
+## After a reconnect: fetches, for every channel held, what came after its newest message.
+## When the session was not resumed (no replay of the gap), it also re-reads the newest page
+## so edits and deletions made meanwhile show up.
+func backfill(resumed: bool) -> void:
+	for channel_id in _data.loaded_channel_ids():
+		if await _backfill_channel(channel_id) and not resumed:
+			await _reconcile_newest(channel_id)
+
+
+## Re-reads the newest page and makes the cache agree with it (edits, deletions).
+func _reconcile_newest(channel_id: String) -> void:
+	var query := {"limit": Api.MESSAGES_MAX_LIMIT}
+	var params := {"channel_id": channel_id}
+	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, params, query)
+	if result.ok:
+		var full := result.list().size() >= Api.MESSAGES_MAX_LIMIT
+		_data.emit_messages(channel_id, _data.store(channel_id).reconcile_page(result.list(), full))
+
+
+## Walks forward from the newest message held. Returns whether the history is contiguous
+## afterwards (false when it had to start again from the newest page, or failed).
+func _backfill_channel(channel_id: String) -> bool:
+	var messages := _data.store(channel_id)
+	var changed := false
+	for _page in BACKFILL_MAX_PAGES:
+		var after := messages.newest_id()
+		if after == "":
+			messages.loaded = false
+			open_channel(channel_id)
+			return false
+		var query := {"after": after, "limit": Api.MESSAGES_MAX_LIMIT}
+		var params := {"channel_id": channel_id}
+		var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, params, query)
+		if not result.ok:
+			messages.load_error = result.message
+			_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+			return false
+		if messages.merge_page(result.list())["kind"] != "none":
+			changed = true
+		if result.list().size() < Api.MESSAGES_MAX_LIMIT:
+			if changed:
+				_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+			return true
+	# Too far behind to walk forward: start again from the newest page.
+	messages.reset_history()
+	open_channel(channel_id)
+	return false
+
+
+## Sends optimistically: the message shows at once as pending and is replaced by the
+## server's copy (REST answer or gateway echo, matched by nonce). Returns an error or "".
+func send_message(channel_id: String, text: String) -> String:
+	var problem := Validation.message(text)
+	if problem != "" or channel_id == "":
+		return problem
+	var nonce := _new_nonce()
+	var me := _data.me
+	var pending := {
+		"nonce": nonce,
+		"channel_id": channel_id,
+		"server_id": str(_data.channels.get(channel_id, {}).get("server_id", "")),
+		"author": {"id": _data.me_id(), "username": str(me.get("username", ""))},
+		"content": text.strip_edges(),
+		"created_at": TimeFormat.now_iso(),
+	}
+	_last_typing.erase(channel_id)
+	_data.emit_messages(channel_id, _data.store(channel_id).add_pending(pending))
+	_post(channel_id, nonce)
+	return ""
+
+
+## Sends a failed message again with the same nonce (so it cannot be posted twice).
+func retry_send(channel_id: String, nonce: String) -> void:
+	var messages := _data.store(channel_id)
+	_data.emit_messages(channel_id, messages.set_send_state(nonce, ChannelMessages.Send.SENDING))
+	_post(channel_id, nonce)
+
+
+func discard_send(channel_id: String, nonce: String) -> void:
+	_data.emit_messages(channel_id, _data.store(channel_id).remove_pending(nonce))
+
+
+func edit_message(channel_id: String, message_id: String, text: String) -> ApiResult:
+	var params := {"channel_id": channel_id, "message_id": message_id}
+	var body := {"content": text.strip_edges()}
+	var result := await _net.api_patch(Api.PATCH_CHANNEL_MESSAGE, params, body)
+	if result.ok:
+		_data.apply_dispatch(Protocol.EVENT_MESSAGE_UPDATE, result.dict())
+	else:
+		_data.notice.emit("Could not edit the message: " + result.message, true)
+	return result
+
+
+func delete_message(channel_id: String, message_id: String) -> ApiResult:
+	var params := {"channel_id": channel_id, "message_id": message_id}
+	var result := await _net.api_delete(Api.DELETE_CHANNEL_MESSAGE, params)
+	if result.ok or result.code == "unknown_message":
+		var gone := {"id": message_id, "channel_id": channel_id}
+		_data.apply_dispatch(Protocol.EVENT_MESSAGE_DELETE, gone)
+	else:
+		_data.notice.emit("Could not delete the message: " + result.message, true)
+	return result
+
+
+## Tells the channel you are typing, at most once per TYPING_INTERVAL_MS.
+func notify_typing(channel_id: String) -> void:
+	var now := Time.get_ticks_msec()
+	if (
+		channel_id == ""
+		or now - int(_last_typing.get(channel_id, -TYPING_INTERVAL_MS)) < TYPING_INTERVAL_MS
+	):
+		return
+	_last_typing[channel_id] = now
+	await _net.api_post(Api.POST_CHANNEL_TYPING, {"channel_id": channel_id})
+
+
+func _post(channel_id: String, nonce: String) -> void:
+	var entry := _data.store(channel_id).find_pending(nonce)
+	if entry.is_empty():
+		return
+	var body := {"content": entry["content"], "nonce": nonce}
+	var result := await _net.api_post(Api.POST_CHANNEL_MESSAGES, {"channel_id": channel_id}, body)
+	if result.ok:
+		_data.apply_dispatch(Protocol.EVENT_MESSAGE_CREATE, result.dict())
+	else:
+		var failed := ChannelMessages.Send.FAILED
+		var change := _data.store(channel_id).set_send_state(nonce, failed, result.message)
+		_data.emit_messages(channel_id, change)
+
+
+func _new_nonce() -> String:
+	_nonce_count += 1
+	var millis := int(Time.get_unix_time_from_system() * 1000.0)
+	return "%x%s%x" % [millis, _nonce_salt, _nonce_count]
