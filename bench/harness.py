@@ -273,8 +273,22 @@ def run_child(
     return result
 
 
-def load(cfg: Config, spec: dict[str, Any], **kw: Any) -> dict[str, Any]:
+def load(cfg: Config, spec: dict[str, Any], *servers: Server, **kw: Any) -> dict[str, Any]:
+    """Run the load generator on the load core; it also reads the servers' CPU time."""
+    spec = spec | {"server_pids": [s.proc.pid for s in servers]}
     return run_child(cfg, "bench.loadgen", spec, cfg.load_core, **kw)
+
+
+def cpu_per_op(result: dict[str, Any], count: str, phase: str | None = None) -> float:
+    """Median over the windows of the servers' CPU seconds per operation: less sensitive to
+    other load on the machine than throughput (which needs the CPU to be ours)."""
+    values = []
+    for w in result.get("windows", []):
+        if phase is not None and w.get("phase") != phase:
+            continue
+        if w.get(count) and "server_cpu_s" in w:
+            values.append(w["server_cpu_s"] / w[count])
+    return median(values)
 
 
 # --- the app's accounts --------------------------------------------------------------------

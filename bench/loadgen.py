@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -54,17 +55,40 @@ def _pcts(values: Any, scale: float = 1e-9) -> dict[str, float | None]:
     return {"p50": at(50), "p99": at(99), "max": ordered[-1] * scale, "n": n}
 
 
+SERVER_PIDS: list[int] = []
+"""The server processes under load: their CPU time is read per window."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_s() -> float:
+    """CPU seconds used so far by the server processes (all their threads)."""
+    total = 0
+    for pid in SERVER_PIDS:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
 class Meter:
-    """Wall and CPU time of one window."""
+    """Wall and CPU time of one window: ours (the generator's) and the server's."""
 
     def __init__(self) -> None:
         self.wall0 = time.perf_counter()
         self.cpu0 = time.process_time()
+        self.server0 = server_cpu_s()
 
     def done(self) -> dict[str, float]:
         wall = time.perf_counter() - self.wall0
         cpu = time.process_time() - self.cpu0
-        return {"wall_s": wall, "cpu_s": cpu, "cpu_frac": cpu / wall if wall > 0 else 0.0}
+        server = server_cpu_s() - self.server0
+        return {
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "cpu_frac": cpu / wall if wall > 0 else 0.0,
+            "server_cpu_s": server,
+        }
 
 
 def _content(n: int, size: int) -> str:
@@ -478,6 +502,7 @@ def main() -> None:
     with open(sys.argv[1]) as file:
         spec = json.load(file)
     scenario = SCENARIOS[spec["scenario"]]
+    SERVER_PIDS.extend(spec.get("server_pids", []))
     try:
         import uvloop
 

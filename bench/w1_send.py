@@ -17,6 +17,7 @@ from .harness import (
     Line,
     community,
     concord,
+    cpu_per_op,
     emit,
     load,
     med,
@@ -87,6 +88,7 @@ def _one(cfg: Config, db: str) -> None:
                     f"/api/v1/channels/{com.channel_id}/messages",
                     {"Authorization": f"Bearer {com.owner_token}"},
                 ),
+                app,
             )
         ours_rows = asyncio.run(rawdb.count_messages(url))
     finally:
@@ -97,7 +99,7 @@ def _one(cfg: Config, db: str) -> None:
         ids = asyncio.run(rawdb.prepare(url))
         with raw_baseline(cfg, f"w1-{db}-raw", url, ids) as raw:
             print("  raw ASGI baseline:", flush=True)
-            base = load(cfg, _spec(cfg, raw.port, "/messages", {}))
+            base = load(cfg, _spec(cfg, raw.port, "/messages", {}), raw)
         base_rows = asyncio.run(rawdb.count_messages(url))
     finally:
         _drop(db, url)
@@ -121,6 +123,7 @@ def _one(cfg: Config, db: str) -> None:
         + voids(alone, alone_rows, alone["ok_total"], cpu=False)
     )
     ratio = ours_rps / base_rps if base_rps else float("nan")
+    ours_cpu, base_cpu = cpu_per_op(ours, "ok"), cpu_per_op(base, "ok")
     emit(
         cfg,
         Line(
@@ -131,6 +134,8 @@ def _one(cfg: Config, db: str) -> None:
             f"{ratio:.2f}x",
             f">= {TARGET}x",
             verdict(ratio >= TARGET, void),
-            f"database alone {alone_text}; ours is {ours_rps / alone_rps:.2f}x of it",
+            f"database alone {alone_text}; ours is {ours_rps / alone_rps:.2f}x of it; "
+            f"server CPU per request: ours {ours_cpu * 1e6:,.0f} us, baseline "
+            f"{base_cpu * 1e6:,.0f} us ({base_cpu / ours_cpu:.2f}x)",
         ),
     )

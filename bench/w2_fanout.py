@@ -13,7 +13,17 @@ from __future__ import annotations
 import asyncio
 
 from . import fan, rawdb
-from .harness import Config, Line, concord, emit, load, raw_baseline, verdict, voids
+from .harness import (
+    Config,
+    Line,
+    concord,
+    cpu_per_op,
+    emit,
+    load,
+    raw_baseline,
+    verdict,
+    voids,
+)
 from .stats import ms
 
 TARGET_RATIO = 0.75
@@ -29,22 +39,24 @@ def run(cfg: Config) -> None:
     with concord(cfg, "w2-ours", database_url=url) as app:
         spec = fan.app_spec(cfg, app, users, sockets)
         print("  ours, throughput:", flush=True)
-        ours_max = load(cfg, spec | fan.max_mode(cfg))
+        ours_max = load(cfg, spec | fan.max_mode(cfg), app)
         print(f"  ours, latency at {rate} deliveries/s:", flush=True)
-        ours_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+        ours_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), app)
     rows = asyncio.run(rawdb.count_messages(url))
     with raw_baseline(cfg, "w2-raw") as raw:
         spec = fan.raw_spec(cfg, raw, sockets, "/broadcast")
         print("  raw ASGI broadcast, throughput:", flush=True)
-        base_max = load(cfg, spec | fan.max_mode(cfg))
+        base_max = load(cfg, spec | fan.max_mode(cfg), raw)
         print(f"  raw ASGI broadcast, latency at {rate} deliveries/s:", flush=True)
-        base_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+        base_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), raw)
 
     posted = ours_max["ok_total"] + ours_rate["ok_total"]
     void = voids(ours_max, rows, posted) + voids(ours_rate) + voids(base_max) + voids(base_rate)
     ours_tp, ours_text = fan.throughput(ours_max)
     base_tp, base_text = fan.throughput(base_max)
     ratio = ours_tp / base_tp if base_tp else float("nan")
+    ours_cpu = cpu_per_op(ours_max, "deliveries")
+    base_cpu = cpu_per_op(base_max, "deliveries")
     emit(
         cfg,
         Line(
@@ -55,6 +67,8 @@ def run(cfg: Config) -> None:
             f"{ratio:.2f}x",
             f">= {TARGET_RATIO}x",
             verdict(ratio >= TARGET_RATIO, void),
+            f"server CPU per delivery: ours {ours_cpu * 1e6:.1f} us, baseline "
+            f"{base_cpu * 1e6:.1f} us ({base_cpu / ours_cpu:.2f}x)",
         ),
     )
     o_rate, o50, o99 = fan.latency(ours_rate)

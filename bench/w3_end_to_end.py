@@ -27,15 +27,14 @@ def run(cfg: Config) -> None:
     with concord(cfg, "w3-ours", database_url=url) as app:
         spec = fan.app_spec(cfg, app, users, sockets)
         print("  ours:", flush=True)
-        ours = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+        ours = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), app)
     rows = asyncio.run(rawdb.count_messages(url))
     raw_url = rawdb.sqlite_url(cfg.workdir / "w3-raw.db")
     ids = asyncio.run(rawdb.prepare(raw_url))
     with raw_baseline(cfg, "w3-raw", raw_url, ids) as raw:
         print("  raw ASGI (insert + broadcast):", flush=True)
-        base = load(
-            cfg, fan.raw_spec(cfg, raw, sockets, "/messages") | fan.rate_mode(cfg, rate, sockets)
-        )
+        spec = fan.raw_spec(cfg, raw, sockets, "/messages") | fan.rate_mode(cfg, rate, sockets)
+        base = load(cfg, spec, raw)
     raw_rows = asyncio.run(rawdb.count_messages(raw_url))
 
     void = voids(ours, rows, ours["ok_total"]) + voids(base, raw_rows, base["ok_total"])

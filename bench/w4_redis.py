@@ -15,7 +15,7 @@ import contextlib
 import secrets
 
 from . import fan, rawdb
-from .harness import Config, Line, concord, emit, load, skip, verdict, voids
+from .harness import Config, Line, concord, cpu_per_op, emit, load, skip, verdict, voids
 from .stats import ms
 
 TARGET = 0.8
@@ -51,9 +51,9 @@ def run(cfg: Config) -> None:
         with concord(cfg, "w4-one", database_url=url) as app:
             spec = fan.app_spec(cfg, app, users, sockets)
             print("  one instance, throughput:", flush=True)
-            one_max = load(cfg, spec | fan.max_mode(cfg))
+            one_max = load(cfg, spec | fan.max_mode(cfg), app)
             print(f"  one instance, latency at {rate} deliveries/s:", flush=True)
-            one_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+            one_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), app)
         one_rows = asyncio.run(rawdb.count_messages(url))
     finally:
         asyncio.run(rawdb.drop_pg_database(url))
@@ -74,9 +74,9 @@ def run(cfg: Config) -> None:
                 return
             spec = fan.app_spec(cfg, a, users, sockets) | {"ws_ports": [a.port, b.port]}
             print("  two instances, throughput:", flush=True)
-            two_max = load(cfg, spec | fan.max_mode(cfg))
+            two_max = load(cfg, spec | fan.max_mode(cfg), a, b)
             print(f"  two instances, latency at {rate} deliveries/s:", flush=True)
-            two_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+            two_rate = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), a, b)
         two_rows = asyncio.run(rawdb.count_messages(url))
     finally:
         asyncio.run(rawdb.drop_pg_database(url))
@@ -90,6 +90,8 @@ def run(cfg: Config) -> None:
     two_tp, two_text = fan.throughput(two_max)
     one_tp, one_text = fan.throughput(one_max)
     ratio = two_tp / one_tp if one_tp else float("nan")
+    two_cpu = cpu_per_op(two_max, "deliveries")
+    one_cpu = cpu_per_op(one_max, "deliveries")
     emit(
         cfg,
         Line(
@@ -100,6 +102,8 @@ def run(cfg: Config) -> None:
             f"{ratio:.2f}x",
             f">= {TARGET}x",
             verdict(ratio >= TARGET, void),
+            f"server CPU per delivery: two {two_cpu * 1e6:.1f} us (both instances), one "
+            f"{one_cpu * 1e6:.1f} us ({one_cpu / two_cpu:.2f}x)",
         ),
     )
     t_rate, t50, t99 = fan.latency(two_rate)

@@ -145,7 +145,7 @@ def _one(cfg: Config, db: str, url: str, depths: list[int]) -> None:
             "warmup": cfg.size(20, 3),
             "requests": cfg.size(300, 10),
         }
-        result = load(cfg, spec)
+        result = load(cfg, spec, app)
     void = voids(result)
     if rows != ch.total:
         void.append(f"errors: {rows} rows, expected {ch.total}")

@@ -45,7 +45,7 @@ def _hold(cfg: Config, server: Server, spec: dict[str, Any]) -> tuple[dict[str, 
 
     time.sleep(settle)
     before = server.proc.rss_kb()
-    result = load(cfg, spec, on_line=on_line)
+    result = load(cfg, spec, server, on_line=on_line)
     grown = seen.get("after", before) - before
     print(f"  RSS {before / 1024:.1f} MiB -> {seen.get('after', 0) / 1024:.1f} MiB", flush=True)
     return result, grown / max(1, result["sockets"])

@@ -25,7 +25,7 @@ def run(cfg: Config) -> None:
     url = rawdb.sqlite_url(cfg.workdir / "w7.db")
     with concord(cfg, "w7-ours", database_url=url) as app:
         spec = fan.app_spec(cfg, app, users, sockets) | {"slow_reader": True}
-        result = load(cfg, spec | fan.rate_mode(cfg, rate, sockets))
+        result = load(cfg, spec | fan.rate_mode(cfg, rate, sockets), app)
     rows = asyncio.run(rawdb.count_messages(url))
     void = voids(result, rows, result["ok_total"])
     s_rate, s50, s99 = fan.latency(result, "latency", "steady")
