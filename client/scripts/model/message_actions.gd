@@ -20,6 +20,9 @@ var _net: NetworkManagerScript
 var _last_typing := {}
 var _nonce_count := 0
 var _nonce_salt := ""
+## channel_id -> nonces waiting to be posted; one channel's sends go out one at a time, in
+## the order they were typed.
+var _queues := {}
 
 
 func _init(data: DataState, net: NetworkManagerScript) -> void:
@@ -133,7 +136,7 @@ func send_message(channel_id: String, text: String) -> String:
 	}
 	_last_typing.erase(channel_id)
 	_data.emit_messages(channel_id, _data.store(channel_id).add_pending(pending))
-	_post(channel_id, nonce)
+	_enqueue(channel_id, nonce)
 	return ""
 
 
@@ -141,7 +144,7 @@ func send_message(channel_id: String, text: String) -> String:
 func retry_send(channel_id: String, nonce: String) -> void:
 	var messages := _data.store(channel_id)
 	_data.emit_messages(channel_id, messages.set_send_state(nonce, ChannelMessages.Send.SENDING))
-	_post(channel_id, nonce)
+	_enqueue(channel_id, nonce)
 
 
 func discard_send(channel_id: String, nonce: String) -> void:
@@ -180,6 +183,16 @@ func notify_typing(channel_id: String) -> void:
 		return
 	_last_typing[channel_id] = now
 	await _net.api_post(Api.POST_CHANNEL_TYPING, {"channel_id": channel_id})
+
+
+func _enqueue(channel_id: String, nonce: String) -> void:
+	if _queues.has(channel_id):
+		(_queues[channel_id] as Array).append(nonce)
+		return
+	_queues[channel_id] = [nonce]
+	while not (_queues[channel_id] as Array).is_empty():
+		await _post(channel_id, str((_queues[channel_id] as Array).pop_front()))
+	_queues.erase(channel_id)
 
 
 func _post(channel_id: String, nonce: String) -> void:

@@ -12,26 +12,28 @@ const ErrorText := preload("res://scripts/net/error_text.gd")
 
 const TIMEOUT_S := 15.0
 const MAX_CONCURRENT := 6
-const MAX_ATTEMPTS := 3
-const MAX_AUTO_WAIT_S := 20.0
+const MAX_ATTEMPTS := 8
+const MAX_TOTAL_WAIT_S := 30.0
 const MAX_BODY_BYTES := 8 * 1024 * 1024
 const USER_AGENT := "ConcordGodot/1.0"
 
 var _active := 0
 
 
-## Sends one request and retries after the server's Retry-After on 429 / 503 (a refused
-## request changed nothing, so retrying is safe).
+## Sends one request; on 429 / 503 it waits the server's Retry-After and tries again (a
+## refused request changed nothing, so retrying is safe), within MAX_TOTAL_WAIT_S in all.
 func send(method: HTTPClient.Method, url: String, token: String, body: Variant) -> ApiResult:
 	var attempt := 1
+	var waited := 0.0
 	while true:
 		var result := await _send_once(method, url, token, body)
 		var waitable := result.status == 429 or result.status == 503
-		if not waitable or attempt >= MAX_ATTEMPTS or result.retry_after > MAX_AUTO_WAIT_S:
-			return result
 		var wait_s := maxf(result.retry_after, 0.5)
+		if not waitable or attempt >= MAX_ATTEMPTS or waited + wait_s > MAX_TOTAL_WAIT_S:
+			return result
 		rate_limited.emit(wait_s)
 		await get_tree().create_timer(wait_s).timeout
+		waited += wait_s
 		attempt += 1
 	return null
 

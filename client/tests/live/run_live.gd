@@ -1,0 +1,118 @@
+## End-to-end check of every user action against a live server, through the autoloads the
+## UI uses (nothing is saved to user://):
+##   godot --headless --path client --script res://tests/live/run_live.gd -- http://127.0.0.1:8000
+## Registers two fresh users (the second counts against the per-IP register limit too).
+## Prints PASS / FAIL per step and exits 1 on any failure.
+extends SceneTree
+
+const Api := preload("res://scripts/net/api.gd")
+const TIMEOUT_MS := 10000
+
+var failed := 0
+var _net: Node
+var _auth: Node
+var _data: Node
+
+
+func _initialize() -> void:
+	_run()
+
+
+func _run() -> void:
+	await process_frame
+	_net = root.get_node("NetworkManager")
+	_auth = root.get_node("AuthManager")
+	_data = root.get_node("DataManager")
+	_auth.set("persist", false)
+	var args := OS.get_cmdline_user_args()
+	var url: String = args[0] if not args.is_empty() else "http://127.0.0.1:8000"
+	await _scenario(url)
+	print("live: %s" % ("all steps passed" if failed == 0 else "%d step(s) failed" % failed))
+	quit(1 if failed > 0 else 0)
+
+
+func _scenario(url: String) -> void:
+	var tag := "%x" % (Time.get_ticks_usec() % 0xffffff)
+	var registered = await _auth.register(
+		url, "live_a" + tag, "a%s@example.com" % tag, "password-123"
+	)
+	_step("register and sign in", registered.ok, registered.message)
+	_step("READY received", await _until(func() -> bool: return _data.ready_received), "")
+	var servers = _data.servers_api
+	var messages = _data.messages_api
+	var created = await servers.create_server("Live " + tag)
+	var server_id := str(created.dict().get("id", ""))
+	_step("create server", created.ok and _data.current_server_id == server_id, created.message)
+	var general: String = _data.current_channel_id
+	var channel = await servers.create_channel(server_id, "second")
+	var second := str(channel.dict().get("id", ""))
+	_step("create channel", channel.ok and _data.channels.has(second), channel.message)
+	var renamed = await servers.rename_channel(second, "renamed")
+	_step("rename channel", renamed.ok and _data.channels[second]["name"] == "renamed", "")
+	var invite = await servers.create_invite(server_id, 3600, 5)
+	var code := str(invite.dict().get("code", ""))
+	_step("create invite", invite.ok and code != "", invite.message)
+	var body := {
+		"username": "live_b" + tag, "email": "b%s@example.com" % tag, "password": "pw-123456"
+	}
+	var other = await _net.api_post(Api.POST_AUTH_REGISTER, {}, body)
+	var token_b := str(other.dict().get("token", ""))
+	var user_b := str(other.dict().get("user", {}).get("id", ""))
+	var joined = await _net.api_post(Api.POST_INVITE, {"code": code}, null, token_b)
+	_step("second user joins with the invite", joined.ok, joined.message)
+	var seen_b := func() -> bool: return _data.members.get(server_id, {}).has(user_b)
+	_step("MEMBER_ADD reaches the member list", await _until(seen_b), "")
+	var role = await servers.set_member_role(server_id, user_b, "moderator")
+	_step("make them moderator", role.ok and _member_role(server_id, user_b) == "moderator", "")
+	var posted = await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, {"content": "hi from b"}, token_b
+	)
+	var their_id := str(posted.dict().get("id", ""))
+	var arrived := func() -> bool: return not _data.store(general).get_message(their_id).is_empty()
+	_step("their message arrives over the gateway", await _until(arrived), "")
+	await _net.api_post(Api.POST_CHANNEL_TYPING, {"channel_id": general}, null, token_b)
+	var typing := func() -> bool: return not _data.typing_names(general).is_empty()
+	_step("TYPING_START shows who is typing", await _until(typing), "")
+	messages.send_message(general, "my message")
+	var mine_confirmed := func() -> bool: return _data.store(general).pending.is_empty()
+	_step("send (optimistic, confirmed)", await _until(mine_confirmed), "")
+	var mine := str(_data.store(general).confirmed[-1]["id"])
+	var edited = await messages.edit_message(general, mine, "my edited message")
+	var edit_ok: bool = _data.store(general).get_message(mine).get("edited_at") is String
+	_step("edit my message", edited.ok and edit_ok, edited.message)
+	var deleted = await messages.delete_message(general, their_id)
+	var gone: bool = _data.store(general).get_message(their_id).is_empty()
+	_step("owner deletes their message", deleted.ok and gone, deleted.message)
+	var removed = await servers.delete_channel(second)
+	_step("delete channel", removed.ok and not _data.channels.has(second), removed.message)
+	var kicked = await servers.kick_member(server_id, user_b)
+	_step("kick", kicked.ok and not _data.members[server_id].has(user_b), kicked.message)
+	var status = await servers.set_status("away")
+	_step("set status", status.ok and _data.me.get("status") == "away", status.message)
+	var leave = await servers.leave_server(server_id)
+	_step("owner cannot leave (409)", leave.code == "owner_cannot_leave", leave.code)
+	var dropped = await servers.delete_server(server_id)
+	_step("delete server", dropped.ok and not _data.servers.has(server_id), dropped.message)
+	await _auth.logout()
+	_step("sign out", not _auth.is_signed_in(), "")
+
+
+func _member_role(server_id: String, user_id: String) -> String:
+	return str(_data.members.get(server_id, {}).get(user_id, {}).get("role", ""))
+
+
+func _until(condition: Callable) -> bool:
+	var deadline := Time.get_ticks_msec() + TIMEOUT_MS
+	while not condition.call():
+		if Time.get_ticks_msec() > deadline:
+			return false
+		await process_frame
+	return true
+
+
+func _step(what: String, ok: bool, detail: String) -> void:
+	if ok:
+		print("PASS " + what)
+	else:
+		failed += 1
+		print("FAIL %s %s" % [what, detail])
