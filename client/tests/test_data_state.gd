@@ -237,6 +237,32 @@ func test_members_presence_and_roles() -> void:
 	done()
 
 
+func test_member_events_during_a_member_list_load_win() -> void:
+	var state := fresh()
+	state.begin_members_load("20")
+	var me := {"id": "1", "username": "me"}
+	state.apply_dispatch("MEMBER_UPDATE", {"server_id": "20", "user": me, "role": "admin"})
+	state.apply_dispatch("PRESENCE_UPDATE", {"server_id": "20", "user_id": "2", "status": "dnd"})
+	(
+		state
+		. set_members(
+			"20",
+			[  # the answer was read before the role change
+				{"server_id": "20", "user": me, "role": "member", "presence": "online"},
+				{
+					"server_id": "20",
+					"user": {"id": "2", "username": "bob"},
+					"role": "member",
+					"presence": "online"
+				},
+			]
+		)
+	)
+	eq(state.members["20"]["1"]["role"], "admin", "role change kept")
+	eq(state.status_of("2"), "dnd", "presence change kept")
+	done()
+
+
 func test_typing_shows_others_until_they_post() -> void:
 	var state := fresh()
 	state.apply_dispatch(

@@ -84,6 +84,21 @@ func _open_dialog(dialog_name: String) -> void:
 			)
 			if not scroll.is_empty():
 				(scroll[0] as ScrollContainer).scroll_vertical = 0
+		"message_menu":
+			var rows := find_children("*", "PanelContainer", true, false).filter(
+				func(node: Node) -> bool: return node.has_signal("actions_requested")
+			)
+			if not rows.is_empty():
+				var row: Control = rows[-2] if rows.size() > 1 else rows[-1]
+				row.emit_signal(
+					"actions_requested", row.get("key"), row.global_position + Vector2(400, 20)
+				)
+		"server_menu":
+			var lists := find_children("ChannelList", "", true, false)
+			if not lists.is_empty():
+				var header := lists[0].find_children("*", "Button", true, false)
+				if not header.is_empty():
+					(header[0] as Button).pressed.emit()
 		"retry_failed":
 			var channel_id := DataManager.current_channel_id
 			for entry in DataManager.store(channel_id).pending:

@@ -9,7 +9,8 @@
 ##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
 ##   --dialog NAME        before the screenshot open: create_server, join, invite,
 ##                        register_errors, scroll_top (scroll the chat to the top),
-##                        retry_failed (press Retry on failed sends), wrong_password
+##                        retry_failed (press Retry on failed sends), wrong_password,
+##                        message_menu, server_menu
 extends RefCounted
 
 var smoke_url := ""

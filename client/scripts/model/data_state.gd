@@ -43,6 +43,9 @@ var _stores := {}
 ## channel_id -> {user_id -> {"username": String, "until": int (ticks ms)}}
 var _typing := {}
 var _last_channel_of := {}
+## server_id -> [[event, data], ...] received while its member list was loading.
+var _members_loading := {}
+var _replaying := false
 
 
 func me_id() -> String:
@@ -118,7 +121,14 @@ func select_channel(channel_id: String) -> void:
 	_set_channel(channel_id)
 
 
-## Replaces a server's member list (from REST).
+## A member list request for the server has been sent: member and presence events that
+## arrive before its answer are kept and applied again on top of it (the answer may predate
+## them).
+func begin_members_load(server_id: String) -> void:
+	_members_loading[server_id] = []
+
+
+## Replaces a server's member list (from REST), then replays the events that came meanwhile.
 func set_members(server_id: String, list: Array) -> void:
 	var by_user := {}
 	for member: Variant in list:
@@ -128,6 +138,12 @@ func set_members(server_id: String, list: Array) -> void:
 			if member.has("presence"):
 				presence[user_id] = member["presence"]
 	members[server_id] = by_user
+	var replay: Array = _members_loading.get(server_id, [])
+	_members_loading.erase(server_id)
+	_replaying = true  # counts were already adjusted when the events first came
+	for event: Array in replay:
+		apply_dispatch(event[0], event[1])
+	_replaying = false
 	members_changed.emit(server_id)
 
 
@@ -148,6 +164,7 @@ func clear() -> void:
 	_stores.clear()
 	_typing.clear()
 	_last_channel_of.clear()
+	_members_loading.clear()
 	current_server_id = ""
 	current_channel_id = ""
 	ready_received = false
@@ -185,10 +202,13 @@ func apply_dispatch(event: String, data: Variant) -> void:
 		Protocol.EVENT_SERVER_DELETE:
 			_remove_server(Ids.of(d.get("id")))
 		Protocol.EVENT_MEMBER_ADD, Protocol.EVENT_MEMBER_UPDATE:
+			_remember_while_loading(event, d)
 			_put_member(d, event == Protocol.EVENT_MEMBER_ADD)
 		Protocol.EVENT_MEMBER_REMOVE:
+			_remember_while_loading(event, d)
 			_remove_member(d)
 		Protocol.EVENT_PRESENCE_UPDATE:
+			_remember_while_loading(event, d)
 			var user_id := Ids.of(d.get("user_id"))
 			presence[user_id] = str(d.get("status", "offline"))
 			presence_changed.emit(user_id)
@@ -209,6 +229,12 @@ func _process(_delta: float) -> void:
 				typing_changed.emit(channel_id)
 		if by_user.is_empty():
 			_typing.erase(channel_id)
+
+
+func _remember_while_loading(event: String, d: Dictionary) -> void:
+	var server_id := Ids.of(d.get("server_id"))
+	if _members_loading.has(server_id):
+		(_members_loading[server_id] as Array).append([event, d])
 
 
 func _apply_ready(d: Dictionary) -> void:
@@ -336,7 +362,7 @@ func _put_member(d: Dictionary, is_new: bool) -> void:
 		if known and not entry.has("presence"):
 			entry["presence"] = members[server_id][user_id].get("presence", "offline")
 		members[server_id][user_id] = entry
-	if is_new and not known:
+	if is_new and not known and not _replaying:
 		servers[server_id]["member_count"] = int(servers[server_id].get("member_count", 0)) + 1
 	if user_id == me_id() and d.has("role"):
 		servers[server_id]["role"] = d["role"]
@@ -352,9 +378,10 @@ func _remove_member(d: Dictionary) -> void:
 		return
 	if members.has(server_id):
 		(members[server_id] as Dictionary).erase(user_id)
-	var count := int(servers[server_id].get("member_count", 1))
-	servers[server_id]["member_count"] = maxi(count - 1, 0)
-	if user_id == me_id() and d.get("kicked", false):
+	if not _replaying:
+		var count := int(servers[server_id].get("member_count", 1))
+		servers[server_id]["member_count"] = maxi(count - 1, 0)
+	if user_id == me_id() and d.get("kicked", false) and not _replaying:
 		notice.emit("You were removed from %s." % servers[server_id].get("name", "a server"), true)
 	members_changed.emit(server_id)
 

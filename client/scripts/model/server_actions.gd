@@ -87,6 +87,7 @@ func load_members(server_id: String) -> void:
 	if server_id == "" or _loading_members.has(server_id):
 		return
 	_loading_members[server_id] = true
+	_data.begin_members_load(server_id)
 	var all: Array = []
 	var after := ""
 	while true:
