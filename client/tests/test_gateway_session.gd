@@ -126,6 +126,25 @@ func test_invalid_session_reidentifies_then_backfills() -> void:
 	done()
 
 
+func test_resync_then_invalid_session_backfills_from_the_hint() -> void:
+	var session := connected()
+	session.on_frame(dispatch(2, "MESSAGE_CREATE"), 20)
+	var hint := session.on_frame(dispatch(3, "RESYNC", {"after": "123456789012345678"}), 30)
+	check(has_action(hint, Session.Action.DISPATCH), "RESYNC is passed on like any dispatch")
+	var frames := sent(session.on_frame({"op": 9, "d": false, "s": -1, "t": ""}, 40))
+	eq(int(frames[0]["op"]), Protocol.OP_IDENTIFY, "IDENTIFY again on the same socket")
+	var ready := session.on_frame(dispatch(1, "READY", {"session_id": "fresh"}), 50)
+	check(has_action(ready, Session.Action.BACKFILL), "backfill after the new READY")
+	eq(str(ready[-1]["after"]), "123456789012345678", "from the point the server named")
+	session.on_socket_closed(-1, 100)
+	session.tick(100 + Backoff.BASE_MS)
+	session.on_socket_open(1200)
+	session.on_frame(HELLO, 1200)
+	var resumed := session.on_frame(dispatch(2, "RESUMED", null), 1210)
+	eq(str(resumed[-1]["after"]), "", "the hint is used once")
+	done()
+
+
 func test_close_codes() -> void:
 	var fatal := connected()
 	var actions := fatal.on_socket_closed(4004, 50)

@@ -119,5 +119,6 @@ func _log_network() -> void:
 		func(event: String, _data: Variant) -> void: print("[gateway] %s" % event)
 	)
 	NetworkManager.backfill_needed.connect(
-		func(resumed: bool) -> void: print("[gateway] backfill (resumed: %s)" % resumed)
+		func(resumed: bool, resync_after: String) -> void:
+			print("[gateway] backfill (resumed: %s, resync after: %s)" % [resumed, resync_after])
 	)

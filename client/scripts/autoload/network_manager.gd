@@ -11,7 +11,7 @@ signal dispatch_received(event: String, data: Variant)
 signal gateway_status_changed(status: int)
 ## The gateway came back after a gap: fetch over REST what may have been missed. `resumed`:
 ## the server replayed the gap (RESUMED); otherwise the session was new (READY again).
-signal backfill_needed(resumed: bool)
+signal backfill_needed(resumed: bool, resync_after: String)
 ## The token was refused (REST 401 or gateway close 4004): the session is over.
 signal auth_failed(message: String)
 ## A request is waiting `seconds` because the server asked it to slow down.

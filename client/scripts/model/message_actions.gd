@@ -7,6 +7,7 @@ const Api := preload("res://scripts/net/api.gd")
 const ApiResult := preload("res://scripts/net/api_result.gd")
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Validation := preload("res://scripts/model/validation.gd")
+const Ids := preload("res://scripts/model/ids.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const DataState := preload("res://scripts/model/data_state.gd")
@@ -69,12 +70,13 @@ func load_older(channel_id: String) -> void:
 	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
 
 
-## After a reconnect: fetches, for every channel held, what came after its newest message.
+## After a reconnect: fetches, for every channel held, what came after its newest message,
+## or after `resync_after` when the server said events after it may be missing (RESYNC).
 ## When the session was not resumed (no replay of the gap), it also re-reads the newest page
 ## so edits and deletions made meanwhile show up.
-func backfill(resumed: bool) -> void:
+func backfill(resumed: bool, resync_after := "") -> void:
 	for channel_id in _data.loaded_channel_ids():
-		if await _backfill_channel(channel_id) and not resumed:
+		if await _backfill_channel(channel_id, resync_after) and not resumed:
 			await _reconcile_newest(channel_id)
 
 
@@ -90,15 +92,17 @@ func _reconcile_newest(channel_id: String) -> void:
 
 ## Walks forward from the newest message held. Returns whether the history is contiguous
 ## afterwards (false when it had to start again from the newest page, or failed).
-func _backfill_channel(channel_id: String) -> bool:
+func _backfill_channel(channel_id: String, resync_after := "") -> bool:
 	var messages := _data.store(channel_id)
 	var changed := false
+	var after := messages.newest_id()
+	if after == "":
+		messages.loaded = false
+		open_channel(channel_id)
+		return false
+	if resync_after != "" and Ids.compare(resync_after, after) < 0:
+		after = resync_after
 	for _page in BACKFILL_MAX_PAGES:
-		var after := messages.newest_id()
-		if after == "":
-			messages.loaded = false
-			open_channel(channel_id)
-			return false
 		var query := {"after": after, "limit": Api.MESSAGES_MAX_LIMIT}
 		var params := {"channel_id": channel_id}
 		var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, params, query)
@@ -112,10 +116,22 @@ func _backfill_channel(channel_id: String) -> bool:
 			if changed:
 				_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
 			return true
+		after = _newest_in(result.list(), after)
 	# Too far behind to walk forward: start again from the newest page.
 	messages.reset_history()
 	open_channel(channel_id)
 	return false
+
+
+## The newest id of a page (pages are newest first, but do not rely on it).
+static func _newest_in(page: Array, fallback: String) -> String:
+	var newest := fallback
+	for message: Variant in page:
+		if message is Dictionary:
+			var id := Ids.of((message as Dictionary).get("id"))
+			if id != "" and Ids.compare(id, newest) > 0:
+				newest = id
+	return newest
 
 
 ## Sends optimistically: the message shows at once as pending and is replaced by the

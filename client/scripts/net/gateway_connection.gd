@@ -4,7 +4,7 @@ extends Node
 
 signal dispatch_received(event: String, data: Variant)
 signal status_changed(status: int)
-signal backfill_needed(resumed: bool)
+signal backfill_needed(resumed: bool, resync_after: String)
 signal fatal_closed(code: int)
 
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
@@ -100,7 +100,7 @@ func _run(actions: Array[Dictionary]) -> void:
 			Session.Action.STATUS:
 				status_changed.emit(int(action["status"]))
 			Session.Action.BACKFILL:
-				backfill_needed.emit(bool(action["resumed"]))
+				backfill_needed.emit(bool(action["resumed"]), str(action.get("after", "")))
 			Session.Action.FATAL:
 				fatal_closed.emit(int(action["code"]))
 

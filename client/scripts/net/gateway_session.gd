@@ -33,6 +33,8 @@ var _deadline_ms := 0
 var _next_heartbeat_ms := 0
 var _awaiting_ack := false
 var _backfill_after_ready := false
+## From RESYNC: the server may have missed events after this id; backfill from it.
+var _resync_after := ""
 var _last_status := Status.OFFLINE
 
 
@@ -44,6 +46,7 @@ func start(auth_token: String, now_ms: int) -> Array[Dictionary]:
 	attempt = 0
 	was_ready = false
 	_backfill_after_ready = false
+	_resync_after = ""
 	return _begin_connect(now_ms)
 
 
@@ -190,6 +193,10 @@ func _on_dispatch(frame: Dictionary) -> Array[Dictionary]:
 	elif event == Protocol.EVENT_RESUMED:
 		became_ready = true
 		_backfill_after_ready = true
+	elif event == Protocol.EVENT_RESYNC:
+		var hint: Variant = frame["d"]
+		if hint is Dictionary:
+			_resync_after = str((hint as Dictionary).get("after", ""))
 	out.append({"do": Action.DISPATCH, "event": event, "data": frame["d"]})
 	if became_ready:
 		state = State.READY
@@ -199,7 +206,17 @@ func _on_dispatch(frame: Dictionary) -> Array[Dictionary]:
 		out.append_array(_status_actions())
 		if _backfill_after_ready:
 			_backfill_after_ready = false
-			out.append({"do": Action.BACKFILL, "resumed": event == Protocol.EVENT_RESUMED})
+			(
+				out
+				. append(
+					{
+						"do": Action.BACKFILL,
+						"resumed": event == Protocol.EVENT_RESUMED,
+						"after": _resync_after,
+					}
+				)
+			)
+			_resync_after = ""
 	return out
 
 
