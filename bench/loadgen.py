@@ -268,23 +268,29 @@ async def fanout(spec: dict[str, Any]) -> dict[str, Any]:
     deliveries: dict[int, int] = {}
     recipients = {"n": n_sockets}
 
+    track_latency = mode != "max"  # at full speed only throughput is reported
+
     def on_mark(client: WsClient, payload: bytes) -> None:
-        now = time.monotonic_ns()
         i = payload.find(MARK)
+        if i < 0:
+            return  # another dispatch (presence, ...)
         j = payload.find(b"~", i + 2)
-        ts_s, _, n_s = payload[i + 2 : j].partition(b":")
-        latency = now - int(ts_s)
-        n = int(n_s)
+        k = payload.find(b":", i + 2, j)
+        n = int(payload[k + 1 : j])
         phase = state["phase"]
+        latency = 0
+        if track_latency:
+            latency = time.monotonic_ns() - int(payload[i + 2 : k])
+            if phase >= 0:
+                lat[phase].append(latency)
         if phase >= 0:
-            lat[phase].append(latency)
             deliveries[phase] += 1
         left = remaining.get(n)
         if left is None:
             return
         if left <= 1:
             del remaining[n]
-            if phase >= 0:
+            if phase >= 0 and track_latency:
                 comp[phase].append(latency)
             if mode == "max":
                 slots.release()
@@ -292,6 +298,8 @@ async def fanout(spec: dict[str, Any]) -> dict[str, Any]:
             remaining[n] = left - 1
 
     fleet.on_mark = on_mark
+    for ws in fleet.ws:  # identified: from now on frames go straight to on_mark
+        ws.on_text = on_mark
 
     async def post(conn: HttpConnection) -> None:
         state["n"] += 1
@@ -328,7 +336,10 @@ async def fanout(spec: dict[str, Any]) -> dict[str, Any]:
         pending: set[asyncio.Task[None]] = set()
 
         async def one() -> None:
-            conn = idle_conns.pop() if idle_conns else await HttpConnection.open(host, port)
+            # Oldest first, so no connection idles past the server's keep-alive timeout.
+            conn = idle_conns.pop(0) if idle_conns else None
+            if conn is None or conn.closed:
+                conn = await HttpConnection.open(host, port)
             try:
                 await post(conn)
             finally:
