@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app_name="concord",
         prefix="concord",
         group_path=True,
-        exclude=["^/metrics", "^/health", "^/ready"],
+        exclude=["^/metrics", "^/health", "^/ready", f"^{API_PREFIX}/gateway"],
     )
     track_container(container)
     app = Litestar(

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -72,6 +73,10 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+RAW_SEND = "concord.raw_send"
+"""Scope key of the ASGI server's own `send` for WebSocket connections."""
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request and socket a request id (X-Request-ID, ours or the caller's) and
     log one access line when it ends: method, path without the query string, status, time."""
@@ -80,12 +85,20 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] not in ("http", "websocket"):
             await app(scope, receive, send)
             return
+        if scope["type"] == ScopeType.WEBSOCKET:
+            # The gateway's writer sends its frames straight to the server (RAW_SEND): a
+            # frame needs nothing from the layers in between, and it is the hot path.
+            extra: dict[str, Any] = scope  # type: ignore[assignment]
+            extra[RAW_SEND] = send
         rid = _incoming_request_id(scope) or uuid.uuid4().hex
         token = request_id.set(rid)
         started = time.perf_counter()
         status: list[int] = []
 
         async def send_with_id(message: Message) -> None:
+            if message["type"] == "websocket.send":  # the gateway's hot path: nothing to record
+                await send(message)
+                return
             if message["type"] == "http.response.start":
                 status.append(message["status"])
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]

@@ -13,10 +13,12 @@ import logging
 import secrets
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from litestar import WebSocket
+from litestar.types import Send
 
 from adapters.memory.ratelimit import gcra
 from discord_core.errors import DomainError, Unauthorized
@@ -24,6 +26,7 @@ from discord_core.model import UserStatus
 from discord_core.usecases import Identity
 
 from .. import schemas as s
+from ..observability import RAW_SEND
 from .protocol import (
     BEFORE_IDENTIFY_OPS,
     CLEAN_CLIENT_CLOSES,
@@ -82,6 +85,23 @@ def live_sockets_of(container: Container, user_id: int, *, besides: object) -> i
     )
 
 
+def _raw_send(socket: WebSocket[Any, Any, Any]) -> Send | None:
+    """The ASGI server's own `send`, when the outermost middleware left it in the scope."""
+    extra: dict[str, Any] = socket.scope  # type: ignore[assignment]
+    return cast("Send | None", extra.get(RAW_SEND))
+
+
+def _eager_send(socket: WebSocket[Any, Any, Any]) -> Send | None:
+    """The server's own `send` when it is uvicorn's sans-I/O WebSocket protocol, whose send
+    suspends only before writing (while the socket's buffer is full): only then may a send
+    be started synchronously and abandoned at its first suspension. None otherwise."""
+    raw = _raw_send(socket)
+    owner = getattr(raw, "__self__", None)
+    if owner is None or type(owner).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    return raw
+
+
 class Connection:
     def __init__(self, socket: WebSocket[Any, Any, Any], container: Container) -> None:
         self.socket = socket
@@ -91,6 +111,12 @@ class Connection:
         self.sent_seq = 0
         self._control: deque[str] = deque()
         self._wake = asyncio.Event()
+        self._parked = False
+        """The writer task waits for work (nothing queued, nothing being sent)."""
+        self._handling = False
+        """The reader is handling a client frame (IDENTIFY, RESUME, ...): what that causes
+        goes through the writer, control frames first, as before."""
+        self._eager = _eager_send(socket)
         self._done = asyncio.Event()
         self._close: tuple[int, str] | None = None
         self._peer_code: int | None = None
@@ -153,14 +179,54 @@ class Connection:
             if self._close is None:
                 self.hub.dropped_slow += 1
             self.request_close(Close.UNKNOWN_ERROR, "too slow: send queue full")
+        elif (
+            self._parked
+            and not self._handling
+            and self._eager is not None
+            and self.sent_seq == seq - 1
+            and not self._control
+            and self._close is None
+            and self.session is not None
+        ):
+            # The writer is idle and this is the only frame due: send it now, without waking
+            # a task per socket (the fan-out's biggest cost after the socket write itself).
+            # uvicorn's send returns without suspending unless the socket's buffer is full;
+            # then it stopped before writing anything, and the writer task sends the frame.
+            frame = self.session.frame(seq)
+            if frame is None:
+                self._wake.set()
+                return
+            step = cast(
+                "Coroutine[Any, Any, None]",
+                self._eager({"type": "websocket.send", "text": frame, "bytes": None}),
+            )
+            try:
+                step.send(None)
+            except StopIteration:
+                self.sent_seq = seq
+                return
+            except Exception:
+                self._done.set()
+                return
+            step.close()
+            self._wake.set()
         else:
             self._wake.set()
 
     async def _write_loop(self) -> None:
-        send = self.socket.send_text
+        raw = _raw_send(self.socket)
+        send: Callable[[str], Awaitable[None]] = self.socket.send_text
+        if raw is not None:
+
+            async def send_raw(text: str) -> None:
+                await raw({"type": "websocket.send", "text": text, "bytes": None})
+
+            send = send_raw
         try:
             while True:
+                self._parked = True
                 await self._wake.wait()
+                self._parked = False
                 self._wake.clear()
                 while True:
                     if self._control:
@@ -199,7 +265,11 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     self._peer_code = int(message.get("code", 1005))
                     break
-                await self._handle(_frame_data(message))
+                self._handling = True
+                try:
+                    await self._handle(_frame_data(message))
+                finally:
+                    self._handling = False
         except ProtocolError as exc:
             self.request_close(exc.code, exc.reason)
         except Exception:
