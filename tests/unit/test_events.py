@@ -100,3 +100,33 @@ async def test_a_successful_write_commits_once_then_announces(crew: Crew, name: 
     assert w.db.commits == commits + 1
     # every publish came after that commit
     assert all(seen == commits + 1 for seen in w.events.commits_seen)
+
+
+READS: dict[str, Callable[[Crew], Awaitable[object]]] = {
+    "me": lambda c: c.world.users.me(c.member),
+    "get user": lambda c: c.world.users.get(c.member, c.owner.user_id),
+    "my servers": lambda c: c.world.users.servers(c.member),
+    "get server": lambda c: c.world.servers.get(c.member, c.server_id),
+    "list members": lambda c: c.world.members.list_members(c.member, c.server_id),
+    "get member": lambda c: c.world.members.get(c.member, c.server_id, c.owner.user_id),
+    "list invites": lambda c: c.world.invites.list_invites(c.admin, c.server_id),
+    "preview invite": lambda c: c.world.invites.preview(c.outsider, "inv0002"),
+    "list channels": lambda c: c.world.channels.list_channels(c.member, c.server_id),
+    "get channel": lambda c: c.world.channels.get(c.member, c.general_id),
+    "history": lambda c: c.world.messages.history(c.member, c.general_id, around=1),
+    "typing": lambda c: c.world.messages.typing(c.member, c.general_id),
+    "ready": lambda c: c.world.gateway.ready(c.member),
+    "authenticate": lambda c: c.world.auth.authenticate(c.world.tokens_of[c.member.user_id]),
+}
+
+
+@pytest.mark.parametrize("name", list(READS))
+async def test_reads_use_read_only_units_of_work_and_commit_nothing(crew: Crew, name: str) -> None:
+    w = crew.world
+    assert (await _invite(crew)) == "inv0002"  # for the preview
+    w.fakes.uow.created.clear()
+    commits = w.db.commits
+    await READS[name](crew)
+    assert w.fakes.uow.read_only_flags, "no unit of work was used"
+    assert all(w.fakes.uow.read_only_flags)
+    assert w.db.commits == commits

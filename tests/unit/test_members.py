@@ -218,3 +218,28 @@ async def test_owner_cannot_leave(crew: Crew) -> None:
 async def test_leave_of_an_unknown_server(world: World) -> None:
     alice = await world.register("alice")
     await fails(world.members.leave(alice, 123), NotFound, "unknown_server")
+
+
+async def test_nobody_changes_their_own_role_or_kicks_themselves(crew: Crew) -> None:
+    w = crew.world
+    for who in (crew.owner, crew.admin):
+        await fails(
+            w.members.set_role(who, crew.server_id, who.user_id, Role.MEMBER),
+            Forbidden,
+            "role_hierarchy",
+        )
+        await fails(w.members.kick(who, crew.server_id, who.user_id), Forbidden, "role_hierarchy")
+    await fails(
+        w.members.kick(crew.mod, crew.server_id, crew.mod.user_id), Forbidden, "role_hierarchy"
+    )
+    assert (
+        await w.members.get(crew.owner, crew.server_id, crew.admin.user_id)
+    ).view.member.role is Role.ADMIN
+    assert w.events.events == []
+
+
+async def test_a_demoted_admin_loses_admin_powers_at_once(crew: Crew) -> None:
+    w = crew.world
+    await w.members.set_role(crew.owner, crew.server_id, crew.admin.user_id, Role.MEMBER)
+    await fails(w.channels.create(crew.admin, crew.server_id, "x"), Forbidden, "missing_permission")
+    await fails(w.invites.create(crew.admin, crew.server_id), Forbidden, "missing_permission")
