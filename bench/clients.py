@@ -159,6 +159,8 @@ class WsClient(asyncio.Protocol):
         self.ready: asyncio.Future[None] = loop.create_future()
         self.seq = 0
         """The last dispatch sequence number seen (kept by the gateway fleet)."""
+        self.got = 0
+        """Marked (benchmark) messages received."""
 
     @classmethod
     async def connect(

@@ -285,6 +285,7 @@ async def fanout(spec: dict[str, Any]) -> dict[str, Any]:
                 lat[phase].append(latency)
         if phase >= 0:
             deliveries[phase] += 1
+        client.got += 1
         left = remaining.get(n)
         if left is None:
             return
@@ -413,6 +414,13 @@ async def fanout(spec: dict[str, Any]) -> dict[str, Any]:
     missing = sum(remaining.values())
     if missing:
         fleet.error(f"missing deliveries ({len(remaining)} messages)", missing)
+        most = max(ws.got for ws in fleet.ws)
+        short = [ws for ws in fleet.ws if ws.got < most]
+        ports = sorted({ws.port for ws in short})
+        fleet.error(
+            f"{len(short)} sockets (ports {ports}) got fewer messages, e.g. "
+            f"{sorted(ws.got for ws in short)[:5]} of {most}"
+        )
     closed = fleet.closed_count()
     if closed:
         codes = sorted({c.closed.result() for c in fleet.ws if c.closed.done()})
