@@ -27,6 +27,8 @@ from .model import (
 class TopicKind(StrEnum):
     SERVER = "server"
     USER = "user"
+    ALL = "all"
+    """Every instance: for what each of them must act on (revoked tokens)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,10 @@ class Topic:
     @classmethod
     def user(cls, user_id: Snowflake) -> Topic:
         return cls(TopicKind.USER, user_id)
+
+    @classmethod
+    def all(cls) -> Topic:
+        return cls(TopicKind.ALL, 0)
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"
@@ -219,7 +225,16 @@ class UserUpdated(UserEvent):
 
 @dataclass(frozen=True, slots=True)
 class SessionsRevoked(UserEvent):
-    """Tokens were revoked; the gateway closes the sessions opened with them. Not dispatched."""
+    """Tokens were revoked. Every instance hears it: the gateway closes the sessions opened
+    with them and token caches forget them. Not dispatched to clients."""
 
     name: ClassVar[str] = "SESSIONS_REVOKED"
     session_ids: tuple[str, ...]
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.all()
+
+    @property
+    def subject(self) -> Snowflake | None:
+        return self.user_id

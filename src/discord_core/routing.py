@@ -49,6 +49,8 @@ def route(
     revoked_sessions: Collection[str] = (),
 ) -> Route:
     """What a session does with an event published to `topic`."""
+    if topic.kind is TopicKind.ALL:
+        return _broadcast(name, subject, viewer, revoked_sessions)
     if topic.kind is TopicKind.USER:
         return _user_event(name, topic.id, subject, viewer, revoked_sessions)
     return _server_event(name, topic.id, subject, viewer)
@@ -63,13 +65,23 @@ def _user_event(
 ) -> Route:
     if user_id != viewer.user_id:
         return SKIP
-    if name == "SESSIONS_REVOKED":
-        return Route(deliver=False, close=viewer.auth_session_id in revoked_sessions)
     if name == "SERVER_CREATE" and subject is not None:
         return Route(deliver=True, subscribe=subject)
     if name == "SERVER_DELETE" and subject is not None:
         return Route(deliver=True, unsubscribe=subject)
     return Route(deliver=True)
+
+
+def _broadcast(
+    name: str, subject: Snowflake | None, viewer: Viewer, revoked_sessions: Collection[str]
+) -> Route:
+    """Events every instance hears; only revoked tokens concern sessions."""
+    revoked = (
+        name == "SESSIONS_REVOKED"
+        and subject == viewer.user_id
+        and viewer.auth_session_id in revoked_sessions
+    )
+    return Route(deliver=False, close=revoked)
 
 
 def _server_event(

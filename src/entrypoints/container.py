@@ -45,6 +45,7 @@ from discord_core.usecases import (
 
 from .gateway.encode import encode_event
 from .gateway.hub import Hub
+from .http.token_cache import TokenCache
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class Container:
     messages: MessageUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
     hub: Hub = field(init=False)
+    token_cache: TokenCache = field(init=False)
     connections: set[Any] = field(default_factory=set)
     """Live gateway connections on this instance (entrypoints.gateway.connection)."""
 
@@ -106,6 +108,8 @@ class Container:
             on_subscribe=self.bus.subscribe,
             on_unsubscribe=self.bus.unsubscribe,
         )
+        self.token_cache = TokenCache(self.auth, self.deps.tokens)
+        self.bus.attach(self.token_cache.on_event)
         self.bus.attach(self.hub.deliver)
 
     async def start(self) -> None:
@@ -245,6 +249,7 @@ def _wire_redis_callbacks(container: Container) -> None:
         hub = container.hub
 
         def resync(why: str, since: float) -> None:
+            container.token_cache.clear()  # a revocation may have been among the lost events
             hub.invalidate_all(why, lowest_snowflake_at(int(since * 1000)))
 
         container.bus.on_gap = resync

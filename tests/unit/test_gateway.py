@@ -147,10 +147,16 @@ def test_user_topics() -> None:
     assert route("USER_UPDATE", mine, None, VIEWER) == Route(deliver=True)
     assert route("SERVER_CREATE", mine, ELSEWHERE, VIEWER) == Route(True, subscribe=ELSEWHERE)
     assert route("SERVER_DELETE", mine, SERVER, VIEWER) == Route(True, unsubscribe=SERVER)
-    assert route("SESSIONS_REVOKED", mine, None, VIEWER, ["s1", "s2"]) == Route(False, close=True)
-    assert route("SESSIONS_REVOKED", mine, None, VIEWER, ["s2"]) == Route(False, close=False)
-    assert route("SESSIONS_REVOKED", theirs, None, VIEWER, ["s1"]) == SKIP
     assert "SESSIONS_REVOKED" in NOT_DISPATCHED
+
+
+def test_revoked_tokens_are_heard_by_every_instance_and_close_only_their_sessions() -> None:
+    everyone = Topic.all()
+    revoked = route("SESSIONS_REVOKED", everyone, ME, VIEWER, ["s1", "s2"])
+    assert revoked == Route(False, close=True)
+    assert route("SESSIONS_REVOKED", everyone, ME, VIEWER, ["s2"]) == Route(False, close=False)
+    assert route("SESSIONS_REVOKED", everyone, OTHER, VIEWER, ["s1"]) == Route(False, close=False)
+    assert route("MESSAGE_CREATE", everyone, ME, VIEWER) == Route(False, close=False)
 
 
 def test_server_topics() -> None:

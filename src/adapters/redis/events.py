@@ -1,12 +1,16 @@
 """The event bus over Redis pub/sub: one PUBLISH per event, and each instance subscribes only
-to the topics its own sessions need.
+to the topics its own sessions need (plus "all:0", which every instance hears). The publishing
+instance hands each event to its own sessions at once, not through Redis, and ignores its own
+echo.
 
 Redis pub/sub is fire-and-forget: what is published while a subscriber's connection is down
 (a Redis restart, a network cut) is lost without a trace. So every instance publishes a tick
 on its own channel twice a second and checks that its subscriber sees every tick. A missing
 tick, a silent subscription or a failed publish marks the bus as degraded; when ticks flow
 again, `on_gap` is called once, and the gateway makes every local session resync
-(docs/gateway.md: close 4000, INVALID_SESSION on resume, then backfill over REST).
+(docs/gateway.md: RESYNC, INVALID_SESSION, identify, backfill over REST). A failed publish
+also lost the event for the other instances, so the publisher then asks every instance to
+resync (a message on the control channel).
 """
 
 from __future__ import annotations
@@ -30,22 +34,24 @@ log = logging.getLogger(__name__)
 RESYNC_MARGIN_S = 5.0
 """Slack for clock skew between instances (snowflakes carry the publisher's clock)."""
 SEP = "\x1f"  # JSON escapes control characters, so it never occurs inside the payload
+ALL_TOPIC = "all:0"
 
 
-def pack(envelope: Envelope) -> str:
+def pack(origin: str, envelope: Envelope) -> str:
     subject = "" if envelope.subject is None else str(envelope.subject)
-    return SEP.join((envelope.name, subject, ",".join(envelope.sessions), envelope.payload))
+    return SEP.join((origin, envelope.name, subject, ",".join(envelope.sessions), envelope.payload))
 
 
-def unpack(topic: str, data: str) -> Envelope:
-    name, subject, sessions, payload = data.split(SEP, 3)
-    return Envelope(
+def unpack(topic: str, data: str) -> tuple[str, Envelope]:
+    origin, name, subject, sessions, payload = data.split(SEP, 4)
+    envelope = Envelope(
         topic=topic,
         name=name,
         payload=payload,
         subject=int(subject) if subject else None,
         sessions=tuple(sessions.split(",")) if sessions else (),
     )
+    return origin, envelope
 
 
 class RedisEventBus:
@@ -60,20 +66,24 @@ class RedisEventBus:
     ) -> None:
         self._client = client
         self._encode = encode
+        self._instance = instance
         self._channel_prefix = f"{prefix}ev:"
         self._tick_channel = f"{prefix}tick:{instance}"
+        self._control_channel = f"{prefix}ctl"
         self._tick_s = tick_s
         self._sinks: list[EnvelopeSink] = []
         self._pubsub: PubSub | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Future[None]] = set()
         self._ticks_sent = 0
         self._ticks_seen = 0
         self._last_tick_at = 0.0
         self._degraded: str | None = None
+        self._lost_publishes = False
         self._last_good = time.time()
         self.on_gap: Callable[[str, float], None] | None = None
-        """Called once per outage, when events flow again: (why, since) where `since` is a
-        Unix time before which nothing was lost."""
+        """Called when events may have been missed, once events flow again: (why, since)
+        where `since` is a Unix time before which nothing was lost."""
         self.published = 0
         self.publish_failures = 0
         self.gaps = 0
@@ -82,14 +92,18 @@ class RedisEventBus:
 
     async def publish(self, events: Sequence[Event]) -> None:
         envelopes = [self._encode(event) for event in events]
+        for envelope in envelopes:
+            self._deliver(envelope)
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for envelope in envelopes:
-                    pipe.publish(self._channel_prefix + envelope.topic, pack(envelope))
+                    channel = self._channel_prefix + envelope.topic
+                    pipe.publish(channel, pack(self._instance, envelope))
                 await pipe.execute()
         except UNAVAILABLE as exc:
-            # Committed data is safe; live clients resync when the bus comes back.
+            # Committed data is safe; every instance resyncs its clients when Redis is back.
             self.publish_failures += len(envelopes)
+            self._lost_publishes = True
             log.warning("could not publish %d event(s): %s", len(envelopes), exc)
             self._degrade("a publish failed")
             return
@@ -107,7 +121,7 @@ class RedisEventBus:
                 await self._pubsub.subscribe(self._channel_prefix + topic)
 
     async def unsubscribe(self, topic: str) -> None:
-        if self._pubsub is not None:
+        if self._pubsub is not None and topic != ALL_TOPIC:
             with contextlib.suppress(*UNAVAILABLE):
                 await self._pubsub.unsubscribe(self._channel_prefix + topic)
 
@@ -115,7 +129,9 @@ class RedisEventBus:
 
     async def start(self) -> None:
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        await self._pubsub.subscribe(self._tick_channel)
+        await self._pubsub.subscribe(
+            self._tick_channel, self._control_channel, self._channel_prefix + ALL_TOPIC
+        )
         self._last_tick_at = asyncio.get_running_loop().time()
         self._tasks = [
             asyncio.create_task(self._read_forever()),
@@ -148,13 +164,21 @@ class RedisEventBus:
     def _handle(self, channel: str, data: str) -> None:
         if channel == self._tick_channel:
             self._on_tick(int(data))
-            return
-        envelope = unpack(channel.removeprefix(self._channel_prefix), data)
+        elif channel == self._control_channel:
+            self._on_control(data)
+        else:
+            origin, envelope = unpack(channel.removeprefix(self._channel_prefix), data)
+            if origin != self._instance:  # our own events were delivered when published
+                self._deliver(envelope)
+
+    def _deliver(self, envelope: Envelope) -> None:
         for sink in self._sinks:
             try:
                 sink(envelope)
             except Exception:
                 log.exception("event sink failed for %s", envelope.name)
+
+    # --- gap detection ----------------------------------------------------------------------
 
     async def _tick_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -176,10 +200,30 @@ class RedisEventBus:
             self._last_good = time.time()
             return
         why, self._degraded = self._degraded, None
-        self.gaps += 1
         since = self._last_good - RESYNC_MARGIN_S
         self._last_good = time.time()
-        log.warning("event bus recovered after %s: local sessions must resync", why)
+        if self._lost_publishes:
+            self._lost_publishes = False
+            # Our lost events are missing everywhere: every instance must resync.
+            task = asyncio.ensure_future(self._broadcast_resync(why, since))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        self._gap(why, since)
+
+    async def _broadcast_resync(self, why: str, since: float) -> None:
+        with contextlib.suppress(*UNAVAILABLE):
+            await self._client.publish(
+                self._control_channel, f"resync{SEP}{self._instance}{SEP}{since}{SEP}{why}"
+            )
+
+    def _on_control(self, data: str) -> None:
+        kind, origin, since, why = data.split(SEP, 3)
+        if kind == "resync" and origin != self._instance:
+            self._gap(f"{origin}: {why}", float(since))
+
+    def _gap(self, why: str, since: float) -> None:
+        self.gaps += 1
+        log.warning("events may have been missed (%s): local sessions must resync", why)
         if self.on_gap is not None:
             self.on_gap(why, since)
 

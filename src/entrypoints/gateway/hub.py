@@ -21,6 +21,7 @@ from .session import GatewaySession
 
 log = logging.getLogger(__name__)
 
+ALL_TOPIC = str(Topic.all())
 ROUTED = frozenset({"SERVER_CREATE", "SERVER_DELETE", "MEMBER_REMOVE", "SESSIONS_REVOKED"})
 """Events that change subscriptions or close sessions; all others go to every listener."""
 
@@ -109,7 +110,7 @@ class Hub:
 
     def deliver(self, envelope: Envelope) -> None:
         """EnvelopeSink: queue the event to every local session that should get it."""
-        listeners = self._topics.get(envelope.topic)
+        listeners = self._topics.get(self._audience(envelope))
         if not listeners:
             return
         if envelope.name in ROUTED:
@@ -118,6 +119,14 @@ class Hub:
         for session in listeners:
             session.dispatch(envelope.name, envelope.payload)
         self.delivered += len(listeners)
+
+    @staticmethod
+    def _audience(envelope: Envelope) -> str:
+        """The local topic whose sessions may be concerned: an event for every instance
+        (revoked tokens) concerns only the sessions of the user it names."""
+        if envelope.topic == ALL_TOPIC and envelope.subject is not None:
+            return str(Topic.user(envelope.subject))
+        return envelope.topic
 
     def _deliver_routed(self, envelope: Envelope, listeners: list[GatewaySession]) -> None:
         topic = _parse_topic(envelope.topic)

@@ -38,7 +38,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         container: Container = connection.app.state.container
-        identity = await container.auth.authenticate(bearer_token(connection))
+        identity = await container.token_cache.authenticate(bearer_token(connection))
         return AuthenticationResult(user=identity, auth=None)
 
 
