@@ -24,7 +24,6 @@ from .http.errors import EXCEPTION_HANDLERS, document_errors, require_json_body
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
-from .http.ratelimit import rate_limit_guard
 from .http.servers import ServerController
 from .http.users import UserController
 from .observability import configure_logging, request_context_middleware, track_container
@@ -96,7 +95,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Litestar(
         route_handlers=[api, health, ready, *([Metrics] if settings.metrics else [])],
         dependencies={
-            "container": Provide(provide_container, sync_to_thread=False),
+            "container": Provide(provide_container, sync_to_thread=False, use_cache=True),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
         middleware=[
@@ -104,7 +103,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             auth_middleware({ScopeType.HTTP}),
         ],
         before_request=require_json_body,
-        guards=[rate_limit_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
         cors_config=cors,

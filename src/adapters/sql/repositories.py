@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from discord_core.model import (
@@ -52,6 +52,7 @@ from .models import (
     MessageRow,
     ServerRow,
     UserRow,
+    metadata,
 )
 from .translate import translate_public_methods
 
@@ -166,6 +167,32 @@ _MEMBER_VIEW_COLUMNS = (
 )
 
 
+# Built once: the two statements every message send runs (building a Select per call showed
+# up in profiles); SQLAlchemy caches their compiled form.
+_CHANNEL_WITH_MEMBER = (
+    select(
+        ChannelRow.id,
+        ChannelRow.server_id,
+        ChannelRow.name,
+        ChannelRow.topic,
+        ChannelRow.position,
+        ChannelRow.created_at,
+        *_MEMBER_VIEW_COLUMNS,
+    )
+    .select_from(ChannelRow)
+    .outerjoin(
+        MemberRow,
+        and_(
+            MemberRow.server_id == ChannelRow.server_id,
+            MemberRow.user_id == bindparam("user_id"),
+        ),
+    )
+    .outerjoin(UserRow, UserRow.id == MemberRow.user_id)
+    .where(ChannelRow.id == bindparam("channel_id"))
+)
+_INSERT_MESSAGE = insert(metadata.tables["messages"])  # the table: Core, not the ORM bulk path
+
+
 def _member_view(row: Any) -> MemberView:
     """From a row of _MEMBER_VIEW_COLUMNS (by position)."""
     server_id, user_id, role, joined_at, username, status = row[:6]
@@ -239,8 +266,8 @@ class _Repository(Generic[RowT]):
     async def _insert(self, row: RowT) -> None:
         await self._crud.add(row)
 
-    async def _execute(self, statement: Any) -> Any:
-        return await self._session.execute(statement)
+    async def _execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
+        return await self._session.execute(statement, params)
 
     async def _changed(self, statement: Any) -> int:
         """Run an UPDATE / DELETE; the number of rows it touched."""
@@ -512,22 +539,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         self, channel_id: Snowflake, user_id: Snowflake
     ) -> tuple[Channel, MemberView | None] | None:
         result = await self._execute(
-            select(
-                ChannelRow.id,
-                ChannelRow.server_id,
-                ChannelRow.name,
-                ChannelRow.topic,
-                ChannelRow.position,
-                ChannelRow.created_at,
-                *_MEMBER_VIEW_COLUMNS,
-            )
-            .select_from(ChannelRow)
-            .outerjoin(
-                MemberRow,
-                and_(MemberRow.server_id == ChannelRow.server_id, MemberRow.user_id == user_id),
-            )
-            .outerjoin(UserRow, UserRow.id == MemberRow.user_id)
-            .where(ChannelRow.id == channel_id)
+            _CHANNEL_WITH_MEMBER, {"channel_id": channel_id, "user_id": user_id}
         )
         row = result.first()
         if row is None:
@@ -576,17 +588,20 @@ class SqlMessageRepository(_Repository[MessageRow]):
     _crud_class = _MessageCrud
 
     async def add(self, message: Message) -> None:
-        await self._insert(
-            MessageRow(
-                id=message.id,
-                channel_id=message.channel_id,
-                server_id=message.server_id,
-                author_id=message.author_id,
-                content=message.content,
-                created_at=message.created_at,
-                edited_at=message.edited_at,
-                nonce=message.nonce,
-            )
+        # The hottest write: a prebuilt Core INSERT, not an ORM object through the session's
+        # unit of work (which was ~13 % of a send's server time in profiles).
+        await self._execute(
+            _INSERT_MESSAGE,
+            {
+                "id": message.id,
+                "channel_id": message.channel_id,
+                "server_id": message.server_id,
+                "author_id": message.author_id,
+                "content": message.content,
+                "created_at": message.created_at,
+                "edited_at": message.edited_at,
+                "nonce": message.nonce,
+            },
         )
 
     async def get(self, message_id: Snowflake) -> MessageView | None:

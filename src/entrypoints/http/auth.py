@@ -19,6 +19,7 @@ from discord_core.errors import Unauthorized
 from discord_core.usecases import Identity
 
 from ..container import Container
+from .ratelimit import enforce_route_limits
 
 PUBLIC = "public"
 
@@ -39,6 +40,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         container: Container = connection.app.state.container
         identity = await container.token_cache.authenticate(bearer_token(connection))
+        await enforce_route_limits(connection, container, identity)
         return AuthenticationResult(user=identity, auth=None)
 
 
@@ -48,8 +50,13 @@ def auth_middleware(scopes: Scopes) -> DefineMiddleware:
     )
 
 
-def provide_identity(request: Request[Any, Any, Any]) -> Identity:
-    """Dependency: the authenticated caller (set by the middleware)."""
+def provide_identity(request: Request[Any, Any, Any], container: Container) -> Identity:
+    """Dependency: the authenticated caller (set by the middleware).
+
+    It names `container` only so that Litestar resolves the two dependencies one after the
+    other: independent ones are resolved in an anyio task group, one per request (measured:
+    ~4 % of a message send)."""
+    del container
     identity = request.scope.get("user")
     if not isinstance(identity, Identity):  # a public route asked for it: a wiring bug
         raise Unauthorized("Authentication required.", code="unauthorized")

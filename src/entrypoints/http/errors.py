@@ -169,7 +169,7 @@ def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[E
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def require_json_body(request: Request[Any, Any, Any]) -> None:
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
     """A request body must be JSON (415 otherwise); bodiless requests need no content type."""
     if request.method not in _BODY_METHODS:
         return

@@ -10,6 +10,7 @@ from discord_core.model import UserStatus
 
 from ..schemas import MeOut, MyServerOut, UpdateMeIn, UserOut, me_out, my_server_out, user_out
 from .params import AppContainer, Caller, ServerId, UserId
+from .ratelimit import password_check_guard
 
 
 class UserController(Controller):
@@ -20,7 +21,7 @@ class UserController(Controller):
     async def me(self, container: AppContainer, identity: Caller) -> MeOut:
         return me_out(await container.users.me(identity))
 
-    @patch("/@me")
+    @patch("/@me", guards=[password_check_guard])
     async def update_me(
         self, container: AppContainer, identity: Caller, data: JSONBody[UpdateMeIn]
     ) -> MeOut:
