@@ -13,7 +13,7 @@ from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from .container import Container, build_container
 from .gateway.routes import gateway, reaper
@@ -85,12 +85,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
-    metrics = PrometheusConfig(
-        app_name="concord",
-        prefix="concord",
-        group_path=True,
-        exclude=["^/metrics", "^/health", "^/ready", f"^{API_PREFIX}/gateway"],
-    )
     track_container(container)
     app = Litestar(
         route_handlers=[api, health, ready, *([Metrics] if settings.metrics else [])],
@@ -98,10 +92,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "container": Provide(provide_container, sync_to_thread=False, use_cache=True),
             "identity": Provide(provide_identity, sync_to_thread=False),
         },
-        middleware=[
-            *([metrics.middleware] if settings.metrics else []),
-            auth_middleware({ScopeType.HTTP}),
-        ],
+        middleware=[auth_middleware({ScopeType.HTTP})],
         before_request=require_json_body,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),

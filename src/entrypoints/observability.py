@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -111,7 +111,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            _log_access(scope, status[0] if status else 500, started)
+            code = status[0] if status else 500
+            elapsed = time.perf_counter() - started
+            _log_access(scope, code, elapsed)
+            _observe(scope, code, elapsed)
             request_id.reset(token)
 
     return middleware
@@ -125,11 +128,11 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def _log_access(scope: Scope, status: int, started: float) -> None:
+def _log_access(scope: Scope, status: int, elapsed: float) -> None:
     method = scope.get("method", "WS")
     path = scope.get("path", "")
     client = scope.get("client")
-    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    duration_ms = round(elapsed * 1000, 2)
     access_log.info(
         "%s %s %d %.2fms",
         method,
@@ -147,6 +150,32 @@ def _log_access(scope: Scope, status: int, started: float) -> None:
 
 
 # --- metrics --------------------------------------------------------------------------------
+
+# HTTP metrics are recorded here, from what this middleware already knows, rather than by
+# Litestar's Prometheus middleware: that one builds a Request and label dicts per request and
+# cost ~7 % of a message send in profiles. Exposition stays Litestar's PrometheusController.
+REQUESTS = Counter(
+    "concord_requests", "HTTP requests by route template and status", ["method", "path", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "concord_request_duration_seconds",
+    "HTTP request duration by route template",
+    ["method", "path"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+_UNMETERED = frozenset({"/metrics", "/health", "/ready"})
+
+
+def _observe(scope: Scope, status: int, elapsed: float) -> None:
+    if scope["type"] != ScopeType.HTTP:
+        return  # the gateway's sockets have their own metrics
+    path = scope.get("path_template") or "unmatched"
+    if path in _UNMETERED:
+        return
+    method = scope.get("method", "")
+    REQUESTS.labels(method, path, str(status)).inc()
+    REQUEST_SECONDS.labels(method, path).observe(elapsed)
+
 
 _containers: weakref.WeakSet[Container] = weakref.WeakSet()
 _registered = False
