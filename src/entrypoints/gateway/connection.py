@@ -73,15 +73,12 @@ def _frame_data(message: Any) -> str | bytes:
 
 
 def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
-    """Identified sockets of a user that are attached to their session (a socket being
-    replaced by a RESUME no longer is)."""
+    """Sockets attached to a session of the user on this instance (a socket being replaced
+    by a RESUME no longer is). O(sessions of that user), not O(all sockets)."""
     return sum(
         1
-        for c in list(container.connections)
-        if c is not besides
-        and c.session is not None
-        and c.session.user_id == user_id
-        and c.session.link is c
+        for session in container.hub.sessions_of(user_id)
+        if session.link is not None and session.link is not besides
     )
 
 
@@ -117,7 +114,9 @@ class Connection:
         """The reader is handling a client frame (IDENTIFY, RESUME, ...): what that causes
         goes through the writer, control frames first, as before."""
         self._eager = _eager_send(socket)
-        self._done = asyncio.Event()
+        self._reader: asyncio.Task[Any] | None = None
+        """The handler's task while it is in the read loop (None before and after)."""
+        self._interrupted = False
         self._close: tuple[int, str] | None = None
         self._peer_code: int | None = None
         self._rate_tat = 0.0
@@ -129,17 +128,24 @@ class Connection:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Read in this (the handler's) task, write in one more: two tasks per socket."""
         self.container.connections.add(self)
         interval = self.container.settings.heartbeat_interval_ms
         self.send_control(control_frame(Op.HELLO, f'{{"heartbeat_interval":{interval}}}'))
-        reader = asyncio.create_task(self._read_loop())
         writer = asyncio.create_task(self._write_loop())
+        self._reader = asyncio.current_task()
         try:
-            await self._done.wait()
+            await self._read_loop()
+        except asyncio.CancelledError:
+            reader = asyncio.current_task()
+            if not self._interrupted or reader is None or reader.cancelling() > 1:
+                raise  # cancelled by someone else (the server shutting down)
+            reader.uncancel()
         finally:
-            reader.cancel()
+            # No interrupt may cancel the clean-up below: it detaches the session.
+            self._reader = None
             writer.cancel()
-            await asyncio.gather(reader, writer, return_exceptions=True)
+            await asyncio.gather(writer, return_exceptions=True)
             self.container.connections.discard(self)
             await self._finish()
 
@@ -161,7 +167,16 @@ class Connection:
     def request_close(self, code: int, reason: str) -> None:
         if self._close is None:
             self._close = (code, reason)
-        self._done.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        """Stop reading (from another task: by cancelling the reader's wait)."""
+        if self._interrupted:
+            return
+        self._interrupted = True
+        reader = self._reader
+        if reader is not None and reader is not asyncio.current_task() and not reader.done():
+            reader.cancel()
 
     def check_deadline(self, now: float) -> None:
         """Called by the reaper: close when IDENTIFY or a heartbeat is overdue."""
@@ -206,7 +221,7 @@ class Connection:
                 self.sent_seq = seq
                 return
             except Exception:
-                self._done.set()
+                self._interrupt()
                 return
             step.close()
             self._wake.set()
@@ -244,8 +259,8 @@ class Connection:
                         return
                     self.sent_seq += 1
                     await send(frame)
-        except Exception:  # the socket is gone; the reader sees the disconnect
-            self._done.set()
+        except Exception:  # the socket is gone
+            self._interrupt()
 
     async def _end_invalid_session(self, session: GatewaySession) -> None:
         """The client has the RESYNC hint: end the session, keep the socket for IDENTIFY."""
@@ -260,7 +275,7 @@ class Connection:
 
     async def _read_loop(self) -> None:
         try:
-            while True:
+            while not self._interrupted:
                 message = await self.socket.receive()
                 if message["type"] == "websocket.disconnect":
                     self._peer_code = int(message.get("code", 1005))
@@ -275,8 +290,6 @@ class Connection:
         except Exception:
             log.exception("gateway connection failed")
             self.request_close(Close.UNKNOWN_ERROR, "internal error")
-        finally:
-            self._done.set()
 
     def _check_rate(self) -> None:
         now = time.monotonic()

@@ -44,6 +44,7 @@ class Hub:
         self.resume_window_s = resume_window_s
         self._topics: dict[str, set[GatewaySession]] = {}
         self._sessions: dict[str, GatewaySession] = {}
+        self._by_user: dict[int, set[GatewaySession]] = {}
         self._on_subscribe = on_subscribe
         self._on_unsubscribe = on_unsubscribe
         self._background: set[asyncio.Task[None]] = set()
@@ -61,8 +62,12 @@ class Hub:
     def session_count(self) -> int:
         return len(self._sessions)
 
+    def sessions_of(self, user_id: int) -> set[GatewaySession]:
+        return self._by_user.get(user_id, set())
+
     def add(self, session: GatewaySession) -> None:
         self._sessions[session.id] = session
+        self._by_user.setdefault(session.user_id, set()).add(session)
         self._listen(session, str(Topic.user(session.user_id)))
         for server_id in session.server_ids:
             self._listen(session, str(Topic.server(server_id)))
@@ -71,6 +76,11 @@ class Hub:
         """Forget a session for good (clean close, revoked, or its resume window passed)."""
         if self._sessions.pop(session.id, None) is not None:
             self._mute(session)
+            mine = self._by_user.get(session.user_id)
+            if mine is not None:
+                mine.discard(session)
+                if not mine:
+                    del self._by_user[session.user_id]
 
     def detach(self, session: GatewaySession) -> None:
         """The socket went away; keep buffering for the resume window."""

@@ -39,7 +39,8 @@ class GatewaySession:
         self.identity = identity
         self.server_ids = server_ids
         self.seq = 0
-        self._backlog: deque[tuple[str, str]] = deque(maxlen=REPLAY_MAX)
+        self._backlog: deque[tuple[str, str]] | None = None
+        """Created on the first dispatch: an idle socket holds no buffer (memory per socket)."""
         self.link: Link | None = None
         self.detached_at: float | None = None
         self.invalid = False
@@ -53,13 +54,15 @@ class GatewaySession:
     @property
     def first_seq(self) -> int:
         """The oldest sequence number still in the backlog."""
-        return self.seq - len(self._backlog) + 1
+        return self.seq - len(self._backlog or ()) + 1
 
     def viewer(self) -> Viewer:
         return Viewer(self.user_id, self.identity.session_id, frozenset(self.server_ids))
 
     def dispatch(self, name: str, payload: str) -> None:
         self.seq += 1
+        if self._backlog is None:
+            self._backlog = deque(maxlen=REPLAY_MAX)
         self._backlog.append((name, payload))
         if self.link is not None:
             self.link.notify(self.seq)
@@ -67,7 +70,7 @@ class GatewaySession:
     def frame(self, seq: int) -> str | None:
         """The dispatch frame with this sequence number, if still in the backlog."""
         index = seq - self.first_seq
-        if index < 0 or seq > self.seq:
+        if index < 0 or seq > self.seq or self._backlog is None:
             return None
         name, payload = self._backlog[index]
         return dispatch_frame(seq, name, payload)
@@ -75,8 +78,9 @@ class GatewaySession:
     def acknowledge(self, seq: int) -> None:
         """The client has everything up to `seq`: those need not be replayed."""
         upto = min(seq, self.seq)
-        while self._backlog and self.first_seq <= upto:
-            self._backlog.popleft()
+        backlog = self._backlog
+        while backlog and self.first_seq <= upto:
+            backlog.popleft()
 
     def can_resume_after(self, seq: int) -> bool:
         """Whether every dispatch after `seq` is still in the backlog."""

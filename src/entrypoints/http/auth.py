@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import Scopes
@@ -50,7 +51,9 @@ def auth_middleware(scopes: Scopes) -> DefineMiddleware:
     )
 
 
-def provide_identity(request: Request[Any, Any, Any], container: Container) -> Identity:
+def provide_identity(
+    request: Request[Any, Any, Any], container: NamedDependency[Container]
+) -> Identity:
     """Dependency: the authenticated caller (set by the middleware).
 
     It names `container` only so that Litestar resolves the two dependencies one after the
