@@ -672,6 +672,30 @@ async def test_invite_consume_rules(world: World) -> None:
     assert unlimited.uses == 5
 
 
+async def test_purge_unusable_invites_deletes_expired_and_used_up_of_that_server(
+    world: World,
+) -> None:
+    db = world.db
+    ann = await world.user("ann")
+    server = await world.server(ann)
+    other = await world.server(ann, name="other")
+    await world.invite(server, ann, code="forever", max_uses=0)
+    await world.invite(server, ann, code="left", max_uses=3, uses=2)
+    await world.invite(server, ann, code="expires", expires_at=at(100))
+    await world.invite(server, ann, code="expired", expires_at=at(50))
+    await world.invite(server, ann, code="spent", max_uses=3, uses=3)
+    await world.invite(other, ann, code="other-expired", expires_at=at(50))
+    async with db.uow_factory() as uow:
+        assert await uow.invites.purge_unusable(server.id, at(100)) == 3
+        await uow.commit()
+    async with db.uow_factory(read_only=True) as uow:
+        assert {i.code for i in await uow.invites.list_for_server(server.id)} == {
+            "forever",
+            "left",
+        }
+        assert await uow.invites.get("other-expired") is not None
+
+
 async def test_invite_consume_is_atomic_under_concurrency(world: World) -> None:
     db = world.db
     ann = await world.user("ann")

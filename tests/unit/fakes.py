@@ -776,6 +776,20 @@ class FakeInviteRepository(_Repo):
         _bigint(server_id)
         return sum(1 for i in t.invites.values() if i.server_id == server_id)
 
+    async def purge_unusable(self, server_id: Snowflake, now: datetime) -> int:
+        t = await self._t("purge_unusable")
+        _bigint(server_id)
+        gone = [
+            i.code for i in t.invites.values() if i.server_id == server_id and not i.is_usable(now)
+        ]
+
+        def op(s: Tables) -> None:
+            for code in gone:
+                s.invites.pop(code, None)
+
+        self.uow.write(op)
+        return len(gone)
+
     async def consume(self, code: str, now: datetime) -> bool:
         """Atomically count one use if the invite exists and is still usable."""
         t = await self._t("consume")

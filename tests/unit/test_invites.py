@@ -74,6 +74,23 @@ async def test_a_server_may_have_at_most_1000_invites(crew: Crew) -> None:
     await w.invites.create(crew.admin, crew.server_id)
 
 
+async def test_expired_and_used_up_invites_do_not_count_against_the_quota(crew: Crew) -> None:
+    w = crew.world
+    now = w.clock.now()
+    half = limits.INVITES_PER_SERVER_MAX // 2
+    w.db.seed(
+        *(Invite(f"old{i}", crew.server_id, crew.owner.user_id, now, now, 0) for i in range(half)),
+        *(
+            Invite(f"spent{i}", crew.server_id, crew.owner.user_id, now, None, 1, uses=1)
+            for i in range(limits.INVITES_PER_SERVER_MAX - half)
+        ),
+    )
+    fresh = await w.invites.create(crew.admin, crew.server_id)
+    assert [i.code for i in await w.invites.list_invites(crew.admin, crew.server_id)] == [
+        fresh.code
+    ]
+
+
 async def test_list_is_for_admins_only(crew: Crew) -> None:
     w = crew.world
     first = await w.invites.create(crew.owner, crew.server_id)

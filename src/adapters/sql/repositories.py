@@ -680,6 +680,17 @@ class SqlInviteRepository(_Repository[InviteRow]):
     async def count_for_server(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)
 
+    async def purge_unusable(self, server_id: Snowflake, now: datetime) -> int:
+        return await self._changed(
+            delete(InviteRow).where(
+                InviteRow.server_id == server_id,
+                or_(
+                    InviteRow.expires_at <= now,
+                    and_(InviteRow.max_uses > 0, InviteRow.uses >= InviteRow.max_uses),
+                ),
+            )
+        )
+
     async def consume(self, code: str, now: datetime) -> bool:
         """One conditional UPDATE: the database serialises concurrent consumers on the row, and
         each re-checks `uses < max_uses` after the previous one committed."""

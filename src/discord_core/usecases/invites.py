@@ -45,6 +45,8 @@ class InviteUseCases(UseCases):
         async with self.deps.uow() as uow:
             member = await membership(uow, server_id, identity.user_id)
             require(member.role, Action.MANAGE_INVITES)
+            # Expired and used-up invites do not count against the quota: they go first.
+            await uow.invites.purge_unusable(server_id, now)
             if await uow.invites.count_for_server(server_id) >= limits.INVITES_PER_SERVER_MAX:
                 raise LimitReached(
                     f"A server can have at most {limits.INVITES_PER_SERVER_MAX} invites.",
