@@ -12,7 +12,6 @@ import contextlib
 import logging
 import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
@@ -100,16 +99,38 @@ def _eager_send(socket: WebSocket[Any, Any, Any]) -> Send | None:
 
 
 class Connection:
+    __slots__ = (
+        "_close",
+        "_control",
+        "_eager",
+        "_handling",
+        "_interrupted",
+        "_peer_code",
+        "_rate_tat",
+        "_reader",
+        "_writer",
+        "container",
+        "deadline",
+        "heartbeat_timeout",
+        "hub",
+        "send_queue_max",
+        "sent_seq",
+        "session",
+        "socket",
+    )
+
     def __init__(self, socket: WebSocket[Any, Any, Any], container: Container) -> None:
         self.socket = socket
         self.container = container
         self.hub = container.hub
         self.session: GatewaySession | None = None
         self.sent_seq = 0
-        self._control: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self._parked = False
-        """The writer task waits for work (nothing queued, nothing being sent)."""
+        self._control: list[str] = []
+        """Control frames due (HELLO, HEARTBEAT_ACK, ...): rare and few, so a list (an empty
+        deque costs 600 bytes per socket)."""
+        self._writer: asyncio.Task[None] | None = None
+        """Started when there is something to send and ends when all is sent: an idle
+        socket holds one task, not two (memory per socket)."""
         self._handling = False
         """The reader is handling a client frame (IDENTIFY, RESUME, ...): what that causes
         goes through the writer, control frames first, as before."""
@@ -128,12 +149,12 @@ class Connection:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Read in this (the handler's) task, write in one more: two tasks per socket."""
+        """Read in this (the handler's) task; write in a task started when there is
+        something to send."""
         self.container.connections.add(self)
+        self._reader = asyncio.current_task()
         interval = self.container.settings.heartbeat_interval_ms
         self.send_control(control_frame(Op.HELLO, f'{{"heartbeat_interval":{interval}}}'))
-        writer = asyncio.create_task(self._write_loop())
-        self._reader = asyncio.current_task()
         try:
             await self._read_loop()
         except asyncio.CancelledError:
@@ -144,8 +165,10 @@ class Connection:
         finally:
             # No interrupt may cancel the clean-up below: it detaches the session.
             self._reader = None
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            writer = self._writer
+            if writer is not None:
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
             self.container.connections.discard(self)
             await self._finish()
 
@@ -187,7 +210,12 @@ class Connection:
 
     def send_control(self, frame: str) -> None:
         self._control.append(frame)
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        """Make sure a writer runs; a running one sees the new work before it ends."""
+        if self._writer is None and self._reader is not None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def notify(self, seq: int) -> None:
         if seq - self.sent_seq > self.send_queue_max:
@@ -195,7 +223,7 @@ class Connection:
                 self.hub.dropped_slow += 1
             self.request_close(Close.UNKNOWN_ERROR, "too slow: send queue full")
         elif (
-            self._parked
+            self._writer is None
             and not self._handling
             and self._eager is not None
             and self.sent_seq == seq - 1
@@ -203,13 +231,13 @@ class Connection:
             and self._close is None
             and self.session is not None
         ):
-            # The writer is idle and this is the only frame due: send it now, without waking
+            # No writer runs and this is the only frame due: send it now, without waking
             # a task per socket (the fan-out's biggest cost after the socket write itself).
             # uvicorn's send returns without suspending unless the socket's buffer is full;
             # then it stopped before writing anything, and the writer task sends the frame.
             frame = self.session.frame(seq)
             if frame is None:
-                self._wake.set()
+                self._wake()
                 return
             step = cast(
                 "Coroutine[Any, Any, None]",
@@ -224,11 +252,12 @@ class Connection:
                 self._interrupt()
                 return
             step.close()
-            self._wake.set()
+            self._wake()
         else:
-            self._wake.set()
+            self._wake()
 
     async def _write_loop(self) -> None:
+        """Send what is due, control frames first, then end (`_wake` starts another)."""
         raw = _raw_send(self.socket)
         send: Callable[[str], Awaitable[None]] = self.socket.send_text
         if raw is not None:
@@ -239,28 +268,25 @@ class Connection:
             send = send_raw
         try:
             while True:
-                self._parked = True
-                await self._wake.wait()
-                self._parked = False
-                self._wake.clear()
-                while True:
-                    if self._control:
-                        await send(self._control.popleft())
-                        continue
-                    session = self.session
-                    if session is not None and session.invalid and self.sent_seq >= session.seq:
-                        await self._end_invalid_session(session)
-                        break
-                    if session is None or self.sent_seq >= session.seq:
-                        break
-                    frame = session.frame(self.sent_seq + 1)
-                    if frame is None:
-                        self.request_close(Close.UNKNOWN_ERROR, "backlog lost")
-                        return
-                    self.sent_seq += 1
-                    await send(frame)
+                if self._control:
+                    await send(self._control.pop(0))
+                    continue
+                session = self.session
+                if session is not None and session.invalid and self.sent_seq >= session.seq:
+                    await self._end_invalid_session(session)
+                    continue  # a new IDENTIFY may have come meanwhile
+                if session is None or self.sent_seq >= session.seq:
+                    return
+                frame = session.frame(self.sent_seq + 1)
+                if frame is None:
+                    self.request_close(Close.UNKNOWN_ERROR, "backlog lost")
+                    return
+                self.sent_seq += 1
+                await send(frame)
         except Exception:  # the socket is gone
             self._interrupt()
+        finally:
+            self._writer = None
 
     async def _end_invalid_session(self, session: GatewaySession) -> None:
         """The client has the RESYNC hint: end the session, keep the socket for IDENTIFY."""
@@ -396,7 +422,7 @@ class Connection:
         session.link = self
         session.detached_at = None
         self.deadline = time.monotonic() + self.heartbeat_timeout
-        self._wake.set()
+        self._wake()
 
     async def _set_status(self, data: PresenceData) -> None:
         assert self.session is not None
