@@ -193,13 +193,19 @@ _CHANNEL_WITH_MEMBER = (
 _INSERT_MESSAGE = insert(metadata.tables["messages"])  # the table: Core, not the ORM bulk path
 
 
+_ROLES = {role.value: role for role in Role}
+_STATUSES = {status.value: status for status in UserStatus}
+"""Value -> member: a dict lookup is ~10x cheaper than Enum(value), and READY builds a view
+per co-member (7 % of an IDENTIFY's CPU, measured with py-spy)."""
+
+
 def _member_view(row: Any) -> MemberView:
     """From a row of _MEMBER_VIEW_COLUMNS (by position)."""
     server_id, user_id, role, joined_at, username, status = row[:6]
     return MemberView(
-        member=Member(server_id=server_id, user_id=user_id, role=Role(role), joined_at=joined_at),
+        member=Member(server_id=server_id, user_id=user_id, role=_ROLES[role], joined_at=joined_at),
         username=username,
-        status=UserStatus(status),
+        status=_STATUSES[status],
     )
 
 

@@ -359,7 +359,7 @@ class Connection:
         if self.session is not None:
             raise ProtocolError(Close.ALREADY_AUTHENTICATED, "already identified")
         try:
-            return await self.container.auth.authenticate(token)
+            return await self.container.token_cache.authenticate(token)  # as REST does
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
 
