@@ -71,6 +71,8 @@ def configure_logging(level: str, fmt: str = "text") -> None:
         logger.propagate = True
     # uvicorn's access log prints query strings and no request id; concord.access replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic announces each of its autogenerate plugins at INFO on every start: noise.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 RAW_SEND = "concord.raw_send"
