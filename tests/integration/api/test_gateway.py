@@ -23,7 +23,11 @@ async def test_hello_then_identify_then_ready(api: Api) -> None:
     assert [(s["id"], s["role"]) for s in ready["servers"]] == [(server["id"], "owner")]
     assert ready["servers"][0]["channels"][0]["name"] == "general"
     assert {"user_id": alice.id, "status": "online"} in ready["presences"]
-    await client.send({"op": 1, "d": 1})
+    # Her first session makes her online in her servers; she hears it too (s = 2). Waiting
+    # for it first keeps the heartbeat's ACK the next frame (the two race otherwise).
+    online = await client.wait_for("PRESENCE_UPDATE")
+    assert online == {"server_id": server["id"], "user_id": alice.id, "status": "online"}
+    await client.send({"op": 1, "d": 2})
     assert (await client.recv())["op"] == 11
     await client.close()
 
