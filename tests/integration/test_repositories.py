@@ -389,6 +389,13 @@ async def test_members_list_page_and_counts(world: World) -> None:
         none = await uow.members.list_page(server.id, after_user_id=everyone[-1].id, limit=5)
         assert await uow.members.count(server.id) == 13
         assert await uow.members.count(other.id) == 2
+        missing = other.id + 99999
+        assert await uow.members.counts([other.id, server.id, missing]) == {
+            other.id: 2,
+            server.id: 13,
+            missing: 0,
+        }
+        assert await uow.members.counts([]) == {}
         assert await uow.members.count_for_user(users[0].id) == 2
         assert await uow.members.count_for_user(users[1].id) == 1
         assert await uow.members.count_for_user(owner.id + 99999) == 0

@@ -539,6 +539,11 @@ class FakeMemberRepository(_Repo):
         _bigint(server_id)
         return sum(1 for m in t.members.values() if m.server_id == server_id)
 
+    async def counts(self, server_ids: Sequence[Snowflake]) -> dict[Snowflake, int]:
+        t = await self._t("counts")
+        _bigint(*server_ids)
+        return {sid: sum(1 for m in t.members.values() if m.server_id == sid) for sid in server_ids}
+
     async def count_for_user(self, user_id: Snowflake) -> int:
         """How many servers the user is in."""
         t = await self._t("count_for_user")

@@ -513,6 +513,17 @@ class SqlMemberRepository(_Repository[MemberRow]):
     async def count(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)
 
+    async def counts(self, server_ids: Sequence[Snowflake]) -> dict[Snowflake, int]:
+        if not server_ids:
+            return {}
+        result = await self._execute(
+            select(MemberRow.server_id, func.count())
+            .where(MemberRow.server_id.in_(server_ids))
+            .group_by(MemberRow.server_id)
+        )
+        found: dict[Snowflake, int] = dict(result.tuples().all())
+        return {server_id: found.get(server_id, 0) for server_id in server_ids}
+
     async def count_for_user(self, user_id: Snowflake) -> int:
         return await self._crud.count(user_id=user_id)
 

@@ -30,7 +30,7 @@ class GatewayUseCases(UseCases):
             memberships = await uow.servers.list_for_user(user.id)
             server_ids = [server.id for server, _ in memberships]
             channels = await uow.channels.list_for_servers(server_ids)
-            counts = {sid: await uow.members.count(sid) for sid in server_ids}
+            counts = await uow.members.counts(server_ids)
             contacts = await uow.members.co_members(user.id)
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
         for channel in channels:
