@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from discord_core import limits
-from discord_core.errors import Forbidden, LimitReached, NotFound, ValidationFailed
+from discord_core.errors import Conflict, Forbidden, LimitReached, NotFound, ValidationFailed
 from discord_core.events import MemberJoined, PresenceUpdated, ServerAvailable
 from discord_core.model import Invite, Presence, Role
 
@@ -89,6 +89,31 @@ async def test_expired_and_used_up_invites_do_not_count_against_the_quota(crew: 
     assert [i.code for i in await w.invites.list_invites(crew.admin, crew.server_id)] == [
         fresh.code
     ]
+
+
+async def test_a_code_already_taken_is_replaced_by_a_fresh_one(crew: Crew) -> None:
+    w = crew.world
+    now = w.clock.now()
+    taken = w.fakes.invite_codes.count + 1  # the next code the generator will give
+    w.db.seed(Invite(f"inv{taken:04d}", crew.server_id, crew.owner.user_id, now, None, 0))
+    invite = await w.invites.create(crew.admin, crew.server_id)
+    assert invite.code == f"inv{taken + 1:04d}"
+    codes = {i.code for i in await w.invites.list_invites(crew.admin, crew.server_id)}
+    assert codes == {f"inv{taken:04d}", invite.code}
+
+
+async def test_three_taken_codes_in_a_row_are_a_conflict_and_write_nothing(crew: Crew) -> None:
+    w = crew.world
+    now = w.clock.now()
+    first = w.fakes.invite_codes.count + 1
+    w.db.seed(
+        *(
+            Invite(f"inv{n:04d}", crew.server_id, crew.owner.user_id, now, None, 0)
+            for n in range(first, first + 3)
+        )
+    )
+    await fails(w.invites.create(crew.admin, crew.server_id), Conflict, "conflict")
+    assert len(await w.invites.list_invites(crew.admin, crew.server_id)) == 3
 
 
 async def test_list_is_for_admins_only(crew: Crew) -> None:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .. import limits
-from ..errors import DuplicateKey, LimitReached, NotFound
+from ..errors import Conflict, DuplicateKey, LimitReached, NotFound
 from ..events import Event, MemberJoined, PresenceUpdated, ServerAvailable
 from ..model import Invite, Member, MemberView, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
+from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity
 from .base import INVITE_NOT_FOUND, UseCases, membership, server_as_member
 from .servers import check_server_quota, snapshot
 
 DEFAULT_MAX_AGE = 24 * 3600
+CODE_ATTEMPTS = 3
+"""Random codes are 64 bits: a clash is rare, three in a row means something is wrong."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +45,31 @@ class InviteUseCases(UseCases):
         max_age = limits.invite_max_age(max_age)
         max_uses = limits.invite_max_uses(max_uses)
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
-            member = await membership(uow, server_id, identity.user_id)
-            require(member.role, Action.MANAGE_INVITES)
-            # Expired and used-up invites do not count against the quota: they go first.
-            await uow.invites.purge_unusable(server_id, now)
-            if await uow.invites.count_for_server(server_id) >= limits.INVITES_PER_SERVER_MAX:
-                raise LimitReached(
-                    f"A server can have at most {limits.INVITES_PER_SERVER_MAX} invites.",
-                    code="too_many_invites",
-                )
-            expires = now + timedelta(seconds=max_age) if max_age else None
-            invite = Invite(
-                self.deps.new_invite_code(), server_id, identity.user_id, now, expires, max_uses
+        expires = now + timedelta(seconds=max_age) if max_age else None
+        for _ in range(CODE_ATTEMPTS):
+            async with self.deps.uow() as uow:
+                member = await membership(uow, server_id, identity.user_id)
+                require(member.role, Action.MANAGE_INVITES)
+                await self._check_invite_quota(uow, server_id, now)
+                code = self.deps.new_invite_code()
+                invite = Invite(code, server_id, identity.user_id, now, expires, max_uses)
+                try:
+                    await uow.invites.add(invite)
+                except DuplicateKey:
+                    continue  # the random code is taken: a new transaction, a new code
+                await self._commit(uow)
+                return invite
+        raise Conflict("Could not find a free invite code; try again.", code="conflict")
+
+    @staticmethod
+    async def _check_invite_quota(uow: UnitOfWork, server_id: Snowflake, now: datetime) -> None:
+        # Expired and used-up invites do not count against the quota: they go first.
+        await uow.invites.purge_unusable(server_id, now)
+        if await uow.invites.count_for_server(server_id) >= limits.INVITES_PER_SERVER_MAX:
+            raise LimitReached(
+                f"A server can have at most {limits.INVITES_PER_SERVER_MAX} invites.",
+                code="too_many_invites",
             )
-            await uow.invites.add(invite)
-            await self._commit(uow)
-        return invite
 
     async def list_invites(self, identity: Identity, server_id: Snowflake) -> list[Invite]:
         async with self.deps.uow(read_only=True) as uow:
