@@ -521,7 +521,7 @@ class SqlMemberRepository(_Repository[MemberRow]):
             .where(MemberRow.server_id.in_(server_ids))
             .group_by(MemberRow.server_id)
         )
-        found: dict[Snowflake, int] = dict(result.tuples().all())
+        found: dict[Snowflake, int] = dict(result.all())
         return {server_id: found.get(server_id, 0) for server_id in server_ids}
 
     async def count_for_user(self, user_id: Snowflake) -> int:
