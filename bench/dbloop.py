@@ -14,7 +14,7 @@ import time
 from array import array
 from typing import Any
 
-from .loadgen import Meter, _content, _pcts, say
+from .loadgen import _content, measure_windows, say
 from .rawdb import MessageWriter, write_engine
 
 
@@ -38,17 +38,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 lat[state["phase"]].append(t1 - t0)
 
     tasks = [asyncio.create_task(worker()) for _ in range(spec["concurrency"])]
-    await asyncio.sleep(spec["warmup_s"])
-    windows = []
-    for w in range(spec["windows"]):
-        meter = Meter()
-        state["phase"] = w
-        await asyncio.sleep(spec["window_s"])
-        state["phase"] = -1
-        m = meter.done()
-        count = len(lat[w])
-        windows.append({**m, "ok": count, "rps": count / m["wall_s"], **_pcts(lat[w])})
-        say(f"  window {w + 1}: {count / m['wall_s']:.0f} inserts/s")
+    windows = await measure_windows(spec, state, lat, "inserts/s")
     state["running"] = False
     await asyncio.gather(*tasks)
     await engine.dispose()

@@ -99,6 +99,31 @@ def _content(n: int, size: int) -> str:
 # --- http_post -------------------------------------------------------------------------------
 
 
+async def measure_windows(
+    spec: dict[str, Any],
+    state: dict[str, Any],
+    lat: list[array[int]],
+    unit: str,
+    *,
+    show_cpu: bool = False,
+) -> list[dict[str, Any]]:
+    """Warm up, then time each window while the workers record their latencies into
+    `lat[state["phase"]]`; one result per window (rate, CPU, percentiles)."""
+    await asyncio.sleep(spec["warmup_s"])
+    windows = []
+    for w in range(spec["windows"]):
+        meter = Meter()
+        state["phase"] = w
+        await asyncio.sleep(spec["window_s"])
+        state["phase"] = -1
+        m = meter.done()
+        count = len(lat[w])
+        windows.append({**m, "ok": count, "rps": count / m["wall_s"], **_pcts(lat[w])})
+        cpu = f", cpu {m['cpu_frac']:.0%}" if show_cpu else ""
+        say(f"  window {w + 1}: {count / m['wall_s']:.0f} {unit}{cpu}")
+    return windows
+
+
 async def http_post(spec: dict[str, Any]) -> dict[str, Any]:
     host, port, path = spec["host"], spec["port"], spec["path"]
     headers = {"Content-Type": "application/json", **spec.get("headers", {})}
@@ -136,17 +161,7 @@ async def http_post(spec: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = errors.get(key, 0) + 1
 
     tasks = [asyncio.create_task(worker(c)) for c in conns]
-    await asyncio.sleep(spec["warmup_s"])
-    windows = []
-    for w in range(spec["windows"]):
-        meter = Meter()
-        state["phase"] = w
-        await asyncio.sleep(spec["window_s"])
-        state["phase"] = -1
-        m = meter.done()
-        count = len(lat[w])
-        windows.append({**m, "ok": count, "rps": count / m["wall_s"], **_pcts(lat[w])})
-        say(f"  window {w + 1}: {count / m['wall_s']:.0f} req/s, cpu {m['cpu_frac']:.0%}")
+    windows = await measure_windows(spec, state, lat, "req/s", show_cpu=True)
     state["running"] = False
     await asyncio.gather(*tasks)
     for c in conns:
