@@ -99,7 +99,7 @@ def email(value: str) -> str:
 
 
 def password(value: str) -> str:
-    """Not stripped: spaces are part of a password."""
+    """Not stripped: spaces are part of a password, but not the whole of it."""
     if len(value) < PASSWORD_MIN:
         raise ValidationFailed(
             f"password must be at least {PASSWORD_MIN} characters.", field="password"
@@ -110,6 +110,8 @@ def password(value: str) -> str:
         )
     if "\x00" in value:
         raise ValidationFailed("password must not contain NUL characters.", field="password")
+    if not value.strip():
+        raise ValidationFailed("password must not be only white space.", field="password")
     if has_lone_surrogates(value):
         raise ValidationFailed("password must not contain lone surrogates.", field="password")
     return value

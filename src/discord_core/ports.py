@@ -190,6 +190,14 @@ class PasswordHasher(Protocol):
     def needs_rehash(self, password_hash: str) -> bool: ...
 
 
+class CommonPasswords(Protocol):
+    """A list of the most common (most guessed) passwords, kept outside the core."""
+
+    def is_common(self, password: str) -> bool:
+        """True when the password is on the list, compared case-insensitively."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     user_id: Snowflake

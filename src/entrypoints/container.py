@@ -21,6 +21,7 @@ from adapters.ids import SnowflakeGenerator, lowest_snowflake_at
 from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.passwords import CommonPasswordList
 from adapters.redis.client import make_client, ping, safe_url
 from adapters.redis.events import RedisEventBus
 from adapters.redis.presence import RedisPresence
@@ -227,6 +228,7 @@ def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
         ),
         tokens=JwtTokenService(settings.secret_key),
         presence=parts.presence,
+        common_passwords=CommonPasswordList(),
     )
     container = Container(
         settings=settings,

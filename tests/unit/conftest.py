@@ -32,6 +32,7 @@ from discord_core.usecases import (
 from .fakes import (
     CodeSequence,
     FakeClock,
+    FakeCommonPasswords,
     FakeDatabase,
     FakeHasher,
     FakeIdGenerator,
@@ -54,6 +55,7 @@ class Fakes:
     hasher: FakeHasher
     tokens: FakeTokenService
     presence: FakePresence
+    common_passwords: FakeCommonPasswords
     invite_codes: CodeSequence
     session_ids: CodeSequence
 
@@ -71,6 +73,7 @@ def make_deps() -> tuple[Deps, Fakes]:
         hasher=FakeHasher(),
         tokens=FakeTokenService(clock),
         presence=FakePresence(),
+        common_passwords=FakeCommonPasswords(),
         invite_codes=CodeSequence("inv"),
         session_ids=CodeSequence("sess"),
     )
@@ -82,6 +85,7 @@ def make_deps() -> tuple[Deps, Fakes]:
         hasher=fakes.hasher,
         tokens=fakes.tokens,
         presence=fakes.presence,
+        common_passwords=fakes.common_passwords,
         new_invite_code=fakes.invite_codes,
         new_session_id=fakes.session_ids,
     )

@@ -17,6 +17,7 @@ so a use case that breaks a contract fails here the way it would fail against a 
   "messages.add", "commit", "begin:write" (a writing unit of work starts), ...): raise an
   exception there, or first run a coroutine (another "concurrent request" that commits) and
   then carry on.
+- `FakeCommonPasswords` is a short list of common passwords ("password123", ...).
 - `RecordingPublisher` records published events in order and checks, at each publish, that no
   transaction holding uncommitted writes is open: events only ever follow a commit.
 """
@@ -966,6 +967,16 @@ class FakePresence:
     def set_offline(self, *user_ids: Snowflake) -> None:
         for user_id in user_ids:
             self.sessions.pop(user_id, None)
+
+
+class FakeCommonPasswords:
+    """A short list of common passwords, compared case-insensitively (as the adapter does)."""
+
+    def __init__(self, words: Iterable[str] = ("password123", "12345678", "qwertyuiop")) -> None:
+        self.words = {w.casefold() for w in words}
+
+    def is_common(self, password: str) -> bool:
+        return password.strip().casefold() in self.words
 
 
 class CodeSequence:

@@ -108,6 +108,20 @@ async def test_register_refuses_a_password_no_hasher_can_encode(world: World) ->
 
 
 @pytest.mark.parametrize(
+    "password", ["password123", "PassWord123", " 12345678 ", " " * 8, "\t \n" * 3]
+)
+async def test_register_refuses_common_and_blank_passwords(world: World, password: str) -> None:
+    await fails(
+        world.auth.register("alice", "alice@example.com", password),
+        ValidationFailed,
+        "validation_failed",
+        field="password",
+    )
+    assert world.hasher.hashed == []
+    assert world.fakes.uow.created == []
+
+
+@pytest.mark.parametrize(
     "login", ["alice", "ALICE", "  Alice ", "alice@example.com", " Alice@EXAMPLE.com"]
 )
 async def test_login_by_username_or_email_in_any_case(world: World, login: str) -> None:

@@ -161,6 +161,19 @@ async def test_password_change_signs_out_every_other_session(world: World, alice
     assert (await world.auth.login("alice", "new password!")).user.id == alice.user_id
 
 
+@pytest.mark.parametrize("password", ["Password123", "        "])
+async def test_a_common_or_blank_new_password_is_refused(
+    world: World, alice: Identity, password: str
+) -> None:
+    await fails(
+        world.users.update_me(alice, password=password, current_password=PASSWORD),
+        ValidationFailed,
+        "validation_failed",
+        field="password",
+    )
+    assert (await world.auth.login("alice", PASSWORD)).user.id == alice.user_id
+
+
 async def test_new_password_is_validated_before_the_current_one_is_checked(
     world: World, alice: Identity
 ) -> None:

@@ -45,7 +45,7 @@ class AuthUseCases(UseCases):
     async def register(self, username: str, email: str, password: str) -> IssuedToken:
         username = limits.username(username)
         email = limits.email(email)
-        password = limits.password(password)
+        password = self._new_password(password)
         # Hash before the transaction opens: it is slow and must not hold a write lock.
         password_hash = await self.deps.hasher.hash(password)
         now = self.deps.clock.now()

@@ -6,11 +6,13 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import NotFound
+from .. import limits
+from ..errors import NotFound, ValidationFailed
 from ..events import Event
 from ..model import Channel, Member, MemberView, Server, Snowflake
 from ..ports import (
     Clock,
+    CommonPasswords,
     EventPublisher,
     IdGenerator,
     PasswordHasher,
@@ -40,6 +42,7 @@ class Deps:
     hasher: PasswordHasher
     tokens: TokenService
     presence: PresenceRegistry
+    common_passwords: CommonPasswords
     new_invite_code: Callable[[], str] = field(default=_random_code)
     new_session_id: Callable[[], str] = field(default=_random_session_id)
 
@@ -49,6 +52,17 @@ class UseCases:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+
+    def _new_password(self, password: str) -> str:
+        """A password someone is choosing (register, change): the limits of `limits.password`,
+        and not one of the most common passwords (compared case-insensitively)."""
+        password = limits.password(password)
+        if self.deps.common_passwords.is_common(password):
+            raise ValidationFailed(
+                "password is one of the most common passwords; choose one that is harder to guess.",
+                field="password",
+            )
+        return password
 
     async def _commit(self, uow: UnitOfWork, events: Sequence[Event] = ()) -> None:
         """Commit, then publish: an event never announces something that was rolled back."""

@@ -42,7 +42,7 @@ class UserUseCases(UseCases):
         a password change signs out every other session."""
         username = limits.username(username) if username is not None else None
         email = limits.email(email) if email is not None else None
-        password = limits.password(password) if password is not None else None
+        password = self._new_password(password) if password is not None else None
         user = await self.me(identity)
         if email is not None or password is not None:
             await self._check_current_password(user, current_password)

@@ -154,7 +154,7 @@ class Api:
     async def delete(self, path: str, who: Account | None = None, **kw: Any) -> httpx.Response:
         return await self.request("DELETE", path, who, **kw)
 
-    async def register(self, prefix: str = "u", password: str = "password123") -> Account:
+    async def register(self, prefix: str = "u", password: str = "uncommon-pw") -> Account:
         username = unique(prefix)
         email = f"{username}@example.com"
         r = await self.post(

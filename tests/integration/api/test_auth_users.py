@@ -11,7 +11,7 @@ async def test_register_returns_token_and_private_profile(api: Api) -> None:
     username = unique("Alice")
     r = await api.post(
         "/auth/register",
-        json={"username": username, "email": f"{username}@Example.com", "password": "password123"},
+        json={"username": username, "email": f"{username}@Example.com", "password": "uncommon-pw"},
     )
     assert r.status_code == 201
     body = r.json()
@@ -48,19 +48,19 @@ async def test_duplicate_username_and_email_are_conflicts(api: Api) -> None:
     alice = await api.register("alice")
     r = await api.post(
         "/auth/register",
-        json={"username": alice.username, "email": "other@example.com", "password": "password123"},
+        json={"username": alice.username, "email": "other@example.com", "password": "uncommon-pw"},
     )
     assert r.status_code == 409 and r.json()["code"] == "username_taken"
     r = await api.post(
         "/auth/register",
-        json={"username": unique(), "email": alice.email.upper(), "password": "password123"},
+        json={"username": unique(), "email": alice.email.upper(), "password": "uncommon-pw"},
     )
     assert r.status_code == 409 and r.json()["code"] == "email_taken"
 
 
 async def test_concurrent_registrations_of_one_name_create_one_account(api: Api) -> None:
     username = unique("race")
-    body = {"username": username, "email": f"{username}@example.com", "password": "password123"}
+    body = {"username": username, "email": f"{username}@example.com", "password": "uncommon-pw"}
     answers = await asyncio.gather(*(api.post("/auth/register", json=body) for _ in range(6)))
     codes = sorted(r.status_code for r in answers)
     assert codes.count(201) == 1, [r.text for r in answers]

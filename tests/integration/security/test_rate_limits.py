@@ -65,7 +65,7 @@ async def spend(send: Callable[[], Any], ok: int) -> httpx.Response:
 async def test_register_per_ip(rapi: Api) -> None:
     def register() -> Any:
         name = unique("r")
-        body = {"username": name, "email": f"{name}@example.com", "password": "password123"}
+        body = {"username": name, "email": f"{name}@example.com", "password": "uncommon-pw"}
         return rapi.post("/auth/register", json=body)
 
     wait = assert_limited(await spend(register, ok=3))
