@@ -36,6 +36,7 @@ from discord_core.errors import (
 from discord_core.limits import SNOWFLAKE_MAX
 
 from ..schemas import ErrorOut
+from .bodies import refuse_duplicate_keys, shorten
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,22 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorO
     return error_response(_status_for(exc), body, headers)
 
 
+MESSAGE_ECHO_MAX = 300
+BODY_MISSING = "The request body is missing; send a JSON object."
+
+
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorOut]:
-    """Litestar's parsing errors (body, query, path): name the first offending field."""
+    """Litestar's parsing errors (body, query, path): name the first offending field. What
+    the client sent is echoed only in part (field names up to 64 characters, messages up to
+    300), so a huge key cannot make a huge error."""
     field, message = _first_problem(exc)
     code = "validation_failed" if field else "bad_request"
-    return error_response(400, ErrorOut(code=code, message=message, field=field))
+    body = ErrorOut(
+        code=code,
+        message=shorten(message, MESSAGE_ECHO_MAX),
+        field=shorten(field) if field is not None else None,
+    )
+    return error_response(400, body)
 
 
 _AT_FIELD = re.compile(r"\s*-\s*at `\$\.([A-Za-z_]\w*)[^`]*`")
@@ -103,7 +115,7 @@ def _body_problem(message: str) -> tuple[str | None, str]:
     if match := _MISSING.search(message):
         return match.group(1), f"{match.group(1)} is required."
     if match := _UNKNOWN.search(message):
-        return match.group(1), f"{match.group(1)} is not a known field."
+        return match.group(1), f"{shorten(match.group(1))} is not a known field."
     if match := _AT_FIELD.search(message):
         field = match.group(1)
         return field, f"{field}: {_AT_FIELD.sub('', message)}"
@@ -117,11 +129,13 @@ def _first_problem(exc: ValidationException) -> tuple[str | None, str]:
             continue
         key = item.get("key")
         message = str(item.get("message") or exc.detail)
+        if key == "data" and (message == "'data'" or "missing required field `data`" in message):
+            return None, BODY_MISSING  # the handler's body parameter, not a field in it
         field, plain = _body_problem(message)
         if field is not None:
             return field, plain
         if key and key != "data":
-            return str(key), f"{key}: {message}"
+            return str(key), f"{shorten(str(key))}: {message}"
         return None, message
     return None, str(exc.detail or "Bad request.")
 
@@ -176,10 +190,13 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
     headers = request.headers
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if has_body and media_type != "application/json" and not media_type.endswith("+json"):
+    if not has_body:
+        return
+    if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(
             status_code=415, detail="Send the body as JSON with Content-Type: application/json."
         )
+    refuse_duplicate_keys(await request.body())
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
