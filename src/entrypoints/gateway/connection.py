@@ -63,12 +63,14 @@ class ReadyOut(s.Out):
     presences: list[dict[str, str]]
 
 
-def _frame_data(message: Any) -> str | bytes:
+def _frame_data(message: Any) -> str:
+    """The text of a frame. No binary encoding is negotiated, so a binary frame is refused."""
     text = message.get("text")
     if isinstance(text, str):
         return text
-    data = message.get("bytes")
-    return data if isinstance(data, bytes) else b""
+    raise ProtocolError(
+        Close.DECODE_ERROR, "binary frames are not accepted; send JSON in text frames"
+    )
 
 
 def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
@@ -350,6 +352,11 @@ class Connection:
     def _heartbeat(self, frame: ClientFrame) -> None:
         acked = decode_payload(frame, int | None)  # type: ignore[arg-type]
         if self.session is not None and acked is not None:
+            if acked > self.sent_seq:  # the client cannot have it: keep the whole backlog
+                raise ProtocolError(
+                    Close.INVALID_SEQ,
+                    f"heartbeat names seq {acked}, but the last one sent is {self.sent_seq}",
+                )
             self.session.acknowledge(acked)
         if self.session is not None:
             self.deadline = time.monotonic() + self.heartbeat_timeout

@@ -39,7 +39,9 @@ class Close(IntEnum):
     SERVICE_RESTART = 1012
 
 
-NOT_RESUMABLE: Final = frozenset({Close.AUTHENTICATION_FAILED, Close.INVALID_SEQ})
+NOT_RESUMABLE: Final = frozenset({Close.AUTHENTICATION_FAILED})
+"""Closes that end the session too. After any other (4007 included: a HEARTBEAT naming a
+sequence never sent) the session waits for a RESUME with its backlog whole."""
 CLEAN_CLIENT_CLOSES: Final = frozenset({1000, 1001})
 
 DISPATCH_EVENTS: Final = frozenset(

@@ -89,6 +89,7 @@ BAD_FRAMES = [
         4002,
     ),
     ("invalid UTF-8", b'{"op":1,"d":"\xff\xfe"}', 4002),
+    ("a binary frame of valid JSON", b'{"op":1,"d":null}', 4002),
     ("NUL in the token", json.dumps({"op": 2, "d": {"token": "a\u0000b"}}), 4004),
     ("a huge token", json.dumps({"op": 2, "d": {"token": "x" * 3000}}), 4002),
 ]
@@ -150,6 +151,24 @@ async def test_resume_with_an_absurd_seq(capi: Api, seq: int, code: int) -> None
     )
     closed, reason = await close_of(again)
     assert closed == code, reason
+
+
+async def test_a_heartbeat_naming_an_unsent_seq_is_4007_and_drops_nothing(capi: Api) -> None:
+    owner = await capi.register("beat")
+    gw = await GatewayClient.identify(capi.server.ws_url, owner.token)
+    created = await capi.create_server(owner)
+    await gw.wait_for("SERVER_CREATE")
+    await gw.send({"op": 1, "d": gw.seq + 1000})
+    code, reason = await close_of(gw)
+    assert code == 4007, (code, reason)
+    # nothing was acknowledged away: a RESUME from READY replays everything after it
+    again = await GatewayClient.open(capi.server.ws_url)
+    session_id = gw.ready["session_id"]
+    await again.send({"op": 6, "d": {"token": owner.token, "session_id": session_id, "seq": 1}})
+    again.seq = 1
+    assert (await again.wait_for("SERVER_CREATE"))["id"] == created["id"]
+    await again.wait_for("RESUMED")
+    await again.close()
 
 
 # --- connection caps ------------------------------------------------------------------------
