@@ -120,7 +120,8 @@ def load_or_create_secret(data_dir: Path) -> str:
         if len(secret.encode()) >= MIN_SECRET_BYTES:
             return secret
         raise SettingsError(f"{path} holds a secret shorter than {MIN_SECRET_BYTES} bytes.")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if not data_dir.exists():
+        data_dir.mkdir(mode=0o700, parents=True)  # the secret and the database live here
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from pathlib import Path
 
 from sqlalchemy import text
@@ -22,6 +24,26 @@ from .translate import translated
 from .uow import SqlUnitOfWorkFactory
 
 __all__ = ["Database", "sqlite_url_for"]
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def make_private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds password hashes and
+    emails), in a folder only its owner can enter when the folder is new. SQLite gives the
+    -wal and -shm files it creates the database file's mode; files left readable by an older
+    version are tightened."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for file in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE_FILE_MODE)
 
 
 def _sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -55,7 +77,7 @@ class Database:
         parsed, dialect = normalize_url(url)
         if dialect == "sqlite":
             assert parsed.database is not None
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private_sqlite_file(Path(parsed.database))
             write = create_sqlite_engine(parsed, immediate=True, pool_size=1, max_overflow=0)
             read = create_sqlite_engine(
                 parsed, immediate=False, query_only=True, pool_size=pool_size, max_overflow=0
