@@ -137,7 +137,7 @@ def _text_fields(world: World, bad: str) -> list[tuple[str, str, dict[str, Any]]
             "/auth/register",
             {"username": "nulmail", "email": f"x{bad}@y.co", "password": "p" * 9},
         ),
-        ("POST", "/auth/login", {"login": f"owner{bad}", "password": "password123"}),
+        ("POST", "/auth/login", {"login": f"owner{bad}", "password": "uncommon-pw"}),
         ("POST", "/servers", {"name": f"a{bad}b"}),
         ("POST", "/servers", {"name": "ok", "description": f"a{bad}b"}),
         ("PATCH", f"/servers/{sid}", {"name": f"a{bad}b"}),
@@ -148,7 +148,7 @@ def _text_fields(world: World, bad: str) -> list[tuple[str, str, dict[str, Any]]
         ("POST", f"/channels/{cid}/messages", {"content": "ok", "nonce": f"n{bad}"}),
         ("PATCH", f"/channels/{cid}/messages/{mid}", {"content": f"a{bad}b"}),
         ("PATCH", "/users/@me", {"username": f"a{bad}b"}),
-        ("PATCH", "/users/@me", {"email": f"x{bad}@y.co", "current_password": "password123"}),
+        ("PATCH", "/users/@me", {"email": f"x{bad}@y.co", "current_password": "uncommon-pw"}),
     ]
 
 
@@ -218,3 +218,46 @@ async def test_other_content_types_never_break_anything(
         headers={"Content-Type": content_type},
     )
     error_of(r, 400, 415)
+
+
+DUPLICATES = [
+    b'{"name": "one", "name": "two"}',
+    b'{"name": "one", "n\\u0061me": "two"}',  # the same key, spelled with an escape
+    b'{"name": "name", "name": "two"}',
+    b'{"description": {"a": 1, "a": 2}, "name": "x"}',  # nested
+]
+
+
+@pytest.mark.parametrize("body", DUPLICATES)
+async def test_duplicate_keys_are_refused(api: Api, world: World, body: bytes) -> None:
+    before = await row_counts(api.server)
+    r = await api.post("/servers", world.owner, content=body, headers=JSON)
+    error = error_of(r, 400)
+    assert error["code"] == "invalid_body", error
+    assert error["field"] in ("name", "a"), error
+    r = await api.patch(f"/servers/{world.server_id}", world.owner, content=body, headers=JSON)
+    assert error_of(r, 400)["code"] == "invalid_body"
+    assert await row_counts(api.server) == before
+    # the same keys once each are fine
+    r = await api.post("/servers", world.owner, json={"name": "one", "description": "a"})
+    assert r.status_code == 201, r.text
+
+
+async def test_a_huge_unknown_key_is_not_echoed_whole(api: Api, world: World) -> None:
+    key = "k" * 60_000
+    r = await api.post("/servers", world.owner, json={"name": "x", key: 1})
+    error = error_of(r, 400)
+    assert len(r.content) < 1000, len(r.content)
+    assert error["field"].startswith("kkkk") and len(error["field"]) <= 64
+    r = await api.post(f"/channels/{world.channel_id}/messages", world.owner, json={key: "x"})
+    assert len(error_of(r, 400)["message"]) <= 300 and len(r.content) < 1000
+    r = await api.get(f"/channels/{world.channel_id}/messages", world.owner, params={"limit": key})
+    assert len(r.content) < 1000, r.text[:200]
+
+
+async def test_an_empty_body_says_the_body_is_missing(api: Api, world: World) -> None:
+    for path in ("/servers", f"/channels/{world.channel_id}/messages", "/auth/login"):
+        r = await api.post(path, world.owner, headers=JSON)
+        error = error_of(r, 400)
+        assert "body is missing" in error["message"], error
+        assert "data" not in error["message"] and error.get("field") is None, error
