@@ -60,8 +60,18 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
 
-    def __init__(self, retry_after: float, message: str | None = None) -> None:
+    def __init__(
+        self,
+        retry_after: float,
+        message: str | None = None,
+        *,
+        scope: str | None = None,
+        is_global: bool = False,
+    ) -> None:
         self.retry_after = max(0.0, retry_after)
+        self.scope = scope
+        """Whose budget ran out: "user", "global" (all of a user's requests), "shared", "ip"."""
+        self.is_global = is_global
         super().__init__(message or f"Too many requests; retry after {self.retry_after:.2f} s.")
 
 

@@ -242,13 +242,30 @@ class PresenceRegistry(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """One request counted against a budget of `limit` per period (GCRA)."""
+
+    limit: int
+    remaining: int
+    """Requests that would still pass right now (0 after a refusal)."""
+    reset_after: float
+    """Seconds until the whole budget is available again."""
+    retry_after: float = 0.0
+    """0.0 when the request is allowed, else seconds until it would be."""
+
+    @property
+    def allowed(self) -> bool:
+        return self.retry_after <= 0.0
+
+
 class RateLimiter(Protocol):
     """Shared request budgets (in-process, or in Redis across instances).
 
     Not called by the use cases: entrypoints apply it per route, per user and per IP.
     """
 
-    async def hit(self, key: str, limit: int, period: float) -> float:
-        """Count one request against `limit` per `period` seconds for `key`.
-        Return 0.0 if allowed, else how many seconds until it would be."""
+    async def hit(self, key: str, limit: int, period: float) -> RateState:
+        """Count one request against `limit` per `period` seconds for `key` (a refused
+        request counts nothing)."""
         ...

@@ -77,6 +77,9 @@ def configure_logging(level: str, fmt: str = "text") -> None:
 
 RAW_SEND = "concord.raw_send"
 """Scope key of the ASGI server's own `send` for WebSocket connections."""
+RESPONSE_HEADERS = "concord.response_headers"
+"""Scope key of a callable giving more response headers (the rate limits), set while the
+request is handled and added when the response starts."""
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
@@ -103,7 +106,11 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 return
             if message["type"] == "http.response.start":
                 status.append(message["status"])
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                headers = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                more = scope.get(RESPONSE_HEADERS)
+                if callable(more):
+                    headers += more()
+                message["headers"] = headers
             elif message["type"] == "websocket.accept":
                 status.append(101)
             elif message["type"] == "websocket.close" and not status:

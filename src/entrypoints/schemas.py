@@ -248,6 +248,10 @@ class ErrorOut(Out, omit_defaults=True):
     message: str
     field: str | None = None
     retry_after: float | None = None
+    is_global: bool | None = msgspec.field(default=None, name="global")
+    """429 only: the per-user budget of all routes ran out (Discord's global limit)."""
+    scope: str | None = None
+    """429 only: whose budget ran out: "user", "global", "shared" (one account) or "ip"."""
 
 
 # --- request bodies -------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+
+from discord_core.ports import RateState
 
 
 def gcra(tat: float, now: float, limit: int, period: float) -> tuple[float, float]:
@@ -21,6 +24,16 @@ def gcra(tat: float, now: float, limit: int, period: float) -> tuple[float, floa
     return new_tat, 0.0
 
 
+def gcra_state(tat: float, now: float, limit: int, period: float, retry_after: float) -> RateState:
+    """What a client may know after one hit: `tat` is the stored time after it."""
+    reset_after = max(0.0, tat - now)
+    remaining = 0
+    if retry_after <= 0.0:
+        # 1e-9: 0.1 * 3 is a hair over 0.3, and a whole request must not vanish in rounding.
+        remaining = max(0, min(limit, math.floor((period - reset_after) / (period / limit) + 1e-9)))
+    return RateState(limit, remaining, reset_after, retry_after)
+
+
 class InMemoryRateLimiter:
     """Keys expire lazily: a sweep drops every key whose budget is whole again."""
 
@@ -30,7 +43,7 @@ class InMemoryRateLimiter:
         self._sweep_every = sweep_every
         self._hits = 0
 
-    async def hit(self, key: str, limit: int, period: float) -> float:
+    async def hit(self, key: str, limit: int, period: float) -> RateState:
         now = self._clock()
         new_tat, retry_after = gcra(self._tats.get(key, now), now, limit, period)
         if retry_after == 0.0:
@@ -38,7 +51,7 @@ class InMemoryRateLimiter:
         self._hits += 1
         if self._hits % self._sweep_every == 0:
             self._sweep(now)
-        return retry_after
+        return gcra_state(new_tat, now, limit, period, retry_after)
 
     def _sweep(self, now: float) -> None:
         self._tats = {k: tat for k, tat in self._tats.items() if tat > now}

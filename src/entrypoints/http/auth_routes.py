@@ -31,8 +31,7 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], container: AppContainer, data: JSONBody[RegisterIn]
     ) -> TokenOut:
         """Create an account and sign in. Rate-limited per IP."""
-        limits = container.settings.rate_limits
-        await enforce(container, f"register:{client_ip(request)}", limits.register_per_ip)
+        await enforce(container, f"register:{client_ip(request)}", "register_per_ip", request)
         issued = await container.auth.register(data.username, data.email, data.password)
         return token_out(issued)
 
@@ -41,10 +40,9 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], container: AppContainer, data: JSONBody[LoginIn]
     ) -> TokenOut:
         """Sign in with username or email. Rate-limited per IP and per account."""
-        limits = container.settings.rate_limits
-        await enforce(container, f"login-ip:{client_ip(request)}", limits.login_per_ip)
+        await enforce(container, f"login-ip:{client_ip(request)}", "login_per_ip", request)
         account = data.login.strip().lower()
-        await enforce(container, f"login-account:{account}", limits.login_per_account)
+        await enforce(container, f"login-account:{account}", "login_per_account", request)
         return token_out(await container.auth.login(data.login, data.password))
 
     @post("/refresh", status_code=HTTP_200_OK)

@@ -83,6 +83,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorO
     headers = None
     if isinstance(exc, RateLimited):
         body.retry_after = round(exc.retry_after, 3)
+        body.is_global = exc.is_global
+        body.scope = exc.scope or "user"
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return error_response(_status_for(exc), body, headers)
 
@@ -251,14 +253,42 @@ def _error_schema() -> Schema:
             "retry_after": Schema(
                 type=OpenAPIType.NUMBER, minimum=0, description="Seconds (429 and 503 only)."
             ),
+            "global": Schema(
+                type=OpenAPIType.BOOLEAN,
+                description="429 only: the per-user budget of all routes ran out.",
+            ),
+            "scope": Schema(
+                type=OpenAPIType.STRING,
+                enum=["user", "global", "shared", "ip"],
+                description="429 only: whose budget ran out.",
+            ),
         },
         additional_properties=False,
         description="The one error shape of every failed request.",
     )
 
 
+def _header(kind: OpenAPIType, description: str) -> OpenAPIHeader:
+    return OpenAPIHeader(schema=Schema(type=kind), description=description)
+
+
+_RATE_HEADERS = {
+    "X-RateLimit-Limit": _header(OpenAPIType.INTEGER, "Requests the budget allows at once."),
+    "X-RateLimit-Remaining": _header(OpenAPIType.INTEGER, "Requests left now."),
+    "X-RateLimit-Reset": _header(OpenAPIType.STRING, "Epoch seconds when it is whole again."),
+    "X-RateLimit-Reset-After": _header(OpenAPIType.STRING, "Seconds until it is whole again."),
+    "X-RateLimit-Bucket": _header(OpenAPIType.STRING, "The rule's name."),
+    "X-RateLimit-Scope": _header(OpenAPIType.STRING, "user, global, shared or ip."),
+    "X-RateLimit-Global": _header(OpenAPIType.STRING, "true for the all-routes budget."),
+}
+
+
 def _error_response(status: str) -> OpenAPIResponse:
-    headers = {"Retry-After": _RETRY_AFTER} if status in ("429", "503") else None
+    headers: dict[str, OpenAPIHeader] | None = None
+    if status == "429":
+        headers = {"Retry-After": _RETRY_AFTER, **_RATE_HEADERS}
+    elif status == "503":
+        headers = {"Retry-After": _RETRY_AFTER}
     return OpenAPIResponse(
         description=_ERROR_STATUSES[status],
         headers=headers,  # type: ignore[arg-type]

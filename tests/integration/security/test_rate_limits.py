@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -41,15 +42,33 @@ async def rapi(request: pytest.FixtureRequest, start_server: ServerFactory) -> A
             yield api
 
 
-def assert_limited(r: httpx.Response) -> float:
-    """A proper 429: the one error shape, retry_after in the body, Retry-After rounded up."""
+def assert_budget_headers(r: httpx.Response, bucket: str, limit: int) -> int:
+    """Discord's X-RateLimit-* headers, consistent with each other; returns Remaining."""
+    h = r.headers
+    assert h["X-RateLimit-Bucket"] == bucket, dict(h)
+    assert int(h["X-RateLimit-Limit"]) == limit
+    remaining = int(h["X-RateLimit-Remaining"])
+    assert 0 <= remaining < limit
+    reset_after = float(h["X-RateLimit-Reset-After"])
+    assert 0 < reset_after <= PERIOD * 10
+    assert abs(float(h["X-RateLimit-Reset"]) - (time.time() + reset_after)) < 2
+    return remaining
+
+
+def assert_limited(r: httpx.Response, scope: str = "user") -> float:
+    """A proper 429: the one error shape, retry_after in the body, Retry-After rounded up,
+    whose budget it was (Discord's `global` and `scope`, also as headers)."""
     assert r.status_code == 429, r.text
     body = r.json()
-    assert set(body) == {"code", "message", "retry_after"}, body
+    assert set(body) == {"code", "message", "retry_after", "global", "scope"}, body
     assert body["code"] == "rate_limited"
+    assert body["scope"] == scope and body["global"] is (scope == "global"), body
     retry_after = float(body["retry_after"])
     assert 0 < retry_after <= PERIOD
     assert r.headers["Retry-After"] == str(max(1, math.ceil(retry_after)))
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+    assert r.headers["X-RateLimit-Scope"] == scope
+    assert r.headers["X-RateLimit-Global"] == ("true" if scope == "global" else "false")
     assert "retry after" in body["message"]
     return retry_after
 
@@ -68,7 +87,7 @@ async def test_register_per_ip(rapi: Api) -> None:
         body = {"username": name, "email": f"{name}@example.com", "password": "uncommon-pw"}
         return rapi.post("/auth/register", json=body)
 
-    wait = assert_limited(await spend(register, ok=3))
+    wait = assert_limited(await spend(register, ok=3), scope="ip")
     await asyncio.sleep(wait + 0.05)
     assert (await register()).status_code == 201
 
@@ -85,7 +104,7 @@ async def test_login_per_account_whatever_the_spelling(rapi: Api) -> None:
 
     for _ in range(3):
         assert (await login_alice()).status_code == 401
-    wait = assert_limited(await login_alice())
+    wait = assert_limited(await login_alice(), scope="shared")
     # another account from the same address is not affected
     r = await rapi.post("/auth/login", json={"login": bob.username, "password": bob.password})
     assert r.status_code == 200
@@ -102,7 +121,7 @@ async def test_login_per_ip_across_accounts(rapi: Api) -> None:
         who = next(attempts)
         return rapi.post("/auth/login", json={"login": who.username, "password": who.password})
 
-    wait = assert_limited(await spend(login, ok=6))
+    wait = assert_limited(await spend(login, ok=6), scope="ip")
     await asyncio.sleep(wait + 0.05)
     assert (await login()).status_code == 200
 
@@ -114,7 +133,7 @@ async def test_password_checks_share_the_login_budget(rapi: Api) -> None:
     for _ in range(3):
         assert (await rapi.patch("/users/@me", alice, json=guess)).status_code == 401
     right = {"email": f"{unique('new')}@example.com", "current_password": alice.password}
-    wait = assert_limited(await rapi.patch("/users/@me", alice, json=right))
+    wait = assert_limited(await rapi.patch("/users/@me", alice, json=right), scope="shared")
     # changes that need no password are not throttled by it
     assert (await rapi.patch("/users/@me", alice, json={"status": "dnd"})).status_code == 200
     await asyncio.sleep(wait + 0.05)
@@ -162,7 +181,30 @@ async def test_per_user_budget_over_all_routes(rapi: Api) -> None:
     answers = [await rapi.get("/users/@me", alice) for _ in range(25)]
     limited = [r for r in answers if r.status_code == 429]
     assert limited, "no 429 after 25 requests with a budget of 20"
-    wait = assert_limited(limited[0])
+    wait = assert_limited(limited[0], scope="global")
     assert (await rapi.get("/users/@me", bob)).status_code == 200  # per user, not global
     await asyncio.sleep(wait + 0.05)
     assert (await rapi.get("/users/@me", alice)).status_code == 200
+
+
+async def test_every_rate_limited_answer_carries_the_budget_headers(rapi: Api) -> None:
+    """2xx answers too: Remaining counts down, the route's own rule is the one reported."""
+    alice = await rapi.register("alice")
+    channel = (await rapi.create_server(alice))["channels"][0]["id"]
+    seen = []
+    for _ in range(3):
+        r = await rapi.post(f"/channels/{channel}/messages", alice, json={"content": "hi"})
+        assert r.status_code == 201
+        seen.append(assert_budget_headers(r, "message_per_channel", 3))
+    assert seen == [2, 1, 0]
+    r = await rapi.post(f"/channels/{channel}/messages", alice, json={"content": "hi"})
+    assert_limited(r)
+    assert r.headers["X-RateLimit-Bucket"] == "message_per_channel"
+    # a route without its own rule reports the per-user budget of all routes
+    r = await rapi.get("/users/@me", alice)
+    assert r.status_code == 200
+    assert_budget_headers(r, "per_user", 20)
+    # public routes: the budget closest to running out
+    r = await rapi.post("/auth/login", json={"login": alice.username, "password": alice.password})
+    assert r.status_code == 200
+    assert assert_budget_headers(r, "login_per_account", 3) == 2
