@@ -22,6 +22,7 @@ from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.passwords import CommonPasswordList
+from adapters.ratelimit_fallback import FallbackRateLimiter
 from adapters.redis.client import make_client, ping, safe_url
 from adapters.redis.events import RedisEventBus
 from adapters.redis.presence import RedisPresence
@@ -156,6 +157,14 @@ class Container:
         await self.database.dispose()
 
     @property
+    def rate_limit_mode(self) -> str:
+        """ "shared" (in Redis), "local" (embedded), or "fallback": Redis is unreachable and
+        each instance limits on its own until it answers again."""
+        if isinstance(self.rate_limiter, FallbackRateLimiter):
+            return "fallback" if self.rate_limiter.open else "shared"
+        return "local"
+
+    @property
     def mode(self) -> str:
         db = "SQLite" if self.settings.is_sqlite else "PostgreSQL"
         return f"{db} + Redis" if self.redis is not None else f"{db}, embedded"
@@ -203,14 +212,17 @@ def _redis_parts(settings: Settings, instance: str) -> _Parts:
     presence_ttl = settings.heartbeat_interval_ms / 1000 * 1.5
     presence = RedisPresence(client, prefix, instance, ttl_s=presence_ttl)
     ids: IdGenerator
-    services: list[Service] = [bus, presence]
+    limiter = FallbackRateLimiter(
+        RedisRateLimiter(client, prefix), InMemoryRateLimiter(), client.ping
+    )
+    services: list[Service] = [bus, presence, limiter]
     if settings.worker_id is not None:
         ids = SnowflakeGenerator(settings.worker_id)
     else:
         leased = LeasedIds(client, prefix, owner=instance)
         ids = leased
         services.insert(0, leased)
-    return _Parts(bus, presence, RedisRateLimiter(client, prefix), ids, services, client)
+    return _Parts(bus, presence, limiter, ids, services, client)
 
 
 def _build(settings: Settings, instance: str, parts: _Parts) -> Container:

@@ -13,6 +13,9 @@ class HealthOut(msgspec.Struct, omit_defaults=True):
     status: str
     failing: list[str] = msgspec.field(default_factory=list)
     """Which backing services did not answer ("database", "redis"); details are logged."""
+    rate_limits: str | None = None
+    """/ready only: "shared" (Redis), "local" (embedded), or "fallback" (Redis unreachable:
+    each instance enforces the limits on its own)."""
 
 
 @get("/health", opt={PUBLIC: True}, security=[], tags=["operations"], sync_to_thread=False)
@@ -23,6 +26,8 @@ def health() -> HealthOut:
 @get("/ready", opt={PUBLIC: True}, security=[], tags=["operations"])
 async def ready(container: AppContainer) -> Response[HealthOut]:
     failing = await container.unavailable_backends()
+    limits = container.rate_limit_mode
     if failing:
-        return Response(HealthOut(status="unavailable", failing=failing), status_code=503)
-    return Response(HealthOut(status="ready"))
+        out = HealthOut(status="unavailable", failing=failing, rate_limits=limits)
+        return Response(out, status_code=503)
+    return Response(HealthOut(status="ready", rate_limits=limits))
