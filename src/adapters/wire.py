@@ -9,22 +9,54 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from discord_core.events import Event
+from discord_core.events import Effect, Event, Topic
 
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
     topic: str
-    """"server:<id>" or "user:<id>"."""
+    """str(Topic): "server:<id>", "user:<id>", "channel:<id>" or "all:0"."""
     name: str
     """The dispatch name clients see, e.g. MESSAGE_CREATE."""
     payload: str
     """The JSON of the dispatch's `d`, encoded once for every recipient."""
-    subject: int | None = None
-    """The id routing acts on (discord_core.routing), e.g. the server of SERVER_CREATE."""
-    sessions: tuple[str, ...] = ()
-    """For SESSIONS_REVOKED: the revoked token sessions."""
+    effect: Effect | None = None
+    """How the event changes who listens where (discord_core.routing)."""
+    dispatched: bool = True
+    """False for events the gateway acts on but never sends to clients."""
 
 
 EventEncoder = Callable[[Event], Envelope]
 EnvelopeSink = Callable[[Envelope], None]
+
+_FIELD = ";"
+_LIST = ","
+
+
+def pack_effect(effect: Effect | None) -> str:
+    """A compact text form of an effect ("" for none); ids, topics and token session ids
+    never contain the separators."""
+    if effect is None:
+        return ""
+    return _FIELD.join(
+        (
+            "" if effect.user_id is None else str(effect.user_id),
+            "" if effect.join is None else str(effect.join),
+            "" if effect.leave is None else str(effect.leave),
+            "1" if effect.silent else "",
+            _LIST.join(effect.close_sessions),
+        )
+    )
+
+
+def unpack_effect(text: str) -> Effect | None:
+    if not text:
+        return None
+    user_id, join, leave, silent, sessions = text.split(_FIELD)
+    return Effect(
+        user_id=int(user_id) if user_id else None,
+        join=Topic.parse(join) if join else None,
+        leave=Topic.parse(leave) if leave else None,
+        silent=bool(silent),
+        close_sessions=tuple(sessions.split(_LIST)) if sessions else (),
+    )

@@ -1,12 +1,18 @@
 """Domain events: what a committed change means to the people who can see it.
 
-Each event goes to exactly one topic: a server's (everyone in it) or a user's (all their
-sessions). Use cases record events; the composition root's publisher delivers them after commit.
-The gateway turns them into wire frames; `name` is the dispatch name clients see.
+Each event type knows its own wire name (`name`, the dispatch name clients see) and its
+audience (`topic`): a server's (everyone in it), a user's (all their sessions), a private
+channel's (its recipients: DMs and group DMs), or every instance. An event that changes who
+listens where says so in its `effect` (see `Effect`); `routing` applies it, the same way for
+every kind of topic.
+
+Adding an event: define it here (name, topic, effect if any) and give it a wire payload in
+`entrypoints/gateway/encode.py`. Nothing else spells event names.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +33,8 @@ from .model import (
 class TopicKind(StrEnum):
     SERVER = "server"
     USER = "user"
+    CHANNEL = "channel"
+    """A private channel (DM or group DM): its recipients listen to it."""
     ALL = "all"
     """Every instance: for what each of them must act on (revoked tokens)."""
 
@@ -45,25 +53,76 @@ class Topic:
         return cls(TopicKind.USER, user_id)
 
     @classmethod
+    def channel(cls, channel_id: Snowflake) -> Topic:
+        return cls(TopicKind.CHANNEL, channel_id)
+
+    @classmethod
     def all(cls) -> Topic:
         return cls(TopicKind.ALL, 0)
+
+    @classmethod
+    def parse(cls, text: str) -> Topic:
+        """The inverse of str(): "server:42" -> Topic.server(42). ValueError if malformed."""
+        kind, sep, ident = text.partition(":")
+        if not sep:
+            raise ValueError(f"not a topic: {text!r}")
+        return cls(TopicKind(kind), int(ident))
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
+class Effect:
+    """What an event does to the gateway sessions that receive it, besides delivering it.
+
+    The effect concerns the sessions of `user_id` (None: every session that receives the
+    event). Those sessions start listening to `join` before the event is delivered, stop
+    listening to `leave` after it, do not get the dispatch itself when `silent`, and are closed
+    when their token's session is in `close_sessions` (revoked tokens).
+    """
+
+    user_id: Snowflake | None = None
+    join: Topic | None = None
+    leave: Topic | None = None
+    silent: bool = False
+    close_sessions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     name: ClassVar[str] = ""
+    """The dispatch name clients see (`t`), e.g. MESSAGE_CREATE."""
+    dispatched: ClassVar[bool] = True
+    """False for events the gateway acts on but never sends to clients."""
 
     @property
     def topic(self) -> Topic:
         raise NotImplementedError
 
     @property
-    def subject(self) -> Snowflake | None:
-        """The id the gateway's routing rules act on (see `routing`), if any."""
+    def effect(self) -> Effect | None:
+        """How this event changes who listens where (see `Effect`); None for most events."""
         return None
+
+
+def event_types() -> list[type[Event]]:
+    """Every concrete event type (those with a name), wherever in the core it is defined."""
+    found: dict[str, type[Event]] = {}
+    stack: list[type[Event]] = [Event]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            module = sys.modules.get(sub.__module__)
+            # @dataclass(slots=True) replaces each class: keep the one the module holds.
+            if sub.name and getattr(module, sub.__qualname__, None) is sub:
+                found[f"{sub.__module__}.{sub.__qualname__}"] = sub
+    return sorted(found.values(), key=lambda cls: (cls.name, cls.__qualname__))
+
+
+def dispatch_names() -> frozenset[str]:
+    """The `t` of every event that reaches clients."""
+    return frozenset(cls.name for cls in event_types() if cls.dispatched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +211,8 @@ class ServerDeleted(ServerEvent):
     name: ClassVar[str] = "SERVER_DELETE"
 
     @property
-    def subject(self) -> Snowflake | None:
-        return self.server_id
+    def effect(self) -> Effect | None:
+        return Effect(leave=self.topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +223,8 @@ class ServerAvailable(UserEvent):
     snapshot: ServerSnapshot
 
     @property
-    def subject(self) -> Snowflake | None:
-        return self.snapshot.server.id
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user_id, join=Topic.server(self.snapshot.server.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +235,8 @@ class ServerUnavailable(UserEvent):
     server_id: Snowflake
 
     @property
-    def subject(self) -> Snowflake | None:
-        return self.server_id
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user_id, leave=Topic.server(self.server_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +258,10 @@ class MemberRemoved(ServerEvent):
     kicked: bool
 
     @property
-    def subject(self) -> Snowflake | None:
-        return self.user_id
+    def effect(self) -> Effect | None:
+        # The removed member stops listening at once and hears SERVER_DELETE on their own
+        # topic instead (ServerUnavailable).
+        return Effect(user_id=self.user_id, leave=self.topic, silent=True)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -229,6 +290,7 @@ class SessionsRevoked(UserEvent):
     with them and token caches forget them. Not dispatched to clients."""
 
     name: ClassVar[str] = "SESSIONS_REVOKED"
+    dispatched: ClassVar[bool] = False
     session_ids: tuple[str, ...]
 
     @property
@@ -236,5 +298,5 @@ class SessionsRevoked(UserEvent):
         return Topic.all()
 
     @property
-    def subject(self) -> Snowflake | None:
-        return self.user_id
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user_id, close_sessions=self.session_ids)

@@ -1,21 +1,19 @@
-"""Who gets which event: the gateway's routing rules, as pure functions.
+"""Who gets which event: the gateway's routing rule, as one pure function.
 
-A gateway session listens to its user's topic and to the topic of every server its user is in.
-Membership changes take effect at once: a session starts listening to a server when
-SERVER_CREATE reaches its user, and stops before the next event of a server it left, was kicked
-from, or that was deleted.
+A gateway session listens to a set of topics: its user's, each of its servers', and each
+private channel it is a recipient of (`usecases.gateway.ReadyState.topics`). An event published
+to a topic reaches every session listening to it. Events whose type declares an `Effect` also
+change who listens where, at once and the same way for every kind of topic: a session starts
+listening to a server when SERVER_CREATE reaches its user, and stops before the next event of a
+server it left, was kicked from, or that was deleted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from .events import Topic, TopicKind
+from .events import Effect, Topic, TopicKind
 from .model import Snowflake
-
-NOT_DISPATCHED = frozenset({"SESSIONS_REVOKED"})
-"""Events the gateway acts on but never sends to clients."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +22,17 @@ class Viewer:
 
     user_id: Snowflake
     auth_session_id: str
-    server_ids: frozenset[Snowflake]
+    topics: frozenset[Topic]
+    """The topics the session listens to."""
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     deliver: bool
-    subscribe: Snowflake | None = None
-    """A server whose topic the session must start listening to (before delivery)."""
-    unsubscribe: Snowflake | None = None
-    """A server whose topic the session must stop listening to."""
+    join: Topic | None = None
+    """A topic the session must start listening to (before delivery)."""
+    leave: Topic | None = None
+    """A topic the session must stop listening to (after delivery)."""
     close: bool = False
     """The session's token was revoked: close it (4004)."""
 
@@ -41,57 +40,25 @@ class Route:
 SKIP = Route(deliver=False)
 
 
-def route(
-    name: str,
-    topic: Topic,
-    subject: Snowflake | None,
-    viewer: Viewer,
-    revoked_sessions: Collection[str] = (),
-) -> Route:
-    """What a session does with an event published to `topic`."""
+def listens(topic: Topic, effect: Effect | None, viewer: Viewer) -> bool:
+    """Whether an event on `topic` concerns the session at all. Events for every instance
+    concern only the sessions of the user their effect names."""
     if topic.kind is TopicKind.ALL:
-        return _broadcast(name, subject, viewer, revoked_sessions)
-    if topic.kind is TopicKind.USER:
-        return _user_event(name, topic.id, subject, viewer, revoked_sessions)
-    return _server_event(name, topic.id, subject, viewer)
+        return effect is not None and effect.user_id == viewer.user_id
+    return topic in viewer.topics
 
 
-def _user_event(
-    name: str,
-    user_id: Snowflake,
-    subject: Snowflake | None,
-    viewer: Viewer,
-    revoked_sessions: Collection[str],
-) -> Route:
-    if user_id != viewer.user_id:
+def route(topic: Topic, effect: Effect | None, viewer: Viewer, *, dispatched: bool = True) -> Route:
+    """What a session does with an event published to `topic` (`dispatched`: whether the
+    event's type is ever sent to clients)."""
+    if not listens(topic, effect, viewer):
         return SKIP
-    if name == "SERVER_CREATE" and subject is not None:
-        return Route(deliver=True, subscribe=subject)
-    if name == "SERVER_DELETE" and subject is not None:
-        return Route(deliver=True, unsubscribe=subject)
-    return Route(deliver=True)
-
-
-def _broadcast(
-    name: str, subject: Snowflake | None, viewer: Viewer, revoked_sessions: Collection[str]
-) -> Route:
-    """Events every instance hears; only revoked tokens concern sessions."""
-    revoked = (
-        name == "SESSIONS_REVOKED"
-        and subject == viewer.user_id
-        and viewer.auth_session_id in revoked_sessions
+    if effect is None or (effect.user_id is not None and effect.user_id != viewer.user_id):
+        return Route(deliver=dispatched)
+    close = viewer.auth_session_id in effect.close_sessions
+    return Route(
+        deliver=dispatched and not effect.silent and not close,
+        join=effect.join,
+        leave=effect.leave,
+        close=close,
     )
-    return Route(deliver=False, close=revoked)
-
-
-def _server_event(
-    name: str, server_id: Snowflake, subject: Snowflake | None, viewer: Viewer
-) -> Route:
-    if server_id not in viewer.server_ids:
-        return SKIP
-    if name == "SERVER_DELETE":
-        return Route(deliver=True, unsubscribe=server_id)
-    if name == "MEMBER_REMOVE" and subject == viewer.user_id:
-        # The removed member hears SERVER_DELETE on their own topic instead.
-        return Route(deliver=False, unsubscribe=server_id)
-    return Route(deliver=True)

@@ -6,9 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from discord_core.errors import Unauthorized
-from discord_core.events import Event, PresenceUpdated, Topic
+from discord_core.events import (
+    Effect,
+    Event,
+    PresenceUpdated,
+    ServerAvailable,
+    ServerDeleted,
+    ServerUnavailable,
+    SessionsRevoked,
+    Topic,
+    dispatch_names,
+    event_types,
+)
 from discord_core.model import Presence, Role, UserStatus
-from discord_core.routing import NOT_DISPATCHED, SKIP, Route, Viewer, route
+from discord_core.routing import SKIP, Route, Viewer, route
 from discord_core.usecases import Identity
 
 from .conftest import Crew, World, fails
@@ -137,35 +148,65 @@ async def test_presence_of_a_user_in_no_server_reaches_nobody(world: World) -> N
 
 # --- routing rules --------------------------------------------------------------------------
 
-ME, OTHER, SERVER, ELSEWHERE = 1, 2, 10, 20
-VIEWER = Viewer(user_id=ME, auth_session_id="s1", server_ids=frozenset({SERVER}))
+ME, OTHER, SERVER, ELSEWHERE, DM = 1, 2, 10, 20, 30
+HERE, THERE = Topic.server(SERVER), Topic.server(ELSEWHERE)
+VIEWER = Viewer(user_id=ME, auth_session_id="s1", topics=frozenset({Topic.user(ME), HERE}))
 
 
 def test_user_topics() -> None:
     mine, theirs = Topic.user(ME), Topic.user(OTHER)
-    assert route("USER_UPDATE", theirs, None, VIEWER) == SKIP
-    assert route("USER_UPDATE", mine, None, VIEWER) == Route(deliver=True)
-    assert route("SERVER_CREATE", mine, ELSEWHERE, VIEWER) == Route(True, subscribe=ELSEWHERE)
-    assert route("SERVER_DELETE", mine, SERVER, VIEWER) == Route(True, unsubscribe=SERVER)
-    assert "SESSIONS_REVOKED" in NOT_DISPATCHED
+    assert route(theirs, None, VIEWER) == SKIP
+    assert route(mine, None, VIEWER) == Route(deliver=True)
+    joined = Effect(user_id=ME, join=THERE)
+    assert route(mine, joined, VIEWER) == Route(True, join=THERE)
+    assert route(mine, Effect(user_id=ME, leave=HERE), VIEWER) == Route(True, leave=HERE)
+    assert "SESSIONS_REVOKED" not in dispatch_names()
 
 
 def test_revoked_tokens_are_heard_by_every_instance_and_close_only_their_sessions() -> None:
     everyone = Topic.all()
-    revoked = route("SESSIONS_REVOKED", everyone, ME, VIEWER, ["s1", "s2"])
-    assert revoked == Route(False, close=True)
-    assert route("SESSIONS_REVOKED", everyone, ME, VIEWER, ["s2"]) == Route(False, close=False)
-    assert route("SESSIONS_REVOKED", everyone, OTHER, VIEWER, ["s1"]) == Route(False, close=False)
-    assert route("MESSAGE_CREATE", everyone, ME, VIEWER) == Route(False, close=False)
+    revoked = Effect(user_id=ME, close_sessions=("s1", "s2"))
+    assert route(everyone, revoked, VIEWER, dispatched=False) == Route(False, close=True)
+    other_token = Effect(user_id=ME, close_sessions=("s2",))
+    assert route(everyone, other_token, VIEWER, dispatched=False) == Route(False)
+    other_user = Effect(user_id=OTHER, close_sessions=("s1",))
+    assert route(everyone, other_user, VIEWER, dispatched=False) == SKIP
+    assert route(everyone, None, VIEWER) == SKIP
 
 
 def test_server_topics() -> None:
-    here, there = Topic.server(SERVER), Topic.server(ELSEWHERE)
-    assert route("MESSAGE_CREATE", there, None, VIEWER) == SKIP
-    assert route("MESSAGE_CREATE", here, None, VIEWER) == Route(deliver=True)
-    assert route("SERVER_DELETE", here, SERVER, VIEWER) == Route(True, unsubscribe=SERVER)
-    assert route("MEMBER_REMOVE", here, ME, VIEWER) == Route(False, unsubscribe=SERVER)
-    assert route("MEMBER_REMOVE", here, OTHER, VIEWER) == Route(deliver=True)
+    assert route(THERE, None, VIEWER) == SKIP
+    assert route(HERE, None, VIEWER) == Route(deliver=True)
+    assert route(HERE, Effect(leave=HERE), VIEWER) == Route(True, leave=HERE)
+    removed = Effect(user_id=ME, leave=HERE, silent=True)
+    assert route(HERE, removed, VIEWER) == Route(False, leave=HERE)
+    assert route(HERE, Effect(user_id=OTHER, leave=HERE, silent=True), VIEWER) == Route(True)
+
+
+def test_channel_topics_route_like_any_other() -> None:
+    dm = Topic.channel(DM)
+    assert route(dm, None, VIEWER) == SKIP
+    added = Effect(user_id=ME, join=dm)
+    assert route(Topic.user(ME), added, VIEWER) == Route(True, join=dm)
+    inside = Viewer(ME, "s1", VIEWER.topics | {dm})
+    assert route(dm, None, inside) == Route(deliver=True)
+    assert route(dm, Effect(user_id=ME, leave=dm, silent=True), inside) == Route(False, leave=dm)
+
+
+def test_events_name_their_effects() -> None:
+    assert ServerDeleted(SERVER).effect == Effect(leave=HERE)
+    assert ServerUnavailable(ME, SERVER).effect == Effect(user_id=ME, leave=HERE)
+    assert SessionsRevoked(ME, ("a",)).effect == Effect(user_id=ME, close_sessions=("a",))
+    assert SessionsRevoked.dispatched is False
+    assert ServerAvailable.name == "SERVER_CREATE"
+    assert {cls.name for cls in event_types()} >= {"MESSAGE_CREATE", "SERVER_CREATE"}
+    assert len(set(event_types())) == len(event_types())
+
+
+def test_topics_print_and_parse() -> None:
+    for topic in (HERE, Topic.user(ME), Topic.channel(DM), Topic.all()):
+        assert Topic.parse(str(topic)) == topic
+    assert str(Topic.channel(DM)) == "channel:30"
 
 
 @dataclass
@@ -178,16 +219,14 @@ class Session:
 
     def feed(self, events: list[Event]) -> None:
         for event in events:
-            revoked = getattr(event, "session_ids", ())
-            decision = route(event.name, event.topic, event.subject, self.viewer, revoked)
-            servers = set(self.viewer.server_ids)
-            if decision.subscribe is not None:
-                servers.add(decision.subscribe)
-            if decision.unsubscribe is not None:
-                servers.discard(decision.unsubscribe)
-            self.viewer = Viewer(
-                self.viewer.user_id, self.viewer.auth_session_id, frozenset(servers)
-            )
+            decision = route(event.topic, event.effect, self.viewer, dispatched=event.dispatched)
+            topics = set(self.viewer.topics)
+            if decision.join is not None:
+                topics.add(decision.join)
+            if decision.leave is not None:
+                topics.discard(decision.leave)
+            viewer = self.viewer
+            self.viewer = Viewer(viewer.user_id, viewer.auth_session_id, frozenset(topics))
             self.closed = self.closed or decision.close
             if decision.deliver:
                 self.received.append(event.name)
@@ -195,9 +234,19 @@ class Session:
 
 async def test_a_session_follows_membership_as_events_arrive(crew: Crew) -> None:
     w = crew.world
-    outsider = Session(Viewer(crew.outsider.user_id, crew.outsider.session_id, frozenset()))
+    outsider = Session(
+        Viewer(
+            crew.outsider.user_id,
+            crew.outsider.session_id,
+            frozenset({Topic.user(crew.outsider.user_id)}),
+        )
+    )
     member = Session(
-        Viewer(crew.member.user_id, crew.member.session_id, frozenset({crew.server_id}))
+        Viewer(
+            crew.member.user_id,
+            crew.member.session_id,
+            frozenset({Topic.user(crew.member.user_id), Topic.server(crew.server_id)}),
+        )
     )
     await w.messages.post(crew.owner, crew.general_id, "before")
     await w.join(crew.outsider, crew.server_id, crew.admin)
@@ -221,14 +270,15 @@ async def test_a_session_follows_membership_as_events_arrive(crew: Crew) -> None
         "MESSAGE_CREATE",
         "SERVER_DELETE",
     ]
-    assert member.viewer.server_ids == frozenset()
+    assert member.viewer.topics == frozenset({Topic.user(crew.member.user_id)})
 
 
 async def test_logout_closes_only_the_revoked_sessions(world: World) -> None:
     alice = await world.register("alice")
     other = await world.login("alice")
-    first = Session(Viewer(alice.user_id, alice.session_id, frozenset()))
-    second = Session(Viewer(alice.user_id, other.session_id, frozenset()))
+    mine = frozenset({Topic.user(alice.user_id)})
+    first = Session(Viewer(alice.user_id, alice.session_id, mine))
+    second = Session(Viewer(alice.user_id, other.session_id, mine))
     world.events.clear()
     await world.auth.logout(alice)
     for session in (first, second):

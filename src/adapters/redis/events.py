@@ -26,7 +26,7 @@ from redis.asyncio.client import PubSub
 
 from discord_core.events import Event
 
-from ..wire import Envelope, EnvelopeSink, EventEncoder
+from ..wire import Envelope, EnvelopeSink, EventEncoder, pack_effect, unpack_effect
 from .client import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,19 @@ ALL_TOPIC = "all:0"
 
 
 def pack(origin: str, envelope: Envelope) -> str:
-    subject = "" if envelope.subject is None else str(envelope.subject)
-    return SEP.join((origin, envelope.name, subject, ",".join(envelope.sessions), envelope.payload))
+    dispatched = "" if envelope.dispatched else "0"
+    effect = pack_effect(envelope.effect)
+    return SEP.join((origin, envelope.name, dispatched, effect, envelope.payload))
 
 
 def unpack(topic: str, data: str) -> tuple[str, Envelope]:
-    origin, name, subject, sessions, payload = data.split(SEP, 4)
+    origin, name, dispatched, effect, payload = data.split(SEP, 4)
     envelope = Envelope(
         topic=topic,
         name=name,
         payload=payload,
-        subject=int(subject) if subject else None,
-        sessions=tuple(sessions.split(",")) if sessions else (),
+        effect=unpack_effect(effect),
+        dispatched=dispatched != "0",
     )
     return origin, envelope
 

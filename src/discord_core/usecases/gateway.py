@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import Unauthorized
-from ..events import PresenceUpdated
+from ..events import PresenceUpdated, Topic
 from ..model import Channel, Presence, ServerSnapshot, Snowflake, User, UserStatus
 from ..presence import visible_presence
 from .auth import Identity
@@ -18,6 +18,11 @@ class ReadyState:
     servers: list[ServerSnapshot]
     presences: list[tuple[Snowflake, Presence]]
     """Everyone sharing a server with the user who is not offline (the user too)."""
+
+    @property
+    def topics(self) -> list[Topic]:
+        """What the user's gateway session listens to: their own topic and each server's."""
+        return [Topic.user(self.user.id), *(Topic.server(s.server.id) for s in self.servers)]
 
 
 class GatewayUseCases(UseCases):

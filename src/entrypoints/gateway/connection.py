@@ -377,7 +377,7 @@ class Connection:
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
         session = GatewaySession(
-            secrets.token_urlsafe(18), identity, {snap.server.id for snap in state.servers}
+            secrets.token_urlsafe(18), identity, {str(topic) for topic in state.topics}
         )
         ready = ReadyOut(
             v=1,

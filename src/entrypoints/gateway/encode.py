@@ -1,8 +1,15 @@
-"""Domain event -> wire envelope, encoded once for every recipient."""
+"""Domain event -> wire envelope, encoded once for every recipient.
+
+Each event type has one payload function, registered with `@payload(EventType, ...)`. A new
+event needs one here (tests/unit/test_wire.py checks that every event type has one); its name,
+topic and effect come from the event type itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -12,6 +19,23 @@ from discord_core import events as ev
 from .. import schemas as s
 
 _encoder = msgspec.json.Encoder()
+
+Payload = Callable[[Any], msgspec.Struct]
+F = TypeVar("F", bound=Payload)
+PAYLOADS: dict[type[ev.Event], Payload] = {}
+
+
+def payload(*types: type[ev.Event]) -> Callable[[F], F]:
+    """Register the wire payload (`d`) of these event types."""
+
+    def register(fn: F) -> F:
+        for event_type in types:
+            if event_type in PAYLOADS:
+                raise TypeError(f"{event_type.__name__} already has a payload")
+            PAYLOADS[event_type] = fn
+        return fn
+
+    return register
 
 
 class MessageDeleteOut(s.Out):
@@ -49,65 +73,86 @@ class SessionsRevokedOut(s.Out):
     session_ids: list[str]
 
 
-def _payload(event: ev.Event) -> msgspec.Struct:
-    match event:
-        case ev.MessageCreated(message=view) | ev.MessageUpdated(message=view):
-            return s.message_out(view)
-        case ev.MessageDeleted():
-            return MessageDeleteOut(
-                id=str(event.message_id),
-                channel_id=str(event.channel_id),
-                server_id=str(event.server_id),
-            )
-        case (
-            ev.ChannelCreated(channel=c)
-            | ev.ChannelUpdated(channel=c)
-            | ev.ChannelDeleted(channel=c)
-        ):
-            return s.channel_out(c)
-        case ev.ServerUpdated(server=server):
-            return s.server_out(server)
-        case ev.ServerDeleted():
-            return ServerDeleteOut(id=str(event.server_id))
-        case ev.ServerAvailable(snapshot=snap):
-            return s.server_detail_out(snap)
-        case ev.ServerUnavailable():
-            return ServerDeleteOut(id=str(event.server_id))
-        case ev.MemberJoined(member=view) | ev.MemberUpdated(member=view):
-            return s.member_out(view)
-        case ev.MemberRemoved():
-            return MemberRemoveOut(
-                server_id=str(event.server_id), user_id=str(event.user_id), kicked=event.kicked
-            )
-        case ev.PresenceUpdated():
-            return PresenceOut(
-                server_id=str(event.server_id),
-                user_id=str(event.user_id),
-                status=event.presence.value,
-            )
-        case ev.TypingStarted():
-            return TypingOut(
-                server_id=str(event.server_id),
-                channel_id=str(event.channel_id),
-                user_id=str(event.user_id),
-                username=event.username,
-                timestamp=event.timestamp,
-            )
-        case ev.UserUpdated(user=user):
-            return s.me_out(user)
-        case ev.SessionsRevoked():
-            return SessionsRevokedOut(
-                user_id=str(event.user_id), session_ids=list(event.session_ids)
-            )
-    raise TypeError(f"no wire form for {type(event).__name__}")
+@payload(ev.MessageCreated, ev.MessageUpdated)
+def _message(event: ev.MessageCreated | ev.MessageUpdated) -> msgspec.Struct:
+    return s.message_out(event.message)
+
+
+@payload(ev.MessageDeleted)
+def _message_deleted(event: ev.MessageDeleted) -> msgspec.Struct:
+    return MessageDeleteOut(
+        id=str(event.message_id), channel_id=str(event.channel_id), server_id=str(event.server_id)
+    )
+
+
+@payload(ev.ChannelCreated, ev.ChannelUpdated, ev.ChannelDeleted)
+def _channel(event: ev.ChannelCreated | ev.ChannelUpdated | ev.ChannelDeleted) -> msgspec.Struct:
+    return s.channel_out(event.channel)
+
+
+@payload(ev.ServerUpdated)
+def _server(event: ev.ServerUpdated) -> msgspec.Struct:
+    return s.server_out(event.server)
+
+
+@payload(ev.ServerDeleted, ev.ServerUnavailable)
+def _server_gone(event: ev.ServerDeleted | ev.ServerUnavailable) -> msgspec.Struct:
+    return ServerDeleteOut(id=str(event.server_id))
+
+
+@payload(ev.ServerAvailable)
+def _server_available(event: ev.ServerAvailable) -> msgspec.Struct:
+    return s.server_detail_out(event.snapshot)
+
+
+@payload(ev.MemberJoined, ev.MemberUpdated)
+def _member(event: ev.MemberJoined | ev.MemberUpdated) -> msgspec.Struct:
+    return s.member_out(event.member)
+
+
+@payload(ev.MemberRemoved)
+def _member_removed(event: ev.MemberRemoved) -> msgspec.Struct:
+    return MemberRemoveOut(
+        server_id=str(event.server_id), user_id=str(event.user_id), kicked=event.kicked
+    )
+
+
+@payload(ev.PresenceUpdated)
+def _presence(event: ev.PresenceUpdated) -> msgspec.Struct:
+    return PresenceOut(
+        server_id=str(event.server_id), user_id=str(event.user_id), status=event.presence.value
+    )
+
+
+@payload(ev.TypingStarted)
+def _typing(event: ev.TypingStarted) -> msgspec.Struct:
+    return TypingOut(
+        server_id=str(event.server_id),
+        channel_id=str(event.channel_id),
+        user_id=str(event.user_id),
+        username=event.username,
+        timestamp=event.timestamp,
+    )
+
+
+@payload(ev.UserUpdated)
+def _user(event: ev.UserUpdated) -> msgspec.Struct:
+    return s.me_out(event.user)
+
+
+@payload(ev.SessionsRevoked)
+def _sessions_revoked(event: ev.SessionsRevoked) -> msgspec.Struct:
+    return SessionsRevokedOut(user_id=str(event.user_id), session_ids=list(event.session_ids))
 
 
 def encode_event(event: ev.Event) -> Envelope:
-    sessions = event.session_ids if isinstance(event, ev.SessionsRevoked) else ()
+    fn = PAYLOADS.get(type(event))
+    if fn is None:
+        raise TypeError(f"no wire form for {type(event).__name__}")
     return Envelope(
         topic=str(event.topic),
         name=event.name,
-        payload=_encoder.encode(_payload(event)).decode(),
-        subject=event.subject,
-        sessions=sessions,
+        payload=_encoder.encode(fn(event)).decode(),
+        effect=event.effect,
+        dispatched=event.dispatched,
     )

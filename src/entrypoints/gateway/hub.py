@@ -13,8 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from adapters.wire import Envelope
-from discord_core.events import Topic, TopicKind
-from discord_core.routing import NOT_DISPATCHED, route
+from discord_core.events import Topic
+from discord_core.routing import route
 
 from .protocol import Close
 from .session import GatewaySession
@@ -22,15 +22,8 @@ from .session import GatewaySession
 log = logging.getLogger(__name__)
 
 ALL_TOPIC = str(Topic.all())
-ROUTED = frozenset({"SERVER_CREATE", "SERVER_DELETE", "MEMBER_REMOVE", "SESSIONS_REVOKED"})
-"""Events that change subscriptions or close sessions; all others go to every listener."""
 
 TopicCallback = Callable[[str], Awaitable[None]]
-
-
-def _parse_topic(topic: str) -> Topic:
-    kind, _, ident = topic.partition(":")
-    return Topic(TopicKind(kind), int(ident))
 
 
 class Hub:
@@ -68,9 +61,8 @@ class Hub:
     def add(self, session: GatewaySession) -> None:
         self._sessions[session.id] = session
         self._by_user.setdefault(session.user_id, set()).add(session)
-        self._listen(session, str(Topic.user(session.user_id)))
-        for server_id in session.server_ids:
-            self._listen(session, str(Topic.server(server_id)))
+        for topic in session.topics:
+            self._listen(session, topic)
 
     def remove(self, session: GatewaySession) -> None:
         """Forget a session for good (clean close, revoked, or its resume window passed)."""
@@ -112,9 +104,8 @@ class Hub:
         log.warning("%d gateway session(s) must resync: %s", len(sessions), reason)
 
     def _mute(self, session: GatewaySession) -> None:
-        self._ignore(session, str(Topic.user(session.user_id)))
-        for server_id in list(session.server_ids):
-            self._ignore(session, str(Topic.server(server_id)))
+        for topic in session.topics:
+            self._ignore(session, topic)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -123,8 +114,10 @@ class Hub:
         listeners = self._topics.get(self._audience(envelope))
         if not listeners:
             return
-        if envelope.name in ROUTED:
+        if envelope.effect is not None:
             self._deliver_routed(envelope, list(listeners))
+            return
+        if not envelope.dispatched:
             return
         for session in listeners:
             session.dispatch(envelope.name, envelope.payload)
@@ -133,36 +126,38 @@ class Hub:
     @staticmethod
     def _audience(envelope: Envelope) -> str:
         """The local topic whose sessions may be concerned: an event for every instance
-        (revoked tokens) concerns only the sessions of the user it names."""
-        if envelope.topic == ALL_TOPIC and envelope.subject is not None:
-            return str(Topic.user(envelope.subject))
+        (revoked tokens) concerns only the sessions of the user its effect names."""
+        effect = envelope.effect
+        if envelope.topic == ALL_TOPIC and effect is not None and effect.user_id is not None:
+            return str(Topic.user(effect.user_id))
         return envelope.topic
 
     def _deliver_routed(self, envelope: Envelope, listeners: list[GatewaySession]) -> None:
-        topic = _parse_topic(envelope.topic)
+        """Events that change who listens where (their type declares an Effect)."""
+        topic = Topic.parse(envelope.topic)
         for session in listeners:
             decision = route(
-                envelope.name, topic, envelope.subject, session.viewer(), envelope.sessions
+                topic, envelope.effect, session.viewer(), dispatched=envelope.dispatched
             )
-            if decision.subscribe is not None:
-                self._join(session, decision.subscribe)
-            if decision.unsubscribe is not None:
-                self._leave(session, decision.unsubscribe)
+            if decision.join is not None:
+                self._join(session, str(decision.join))
             if decision.close and session.link is not None:
                 session.link.request_close(Close.AUTHENTICATION_FAILED, "token revoked")
             if decision.close:
                 self.remove(session)
-            if decision.deliver and envelope.name not in NOT_DISPATCHED:
+            if decision.deliver:
                 session.dispatch(envelope.name, envelope.payload)
                 self.delivered += 1
+            if decision.leave is not None:
+                self._leave(session, str(decision.leave))
 
-    def _join(self, session: GatewaySession, server_id: int) -> None:
-        session.server_ids.add(server_id)
-        self._listen(session, str(Topic.server(server_id)))
+    def _join(self, session: GatewaySession, topic: str) -> None:
+        session.topics.add(topic)
+        self._listen(session, topic)
 
-    def _leave(self, session: GatewaySession, server_id: int) -> None:
-        session.server_ids.discard(server_id)
-        self._ignore(session, str(Topic.server(server_id)))
+    def _leave(self, session: GatewaySession, topic: str) -> None:
+        session.topics.discard(topic)
+        self._ignore(session, topic)
 
     def _listen(self, session: GatewaySession, topic: str) -> None:
         listeners = self._topics.get(topic)

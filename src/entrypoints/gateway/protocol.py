@@ -7,6 +7,8 @@ from typing import Annotated, Final, Literal, TypeVar
 
 import msgspec
 
+from discord_core.events import dispatch_names
+
 T = TypeVar("T")
 
 
@@ -44,28 +46,9 @@ NOT_RESUMABLE: Final = frozenset({Close.AUTHENTICATION_FAILED})
 sequence never sent) the session waits for a RESUME with its backlog whole."""
 CLEAN_CLIENT_CLOSES: Final = frozenset({1000, 1001})
 
-DISPATCH_EVENTS: Final = frozenset(
-    {
-        "READY",
-        "RESUMED",
-        "RESYNC",
-        "MESSAGE_CREATE",
-        "MESSAGE_UPDATE",
-        "MESSAGE_DELETE",
-        "CHANNEL_CREATE",
-        "CHANNEL_UPDATE",
-        "CHANNEL_DELETE",
-        "SERVER_CREATE",
-        "SERVER_UPDATE",
-        "SERVER_DELETE",
-        "MEMBER_ADD",
-        "MEMBER_UPDATE",
-        "MEMBER_REMOVE",
-        "PRESENCE_UPDATE",
-        "TYPING_START",
-        "USER_UPDATE",
-    }
-)
+GATEWAY_EVENTS: Final = frozenset({"READY", "RESUMED", "RESYNC"})
+"""Dispatches of the gateway itself; every other one is a domain event's (discord_core.events)."""
+DISPATCH_EVENTS: Final = GATEWAY_EVENTS | dispatch_names()
 
 MAX_FRAME_BYTES: Final = 4096
 FRAMES_PER_WINDOW: Final = 120

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
+from discord_core.events import Topic
 from discord_core.routing import Viewer
 from discord_core.usecases import Identity
 
@@ -31,13 +32,14 @@ class GatewaySession:
         "invalid",
         "link",
         "seq",
-        "server_ids",
+        "topics",
     )
 
-    def __init__(self, session_id: str, identity: Identity, server_ids: set[int]) -> None:
+    def __init__(self, session_id: str, identity: Identity, topics: set[str]) -> None:
         self.id = session_id
         self.identity = identity
-        self.server_ids = server_ids
+        self.topics = topics
+        """What the session listens to, as str(Topic) (its user's topic included)."""
         self.seq = 0
         self._backlog: deque[tuple[str, str]] | None = None
         """Created on the first dispatch: an idle socket holds no buffer (memory per socket)."""
@@ -57,7 +59,8 @@ class GatewaySession:
         return self.seq - len(self._backlog or ()) + 1
 
     def viewer(self) -> Viewer:
-        return Viewer(self.user_id, self.identity.session_id, frozenset(self.server_ids))
+        topics = frozenset(Topic.parse(topic) for topic in self.topics)
+        return Viewer(self.user_id, self.identity.session_id, topics)
 
     def dispatch(self, name: str, payload: str) -> None:
         self.seq += 1

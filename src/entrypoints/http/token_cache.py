@@ -57,8 +57,8 @@ class TokenCache:
 
     def on_event(self, envelope: Envelope) -> None:
         """EnvelopeSink: forget the sessions of revoked tokens."""
-        if envelope.name == "SESSIONS_REVOKED":
-            for session_id in envelope.sessions:
+        if envelope.effect is not None:
+            for session_id in envelope.effect.close_sessions:
                 self.forget_session(session_id)
 
     def forget_session(self, session_id: str) -> None:
