@@ -156,7 +156,7 @@ class RawApp:
 def main() -> None:
     import uvicorn
 
-    # The same server options as `concord serve` (src/entrypoints/cli.py).
+    # The same server options as `concord serve` (src/entrypoints/cli/serve.py).
     uvicorn.run(
         RawApp(),
         host="127.0.0.1",

@@ -18,3 +18,9 @@ class BackendUnavailable(Exception):
 class InvalidData(ValueError):
     """The database refused a value the core should have rejected first (a NUL character
     in text for PostgreSQL, an integer outside BIGINT). A bug upstream, never a 500 here."""
+
+
+class BackendRefused(BackendUnavailable):
+    """The backing service answers but refuses us for good: the database does not exist, the
+    role does not exist, the password is wrong. Retrying will not help; the configuration
+    (CHAT_DATABASE_URL) must change."""

@@ -1,4 +1,5 @@
-"""The Litestar application factory."""
+"""The Litestar application factory: the composition root's container (bootstrap.py) under
+the REST routes and the gateway. Part of the top of `entrypoints`, with bootstrap and cli."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
-from .container import Container, build_container
+from .bootstrap import Container, build_container
 from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
@@ -26,7 +27,8 @@ from .http.ops import health, ready
 from .http.params import provide_container
 from .http.servers import ServerController
 from .http.users import UserController
-from .observability import configure_logging, request_context_middleware, track_container
+from .logs import configure_logging
+from .observability import request_context_middleware, track
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.start()
         try:
-            async with reaper(container):
+            async with reaper(container.gateway_state):
                 yield
         finally:
             await container.stop()
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         ],
     )
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
-    track_container(container)
+    track(container)
     app = Litestar(
         route_handlers=[api, health, ready, *([Metrics] if settings.metrics else [])],
         dependencies={
@@ -102,7 +104,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         debug=False,
         logging_config=None,  # logging is configured once, by configure_logging
     )
-    app.state.container = container
+    app.state.services = container.services  # what the HTTP handlers get
+    app.state.gateway = container.gateway_state  # what the gateway gets
+    app.state.container = container  # for tests and tools; handlers never read it
     document_errors(app)  # OpenAPI: the one error shape, public routes, exact id bounds
     # Outside Litestar's own exception handling, so the access line sees the final status
     # of every request, including errors raised by middleware (401 from auth).

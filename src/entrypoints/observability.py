@@ -1,20 +1,17 @@
-"""Logs and metrics: one line per request with its request id, JSON or text; Prometheus
-metrics for HTTP routes and the gateway. Nothing here ever logs headers, bodies or query
-strings, so tokens and passwords cannot reach a log line."""
+"""Access log and metrics: one line per request with its request id; Prometheus metrics for
+HTTP routes and the gateway. Nothing here ever logs headers, bodies or query strings, so
+tokens and passwords cannot reach a log line. The log format itself is `logs.py`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import sys
 import time
 import uuid
 import weakref
 from collections.abc import Iterator
-from contextvars import ContextVar
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,57 +19,10 @@ from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from .container import Container
+from .logs import request_id
 
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("concord.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "client")
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-        }
-        for name in _ACCESS_FIELDS:
-            if hasattr(record, name):
-                line[name] = getattr(record, name)
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-
-
-def configure_logging(level: str, fmt: str = "text") -> None:
-    """Send every log line (ours, uvicorn's, Litestar's) to stderr in one format."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "litestar"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
-    # uvicorn's access log prints query strings and no request id; concord.access replaces it.
-    logging.getLogger("uvicorn.access").disabled = True
-    # Alembic announces each of its autogenerate plugins at INFO on every start: noise.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 RAW_SEND = "concord.raw_send"
@@ -186,7 +136,24 @@ def _observe(scope: Scope, status: int, elapsed: float) -> None:
     REQUEST_SECONDS.labels(method, path).observe(elapsed)
 
 
-_containers: weakref.WeakSet[Container] = weakref.WeakSet()
+@dataclass(frozen=True, slots=True)
+class GatewayCounters:
+    instance: str
+    sessions: int
+    connections: int
+    published: int
+    delivered: int
+    dropped_slow: int
+    gaps: int
+
+
+class Observed(Protocol):
+    """An instance whose gateway and bus counters /metrics reports (the composition root)."""
+
+    def counters(self) -> GatewayCounters: ...
+
+
+_observed: weakref.WeakSet[Any] = weakref.WeakSet()
 _registered = False
 
 
@@ -220,20 +187,21 @@ class GatewayCollector(Collector):
             "Times the bus lost events and sessions resynced",
             labels=["instance"],
         )
-        for container in list(_containers):
-            label = [container.instance]
-            sessions.add_metric(label, container.hub.session_count)
-            sockets.add_metric(label, len(container.connections))
-            published.add_metric(label, getattr(container.bus, "published", 0))
-            delivered.add_metric(label, container.hub.delivered)
-            dropped.add_metric(label, container.hub.dropped_slow)
-            gaps.add_metric(label, getattr(container.bus, "gaps", 0))
+        for observed in list(_observed):
+            counts: GatewayCounters = observed.counters()
+            label = [counts.instance]
+            sessions.add_metric(label, counts.sessions)
+            sockets.add_metric(label, counts.connections)
+            published.add_metric(label, counts.published)
+            delivered.add_metric(label, counts.delivered)
+            dropped.add_metric(label, counts.dropped_slow)
+            gaps.add_metric(label, counts.gaps)
         yield from (sessions, sockets, published, delivered, dropped, gaps)
 
 
-def track_container(container: Container) -> None:
+def track(observed: Observed) -> None:
     global _registered
-    _containers.add(container)
+    _observed.add(observed)
     if not _registered:
         REGISTRY.register(GatewayCollector())
         _registered = True

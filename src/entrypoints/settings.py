@@ -1,23 +1,67 @@
-"""Settings from the environment (CHAT_*). Every variable is documented in .env.example."""
+"""Settings: CHAT_* environment variables, or a `.env` file, parsed and checked by
+pydantic-settings. Every variable is listed in .env.example and docs/operations.md.
+
+Where a value comes from, strongest first: a command-line flag (`concord serve --port`), the
+environment, the `.env` file in the working directory (or the file named by CHAT_ENV_FILE),
+the default. `Settings(...)` built in code reads none of them: only `Settings.from_env()` does.
+
+A wrong value is a `SettingsError` whose lines each name one setting and say what is wrong
+with it (the CLI prints them and exits with status 2 before anything else happens).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from dotenv import dotenv_values
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 log = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
 SECRET_FILE = "secret.key"
 SQLITE_FILE = "concord.db"
+ENV_PREFIX: Final = "CHAT_"
+ENV_FILE: Final = ".env"
+ENV_FILE_VARIABLE: Final = "CHAT_ENV_FILE"
+MAX_WORKER_ID: Final = 1023
+"""Snowflake worker ids have 10 bits (adapters/ids.py)."""
+LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
+    """A setting is missing or malformed. Each line of the message names one setting and says
+    what is wrong with it and how to fix it."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,66 +70,192 @@ class RateLimit:
     period: float
 
     @classmethod
-    def parse(cls, text: str, name: str) -> RateLimit:
+    def parse(cls, text: str, name: str = "the rate") -> RateLimit:
         """'5/10' means 5 requests per 10 seconds."""
         try:
             count, period = text.split("/")
             limit = cls(int(count), float(period))
         except ValueError as exc:
-            raise SettingsError(f"{name} must look like '5/10' (requests/seconds).") from exc
-        if limit.limit < 1 or limit.period <= 0:
-            raise SettingsError(f"{name} must allow at least 1 request in a positive period.")
+            raise ValueError(f"{name} must look like '5/10' (requests/seconds)") from exc
+        limit.check()
         return limit
 
+    def check(self) -> None:
+        if self.limit < 1 or not self.period > 0:
+            raise ValueError("must allow at least 1 request in a positive number of seconds")
 
-@dataclass(frozen=True, slots=True)
-class RateLimits:
+
+def _rate(value: Any) -> Any:
+    if isinstance(value, str):
+        return RateLimit.parse(value.strip(), "the value")
+    if isinstance(value, RateLimit):
+        value.check()
+    return value
+
+
+Rate = Annotated[RateLimit, BeforeValidator(_rate)]
+
+
+class RateLimits(BaseModel):
+    """REST rate limits; each rule is CHAT_RATE_<RULE> ("5/10"), the switch CHAT_RATE_LIMITS."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     enabled: bool = True
-    register_per_ip: RateLimit = RateLimit(10, 3600)
-    login_per_ip: RateLimit = RateLimit(20, 60)
-    login_per_account: RateLimit = RateLimit(5, 60)
-    message_per_channel: RateLimit = RateLimit(5, 5)
-    typing_per_channel: RateLimit = RateLimit(5, 10)
-    per_user: RateLimit = RateLimit(50, 1)
+    register_per_ip: Rate = RateLimit(10, 3600)
+    login_per_ip: Rate = RateLimit(20, 60)
+    login_per_account: Rate = RateLimit(5, 60)
+    message_per_channel: Rate = RateLimit(5, 5)
+    typing_per_channel: Rate = RateLimit(5, 10)
+    per_user: Rate = RateLimit(50, 1)
     """Every authenticated request, all routes together (Discord's global limit)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+RATE_VARIABLES: Final = {
+    name: "CHAT_RATE_LIMITS" if name == "enabled" else f"CHAT_RATE_{name.upper()}"
+    for name in RateLimits.model_fields
+}
+
+
+def _words(value: Any) -> Any:
+    """A comma-separated list ("a, b") from the environment; a sequence from code."""
+    if isinstance(value, str):
+        return tuple(word.strip() for word in value.split(",") if word.strip())
+    return value
+
+
+Words = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_words)]
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
+_DATABASE_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9]*)(\+(?P<driver>[A-Za-z0-9_]+))?://")
+_REDIS_SCHEMES: Final = ("redis://", "rediss://", "unix://")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_default=False,
+    )
+
     data_dir: Path = Path("data")
     database_url: str | None = None
     """Defaults to a SQLite file in data_dir."""
     redis_url: str | None = None
     redis_prefix: str = "concord:"
-    secret_key: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
     """Defaults to a random key kept in data_dir/secret.key."""
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    log_level: str = "info"
-    log_format: str = "text"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_format: Literal["text", "json"] = "text"
     """"text" for people, "json" (one object per line) for log collectors."""
-    token_ttl_hours: float = 720.0
-    cors_origins: tuple[str, ...] = ()
-    ws_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 64 * 1024
-    db_pool_size: int = 10
-    heartbeat_interval_ms: int = 41_250
-    resume_window_s: float = 60.0
-    send_queue_max: int = 1000
+    token_ttl_hours: float = Field(default=720.0, gt=0)
+    cors_origins: Words = ()
+    ws_origins: Words = ()
+    forwarded_allow_ips: Words = ("127.0.0.1",)
+    """Proxies whose X-Forwarded-For / -Proto uvicorn believes (`*` trusts every peer)."""
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+    heartbeat_interval_ms: int = Field(default=41_250, ge=1, validation_alias="CHAT_HEARTBEAT_MS")
+    resume_window_s: float = Field(default=60.0, ge=0)
+    send_queue_max: int = Field(default=1000, ge=1)
     """Dispatches a socket may fall behind before it is closed (4000) as too slow."""
-    ws_max_per_ip: int = 50
+    ws_max_per_ip: int = Field(default=50, ge=1)
     """Gateway connections one IP address may hold open at once."""
-    ws_max_per_user: int = 10
+    ws_max_per_user: int = Field(default=10, ge=1)
     """Identified gateway sessions one user may hold at once."""
-    worker_id: int | None = None
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65_536
-    argon2_parallelism: int = 4
+    worker_id: int | None = Field(default=None, ge=0, le=MAX_WORKER_ID)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
     migrate_on_start: bool = True
     metrics: bool = True
     """Serve Prometheus metrics at /metrics (keep it on an internal network)."""
-    rate_limits: RateLimits = field(default_factory=RateLimits)
+    site_name: str = Field(default="Concord", min_length=1, max_length=100)
+    """The name the front page (`/`) shows."""
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    # --- checks beyond the types ------------------------------------------------------------
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOSTNAME.match(value):
+                raise ValueError(
+                    "must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name"
+                ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _DATABASE_URL.match(value)
+        if match is None:
+            raise ValueError(
+                "must be a URL like sqlite:///path/to/concord.db or "
+                "postgresql+asyncpg://user:password@host:5432/name"
+            )
+        scheme, driver = match["scheme"].lower(), match["driver"]
+        if scheme == "sqlite":
+            rest = value[match.end() :]
+            if driver not in (None, "aiosqlite"):
+                raise ValueError("SQLite is used through aiosqlite: write sqlite+aiosqlite:///")
+            if not rest.startswith("/") or rest in ("/", "/:memory:") or "mode=memory" in rest:
+                raise ValueError("must name a SQLite file: sqlite:///path/to/concord.db")
+        elif scheme in ("postgresql", "postgres"):
+            if driver not in (None, "asyncpg"):
+                raise ValueError("PostgreSQL is used through asyncpg: write postgresql+asyncpg://")
+        else:
+            raise ValueError(f"the database {scheme!r} is not supported (sqlite or postgresql)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(_REDIS_SCHEMES):
+            raise ValueError("must be a URL like redis://host:6379/0 (or rediss://, unix://)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes; generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or any(ch.isspace() for ch in value):
+            raise ValueError("must be a non-empty key prefix without spaces, e.g. 'concord:'")
+        return value
+
+    @model_validator(mode="after")
+    def _argon2(self) -> Settings:
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError("CHAT_ARGON2_MEMORY_KIB must be at least 8 x CHAT_ARGON2_PARALLELISM")
+        return self
+
+    # --- derived values ---------------------------------------------------------------------
 
     @property
     def effective_database_url(self) -> str:
@@ -97,20 +267,223 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        if not self.is_sqlite:
+            return None
+        return Path(self.effective_database_url.split(":///", 1)[1].split("?", 1)[0])
+
     def with_secret(self) -> Settings:
         """The secret from the environment, or the one kept in data_dir (created once)."""
         if self.secret_key:
-            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
-                raise SettingsError(
-                    f"CHAT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; generate one "
-                    "with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-                )
             return self
-        return replace(self, secret_key=load_or_create_secret(self.data_dir))
+        return self.model_copy(update={"secret_key": load_or_create_secret(self.data_dir)})
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, checked like the originals."""
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        try:
+            return Settings(**{**values, **changes})
+        except ValidationError as exc:
+            raise SettingsError(*describe(exc)) from None
+
+    # --- reading the environment ------------------------------------------------------------
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        return _from_env(os.environ if env is None else env)
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`Settings(...)` in code takes only what it is given (tests, embedding)."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, *, flags: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The settings from the environment and the `.env` file, with `overrides` (command-
+        line flags) on top. `flags` maps a setting to the flag it came from, for messages."""
+        env_file = _env_file()
+        problems = _unknown_in_file(env_file) if env_file is not None else []
+        try:
+            sources: dict[str, Any] = {"_env_file": env_file}
+            settings: Settings = _FromEnvironment(**sources, **overrides)
+        except ValidationError as exc:
+            problems += describe(exc, flags or {}, env_file)
+        except PydanticSettingsError as exc:  # a value that could not even be decoded
+            problems.append(str(exc))
+        if problems:
+            raise SettingsError(*problems)
+        return settings
+
+
+class _FromEnvironment(Settings):
+    """Settings read from flags, then the environment, then the `.env` file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_file = getattr(dotenv_settings, "env_file", None)
+        return (
+            init_settings,
+            _EnvSource(settings_cls),
+            _DotEnvSource(settings_cls, env_file=env_file),
+        )
+
+
+class _FlatRateLimits:
+    """Reads the nested `rate_limits` from flat names (CHAT_RATE_LOGIN_PER_IP, ...)."""
+
+    env_vars: Mapping[str, str | None]
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name == "rate_limits":  # CHAT_RATE_LIMITS is the switch, read below
+            return None, field_name, False
+        found: tuple[Any, str, bool] = super().get_field_value(field, field_name)  # type: ignore[misc]
+        return found
+
+    def __call__(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().__call__()  # type: ignore[misc]
+        rates = {
+            name: value
+            for name, variable in RATE_VARIABLES.items()
+            if (value := self.env_vars.get(variable.lower())) is not None
+        }
+        if rates:
+            data["rate_limits"] = rates
+        return data
+
+
+class _EnvSource(_FlatRateLimits, EnvSettingsSource):
+    pass
+
+
+class _DotEnvSource(_FlatRateLimits, DotEnvSettingsSource):
+    """The `.env` file. Lines that are no setting are left out here: a CHAT_* typo is
+    reported by `_unknown_in_file`, and other programs' variables may share the file."""
+
+    def __call__(self) -> dict[str, Any]:
+        fields = {name.lower() for name in (*Settings.model_fields, *variable_names().values())}
+        return {key: value for key, value in super().__call__().items() if key.lower() in fields}
+
+
+def _env_file() -> Path | None:
+    named = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise SettingsError(f"{ENV_FILE_VARIABLE}: no such file: {path}")
+        return path
+    default = Path(ENV_FILE)
+    return default if default.is_file() else None
+
+
+def variable_names() -> dict[str, str]:
+    """Every setting's variable name, by field name ("port" -> "CHAT_PORT")."""
+    names = {}
+    for name, info in Settings.model_fields.items():
+        if name == "rate_limits":
+            continue
+        alias = info.validation_alias
+        names[name] = alias if isinstance(alias, str) else f"{ENV_PREFIX}{name.upper()}"
+    return names
+
+
+def known_variables() -> set[str]:
+    return {*variable_names().values(), *RATE_VARIABLES.values(), ENV_FILE_VARIABLE}
+
+
+def _unknown_in_file(path: Path) -> list[str]:
+    known = known_variables()
+    return [
+        f"{key} (in {path}): not a Concord setting; see .env.example for the list"
+        for key in dotenv_values(path)
+        if key.upper().startswith(ENV_PREFIX) and key.upper() not in known
+    ]
+
+
+def unknown_environment_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """CHAT_* variables in the environment that are no setting (probably a typo).
+    CHAT_TEST_* belong to the test suite."""
+    known = known_variables()
+    return sorted(
+        key
+        for key in (os.environ if environ is None else environ)
+        if key.upper().startswith(ENV_PREFIX)
+        and not key.upper().startswith("CHAT_TEST_")
+        and key.upper() not in known
+    )
+
+
+_HIDDEN_INPUT: Final = ("secret_key",)
+_MESSAGES: Final = {
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false (also: 1/0, yes/no, on/off)",
+}
+_URLS: Final = ("database_url", "redis_url")
+
+
+def describe(
+    exc: ValidationError, flags: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> list[str]:
+    """One line per problem: the setting's name (and flag), what is wrong, what it got."""
+    names = variable_names()
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        field = loc[0] if loc else ""
+        if field == "rate_limits" and len(loc) > 1:
+            name = RATE_VARIABLES.get(loc[1], f"CHAT_RATE_{loc[1].upper()}")
+        else:
+            name = names.get(field) or names.get(_field_of_alias(field), field or "settings")
+            field = _field_of_alias(field) or field
+        if flags and field in flags:
+            name = f"{flags[field]} ({name})"
+        message = _MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        if message.startswith(("Input ", "Value ", "Field ")):  # pydantic's own wording
+            message = message[:1].lower() + message[1:]
+        message = message.replace("input should be", "must be")
+        value = error.get("input")
+        if not loc:  # a check across settings: the message names them
+            lines.append(message)
+            continue
+        if error["type"] == "extra_forbidden":
+            where = f" in {env_file}" if env_file else ""
+            lines.append(f"{name}{where}: not a Concord setting; see .env.example for the list")
+            continue
+        shown = ""
+        if field not in _HIDDEN_INPUT and isinstance(value, str | int | float | bool):
+            text = _mask_password(str(value)) if field in _URLS else str(value)
+            shown = f" (got {text!r})"
+        lines.append(f"{name}: {message}{shown}")
+    return lines
+
+
+def _field_of_alias(name: str) -> str:
+    for field, variable in variable_names().items():
+        if variable == name:
+            return field
+    return ""
+
+
+def _mask_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -131,100 +504,3 @@ def load_or_create_secret(data_dir: Path) -> str:
         path,
     )
     return secret
-
-
-class _Env:
-    """Typed reads of CHAT_* variables with clear errors."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def text(self, name: str) -> str | None:
-        value = self._env.get(f"CHAT_{name}")
-        return value.strip() if value is not None and value.strip() else None
-
-    def integer(self, name: str, default: int) -> int:
-        return int(self._number(name, default, int))
-
-    def real(self, name: str, default: float) -> float:
-        return self._number(name, default, float)
-
-    def _number(self, name: str, default: float, kind: type[int] | type[float]) -> float:
-        text = self.text(name)
-        if text is None:
-            return default
-        try:
-            return kind(text)
-        except ValueError as exc:
-            raise SettingsError(f"CHAT_{name} must be a number, got {text!r}.") from exc
-
-    def flag(self, name: str, default: bool) -> bool:
-        text = self.text(name)
-        if text is None:
-            return default
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"CHAT_{name} must be true or false, got {text!r}.")
-
-    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
-        text = (self.text(name) or default).lower()
-        if text not in options:
-            raise SettingsError(f"CHAT_{name} must be one of {', '.join(options)}; got {text!r}.")
-        return text
-
-    def words(self, name: str) -> tuple[str, ...]:
-        return tuple(w.strip() for w in (self.text(name) or "").split(",") if w.strip())
-
-    def rate(self, name: str, default: RateLimit) -> RateLimit:
-        text = self.text(name)
-        return RateLimit.parse(text, f"CHAT_{name}") if text else default
-
-
-def _from_env(env: Mapping[str, str]) -> Settings:
-    e = _Env(env)
-    d = Settings()
-    worker = e.text("WORKER_ID")
-    return Settings(
-        data_dir=Path(e.text("DATA_DIR") or d.data_dir),
-        database_url=e.text("DATABASE_URL"),
-        redis_url=e.text("REDIS_URL"),
-        redis_prefix=e.text("REDIS_PREFIX") or d.redis_prefix,
-        secret_key=e.text("SECRET_KEY"),
-        host=e.text("HOST") or d.host,
-        port=e.integer("PORT", d.port),
-        workers=e.integer("WORKERS", d.workers),
-        log_level=(e.text("LOG_LEVEL") or d.log_level).lower(),
-        log_format=e.choice("LOG_FORMAT", d.log_format, ("text", "json")),
-        token_ttl_hours=e.real("TOKEN_TTL_HOURS", d.token_ttl_hours),
-        cors_origins=e.words("CORS_ORIGINS"),
-        ws_origins=e.words("WS_ORIGINS"),
-        max_body_bytes=e.integer("MAX_BODY_BYTES", d.max_body_bytes),
-        db_pool_size=e.integer("DB_POOL_SIZE", d.db_pool_size),
-        heartbeat_interval_ms=e.integer("HEARTBEAT_MS", d.heartbeat_interval_ms),
-        resume_window_s=e.real("RESUME_WINDOW_S", d.resume_window_s),
-        send_queue_max=e.integer("SEND_QUEUE_MAX", d.send_queue_max),
-        ws_max_per_ip=e.integer("WS_MAX_PER_IP", d.ws_max_per_ip),
-        ws_max_per_user=e.integer("WS_MAX_PER_USER", d.ws_max_per_user),
-        worker_id=int(worker) if worker is not None else None,
-        argon2_time_cost=e.integer("ARGON2_TIME_COST", d.argon2_time_cost),
-        argon2_memory_kib=e.integer("ARGON2_MEMORY_KIB", d.argon2_memory_kib),
-        argon2_parallelism=e.integer("ARGON2_PARALLELISM", d.argon2_parallelism),
-        migrate_on_start=e.flag("MIGRATE_ON_START", d.migrate_on_start),
-        metrics=e.flag("METRICS", d.metrics),
-        rate_limits=_rate_limits(e),
-    )
-
-
-def _rate_limits(e: _Env) -> RateLimits:
-    d = RateLimits()
-    return RateLimits(
-        enabled=e.flag("RATE_LIMITS", d.enabled),
-        register_per_ip=e.rate("RATE_REGISTER_PER_IP", d.register_per_ip),
-        login_per_ip=e.rate("RATE_LOGIN_PER_IP", d.login_per_ip),
-        login_per_account=e.rate("RATE_LOGIN_PER_ACCOUNT", d.login_per_account),
-        message_per_channel=e.rate("RATE_MESSAGE_PER_CHANNEL", d.message_per_channel),
-        typing_per_channel=e.rate("RATE_TYPING_PER_CHANNEL", d.typing_per_channel),
-        per_user=e.rate("RATE_PER_USER", d.per_user),
-    )

@@ -3,6 +3,8 @@
 - a unique violation of a constraint the core knows -> `discord_core.errors.DuplicateKey(name)`
 - the database cannot be reached, was restarted, is starting up, is locked past the busy
   timeout, or the pool is exhausted -> `adapters.errors.BackendUnavailable`
+- the database or role does not exist, or the password is wrong -> `BackendRefused` (a
+  `BackendUnavailable` that retrying will not cure)
 - a value the database cannot store (NUL in PostgreSQL text, an integer outside BIGINT)
   -> `adapters.errors.InvalidData` (a ValueError)
 - anything else is left as it is.
@@ -23,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 
 from discord_core.errors import DuplicateKey
 
-from ..errors import BackendUnavailable, InvalidData
+from ..errors import BackendRefused, BackendUnavailable, InvalidData
 
 try:  # asyncpg is only needed for PostgreSQL
     import asyncpg.exceptions as _pg
@@ -36,9 +38,14 @@ try:  # asyncpg is only needed for PostgreSQL
         _pg.InternalClientError,
     )
     _PG_BAD_DATA: tuple[type[BaseException], ...] = (_pg.DataError,)
+    _PG_REFUSED: tuple[type[BaseException], ...] = (
+        _pg.InvalidCatalogNameError,  # 3D000: the database does not exist
+        _pg.InvalidAuthorizationSpecificationError,  # 28xxx: no such role, wrong password
+    )
 except ImportError:  # pragma: no cover
     _PG_UNAVAILABLE = ()
     _PG_BAD_DATA = ()
+    _PG_REFUSED = ()
 
 # PostgreSQL names the violated constraint; the names are fixed in models.py.
 _PG_CONSTRAINTS: Final = {
@@ -92,6 +99,9 @@ def translate(exc: BaseException) -> BaseException | None:
     """The error to raise instead of `exc`, or None to keep `exc`."""
     if isinstance(exc, DuplicateKey | BackendUnavailable | InvalidData):
         return None
+    for cause in _causes(exc):
+        if isinstance(cause, _PG_REFUSED):
+            return BackendRefused(f"the database refused the connection: {cause}")
     if isinstance(exc, sa_exc.IntegrityError):
         name = duplicate_key_name(exc)
         return DuplicateKey(name) if name is not None else None

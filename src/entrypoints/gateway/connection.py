@@ -48,7 +48,7 @@ from .protocol import (
 from .session import GatewaySession
 
 if TYPE_CHECKING:
-    from ..container import Container
+    from .state import GatewayState
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -73,12 +73,12 @@ def _frame_data(message: Any) -> str:
     )
 
 
-def live_sockets_of(container: Container, user_id: int, *, besides: object) -> int:
+def live_sockets_of(state: GatewayState, user_id: int, *, besides: object) -> int:
     """Sockets attached to a session of the user on this instance (a socket being replaced
     by a RESUME no longer is). O(sessions of that user), not O(all sockets)."""
     return sum(
         1
-        for session in container.hub.sessions_of(user_id)
+        for session in state.hub.sessions_of(user_id)
         if session.link is not None and session.link is not besides
     )
 
@@ -111,20 +111,22 @@ class Connection:
         "_rate_tat",
         "_reader",
         "_writer",
-        "container",
         "deadline",
         "heartbeat_timeout",
         "hub",
         "send_queue_max",
         "sent_seq",
+        "services",
         "session",
         "socket",
+        "state",
     )
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], container: Container) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], state: GatewayState) -> None:
         self.socket = socket
-        self.container = container
-        self.hub = container.hub
+        self.state = state
+        self.services = state.services
+        self.hub = state.hub
         self.session: GatewaySession | None = None
         self.sent_seq = 0
         self._control: list[str] = []
@@ -143,9 +145,9 @@ class Connection:
         self._close: tuple[int, str] | None = None
         self._peer_code: int | None = None
         self._rate_tat = 0.0
-        interval = container.settings.heartbeat_interval_ms / 1000
+        interval = self.services.settings.heartbeat_interval_ms / 1000
         self.heartbeat_timeout = interval * HEARTBEAT_GRACE
-        self.send_queue_max = container.settings.send_queue_max
+        self.send_queue_max = self.services.settings.send_queue_max
         self.deadline = time.monotonic() + interval  # IDENTIFY must come within one interval
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -153,9 +155,9 @@ class Connection:
     async def run(self) -> None:
         """Read in this (the handler's) task; write in a task started when there is
         something to send."""
-        self.container.connections.add(self)
+        self.state.connections.add(self)
         self._reader = asyncio.current_task()
-        interval = self.container.settings.heartbeat_interval_ms
+        interval = self.services.settings.heartbeat_interval_ms
         self.send_control(control_frame(Op.HELLO, f'{{"heartbeat_interval":{interval}}}'))
         try:
             await self._read_loop()
@@ -171,7 +173,7 @@ class Connection:
             if writer is not None:
                 writer.cancel()
                 await asyncio.gather(writer, return_exceptions=True)
-            self.container.connections.discard(self)
+            self.state.connections.discard(self)
             await self._finish()
 
     async def _finish(self) -> None:
@@ -187,7 +189,7 @@ class Connection:
             self.hub.remove(session)
         else:
             self.hub.detach(session)
-        await self.container.gateway.session_ended(session.user_id, session.id)
+        await self.services.gateway.session_ended(session.user_id, session.id)
 
     def request_close(self, code: int, reason: str) -> None:
         if self._close is None:
@@ -296,8 +298,8 @@ class Connection:
         self.session = None
         session.link = None
         self.hub.remove(session)
-        self.deadline = time.monotonic() + self.container.settings.heartbeat_interval_ms / 1000
-        await self.container.gateway.session_ended(session.user_id, session.id)
+        self.deadline = time.monotonic() + self.services.settings.heartbeat_interval_ms / 1000
+        await self.services.gateway.session_ended(session.user_id, session.id)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -366,14 +368,14 @@ class Connection:
         if self.session is not None:
             raise ProtocolError(Close.ALREADY_AUTHENTICATED, "already identified")
         try:
-            return await self.container.token_cache.authenticate(token)  # as REST does
+            return await self.services.token_cache.authenticate(token)  # as REST does
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
 
     async def _identify(self, data: IdentifyData) -> None:
         identity = await self._authenticate(data.token)
         try:
-            state = await self.container.gateway.ready(identity)
+            state = await self.services.gateway.ready(identity)
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
         session = GatewaySession(
@@ -389,7 +391,7 @@ class Connection:
         self._attach(session, after_seq=0)
         self.hub.add(session)
         session.dispatch("READY", _encode(ready).decode())
-        await self.container.gateway.session_started(session.user_id, session.id)
+        await self.services.gateway.session_started(session.user_id, session.id)
 
     async def _resume(self, data: ResumeData) -> None:
         identity = await self._authenticate(data.token)
@@ -413,13 +415,13 @@ class Connection:
         if session.invalid:
             return  # the replay ends with RESYNC, then INVALID_SESSION
         session.dispatch("RESUMED", "null")
-        await self.container.gateway.session_started(session.user_id, session.id)
+        await self.services.gateway.session_started(session.user_id, session.id)
 
     def _attach(self, session: GatewaySession, *, after_seq: int) -> None:
         """Bind the session to this socket. Synchronous, so no other IDENTIFY can slip in
         between the per-user count and the attach."""
-        cap = self.container.settings.ws_max_per_user
-        if live_sockets_of(self.container, session.user_id, besides=self) >= cap:
+        cap = self.services.settings.ws_max_per_user
+        if live_sockets_of(self.state, session.user_id, besides=self) >= cap:
             raise ProtocolError(
                 Close.RATE_LIMITED,
                 f"too many gateway sessions for this user (at most {cap}); close one first",
@@ -434,7 +436,7 @@ class Connection:
     async def _set_status(self, data: PresenceData) -> None:
         assert self.session is not None
         try:
-            await self.container.users.update_me(
+            await self.services.users.update_me(
                 self.session.identity, status=UserStatus(data.status)
             )
         except DomainError as exc:

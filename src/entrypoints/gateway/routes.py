@@ -19,10 +19,10 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from ..container import Container
 from ..http.auth import PUBLIC
 from .connection import Connection
 from .protocol import Close
+from .state import GatewayState
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ def _sockets_per_ip(socket: WebSocket[Any, Any, Any]) -> SocketsPerIp:
 @websocket("/gateway", opt={PUBLIC: True})
 async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
     """The live gateway: see docs/gateway.md."""
-    container: Container = socket.app.state.container
-    settings = container.settings
+    state: GatewayState = socket.app.state.gateway
+    settings = state.services.settings
     if not origin_allowed(socket, settings.ws_origins):
         await socket.close(code=FORBIDDEN_ORIGIN, reason="origin not allowed")
         return
@@ -96,27 +96,27 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
         return
     try:
         await socket.accept()
-        await Connection(socket, container).run()
+        await Connection(socket, state).run()
     finally:
         per_ip.close(host)
 
 
-async def reap_forever(container: Container) -> None:
+async def reap_forever(state: GatewayState) -> None:
     """Close connections that missed IDENTIFY or heartbeats; expire unresumed sessions."""
     while True:
         await asyncio.sleep(REAPER_PERIOD_S)
         try:
             now = time.monotonic()
-            for connection in list(container.connections):
+            for connection in list(state.connections):
                 connection.check_deadline(now)
-            container.hub.expire_detached()
+            state.hub.expire_detached()
         except Exception:
             log.exception("gateway reaper failed")
 
 
 @contextlib.asynccontextmanager
-async def reaper(container: Container) -> Any:
-    task = asyncio.create_task(reap_forever(container))
+async def reaper(state: GatewayState) -> Any:
+    task = asyncio.create_task(reap_forever(state))
     try:
         yield
     finally:

@@ -19,7 +19,7 @@ from litestar.types import Scopes
 from discord_core.errors import Unauthorized
 from discord_core.usecases import Identity
 
-from ..container import Container
+from ..services import Services
 from .ratelimit import enforce_route_limits
 
 PUBLIC = "public"
@@ -39,7 +39,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        container: Container = connection.app.state.container
+        container: Services = connection.app.state.services
         identity = await container.token_cache.authenticate(bearer_token(connection))
         await enforce_route_limits(connection, container, identity)
         return AuthenticationResult(user=identity, auth=None)
@@ -52,7 +52,7 @@ def auth_middleware(scopes: Scopes) -> DefineMiddleware:
 
 
 def provide_identity(
-    request: Request[Any, Any, Any], container: NamedDependency[Container]
+    request: Request[Any, Any, Any], container: NamedDependency[Services]
 ) -> Identity:
     """Dependency: the authenticated caller (set by the middleware).
 

@@ -26,7 +26,7 @@ def health() -> HealthOut:
 @get("/ready", opt={PUBLIC: True}, security=[], tags=["operations"])
 async def ready(container: AppContainer) -> Response[HealthOut]:
     failing = await container.unavailable_backends()
-    limits = container.rate_limit_mode
+    limits = container.rate_limit_mode()
     if failing:
         out = HealthOut(status="unavailable", failing=failing, rate_limits=limits)
         return Response(out, status_code=503)

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from discord_core.limits import SNOWFLAKE_MAX
 from discord_core.usecases import Identity
 
-from ..container import Container
+from ..services import Services
 
 
 def _id(description: str) -> Any:
@@ -25,12 +25,13 @@ UserId = Annotated[int, _id("A user id.")]
 InviteCode = Annotated[str, Parameter(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def provide_container(state: State) -> Container:
-    container: AppContainer = state.container
-    return container
+def provide_container(state: State) -> Services:
+    services: AppContainer = state.services
+    return services
 
 
-AppContainer = NamedDependency[Container]
-"""The composition root's services, injected into every handler."""
+AppContainer = NamedDependency[Services]
+"""The use cases, ports and settings handlers are given (entrypoints/services.py), injected
+into every handler as `container`. The composition root itself is never reachable from here."""
 Caller = NamedDependency[Identity]
 """The authenticated caller (set by the bearer-auth middleware)."""

@@ -27,8 +27,8 @@ from discord_core.errors import RateLimited
 from discord_core.ports import RateState
 from discord_core.usecases import Identity
 
-from ..container import Container
 from ..observability import RESPONSE_HEADERS
+from ..services import Services
 from ..settings import RateLimit
 
 RATE = "rate"
@@ -89,7 +89,7 @@ def _report(connection: ASGIConnection[Any, Any, Any, Any], bucket: str, state: 
 
 
 async def enforce(
-    container: Container,
+    container: Services,
     key: str,
     rule_name: str,
     connection: ASGIConnection[Any, Any, Any, Any] | None = None,
@@ -112,7 +112,7 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def enforce_route_limits(
-    connection: ASGIConnection[Any, Any, Any, Any], container: Container, identity: Identity
+    connection: ASGIConnection[Any, Any, Any, Any], container: Services, identity: Identity
 ) -> None:
     """The per-user budget, then the route's own rule if it names one. Called by the auth
     middleware once the caller is known (a guard would cost a copy of the route handler per
@@ -134,7 +134,7 @@ async def password_check_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Route guard: a body with `current_password` spends the per-account login budget."""
-    container: Container = connection.app.state.container
+    container: Services = connection.app.state.services
     identity = connection.scope.get("user")
     if isinstance(identity, Identity) and await _checks_password(connection):
         key = f"password-check:{identity.user_id}"

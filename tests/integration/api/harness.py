@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
         rate_limits=RateLimits(enabled=False),
         log_level="warning",
     )
-    return replace(base, **overrides)
+    return base.replace(**overrides)
 
 
 class LiveServer:

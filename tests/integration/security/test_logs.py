@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from entrypoints.observability import configure_logging
+from entrypoints.logs import configure_logging
 
 from ..api.harness import TEST_SECRET, GatewayClient, LiveServer
 from .conftest import ServerFactory, client_for

@@ -1,4 +1,6 @@
-"""The composition root: the only place that builds adapters and wires them to the core.
+"""The composition root: the only place that builds adapters and wires them to the core and
+to the driving adapters. It sits on top of `entrypoints`: `http/` and `gateway/` never import
+it; they get a `Services` (entrypoints/services.py) and the gateway its `GatewayState`.
 
 Embedded (no CHAT_REDIS_URL): in-process event bus, presence and rate limits.
 Scaled (CHAT_REDIS_URL set): the same ports over Redis, shared by every instance.
@@ -47,7 +49,10 @@ from discord_core.usecases import (
 
 from .gateway.encode import encode_event
 from .gateway.hub import Hub
+from .gateway.state import GatewayState
 from .http.token_cache import TokenCache
+from .observability import GatewayCounters
+from .services import Services
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,7 @@ class EventBus(Protocol):
     async def unsubscribe(self, topic: str) -> None: ...
 
 
-class Service(Protocol):
+class Background(Protocol):
     """A background part with a lifecycle (Redis bus, presence upkeep, worker lease)."""
 
     async def start(self) -> None: ...
@@ -71,7 +76,8 @@ class Service(Protocol):
 
 @dataclass(eq=False)
 class Container:
-    """Everything a running instance holds: adapters, use cases and settings."""
+    """Everything a running instance holds: adapters, use cases and settings. `services` is
+    what the HTTP handlers get, `gateway_state` what the gateway gets."""
 
     settings: Settings
     instance: str
@@ -80,7 +86,7 @@ class Container:
     bus: EventBus
     presence: PresenceRegistry
     rate_limiter: RateLimiter
-    services: list[Service] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
     redis: Any = None
     auth: AuthUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -92,8 +98,8 @@ class Container:
     gateway: GatewayUseCases = field(init=False)
     hub: Hub = field(init=False)
     token_cache: TokenCache = field(init=False)
-    connections: set[Any] = field(default_factory=set)
-    """Live gateway connections on this instance (entrypoints.gateway.connection)."""
+    services: Services = field(init=False)
+    gateway_state: GatewayState = field(init=False)
 
     def __post_init__(self) -> None:
         ttl = timedelta(hours=self.settings.token_ttl_hours)
@@ -113,6 +119,40 @@ class Container:
         self.token_cache = TokenCache(self.auth, self.deps.tokens)
         self.bus.attach(self.token_cache.on_event)
         self.bus.attach(self.hub.deliver)
+        self.services = Services(
+            settings=self.settings,
+            instance=self.instance,
+            auth=self.auth,
+            users=self.users,
+            servers=self.servers,
+            members=self.members,
+            invites=self.invites,
+            channels=self.channels,
+            messages=self.messages,
+            gateway=self.gateway,
+            rate_limiter=self.rate_limiter,
+            token_cache=self.token_cache,
+            unavailable_backends=self.unavailable_backends,
+            rate_limit_mode=lambda: self.rate_limit_mode,
+        )
+        self.gateway_state = GatewayState(self.services, self.hub)
+
+    @property
+    def connections(self) -> set[Any]:
+        """Live gateway connections on this instance."""
+        return self.gateway_state.connections
+
+    def counters(self) -> GatewayCounters:
+        """What /metrics reports of this instance's gateway and event bus."""
+        return GatewayCounters(
+            instance=self.instance,
+            sessions=self.hub.session_count,
+            connections=len(self.gateway_state.connections),
+            published=getattr(self.bus, "published", 0),
+            delivered=self.hub.delivered,
+            dropped_slow=self.hub.dropped_slow,
+            gaps=getattr(self.bus, "gaps", 0),
+        )
 
     async def start(self) -> None:
         """Reach every backing service or fail with a clear message; then start upkeep."""
@@ -126,8 +166,8 @@ class Container:
             except OSError as exc:
                 raise BackendUnavailable(f"the database is unreachable: {exc}") from exc
         await self.database.ping()
-        for service in self.services:
-            await service.start()
+        for part in self.background:
+            await part.start()
         log.info("instance %s started (%s)", self.instance, self.mode)
 
     async def unavailable_backends(self) -> list[str]:
@@ -147,11 +187,11 @@ class Container:
         return failing
 
     async def stop(self) -> None:
-        for service in reversed(self.services):
+        for part in reversed(self.background):
             try:
-                await service.stop()
+                await part.stop()
             except Exception:
-                log.exception("stopping %s failed", type(service).__name__)
+                log.exception("stopping %s failed", type(part).__name__)
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
@@ -182,7 +222,7 @@ class _Parts:
     presence: PresenceRegistry
     rate_limiter: RateLimiter
     ids: IdGenerator
-    services: list[Service]
+    background: list[Background]
     redis: Any = None
 
 
@@ -199,7 +239,7 @@ def _embedded_parts(settings: Settings) -> _Parts:
         presence=InMemoryPresence(),
         rate_limiter=InMemoryRateLimiter(),
         ids=SnowflakeGenerator(settings.worker_id or 0),
-        services=[],
+        background=[],
     )
 
 
@@ -215,14 +255,14 @@ def _redis_parts(settings: Settings, instance: str) -> _Parts:
     limiter = FallbackRateLimiter(
         RedisRateLimiter(client, prefix), InMemoryRateLimiter(), client.ping
     )
-    services: list[Service] = [bus, presence, limiter]
+    background: list[Background] = [bus, presence, limiter]
     if settings.worker_id is not None:
         ids = SnowflakeGenerator(settings.worker_id)
     else:
         leased = LeasedIds(client, prefix, owner=instance)
         ids = leased
-        services.insert(0, leased)
-    return _Parts(bus, presence, limiter, ids, services, client)
+        background.insert(0, leased)
+    return _Parts(bus, presence, limiter, ids, background, client)
 
 
 def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
@@ -250,7 +290,7 @@ def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
         bus=parts.bus,
         presence=parts.presence,
         rate_limiter=parts.rate_limiter,
-        services=parts.services,
+        background=parts.background,
         redis=parts.redis,
     )
     _wire_redis_callbacks(container)

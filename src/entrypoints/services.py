@@ -1,0 +1,60 @@
+"""What the driving adapters (`http/`, `gateway/`) are given: the core's use cases, the core
+ports they call directly, and the settings. The composition root (`bootstrap.py`) builds it;
+this module imports no adapter (lint-imports checks), so nothing that handles a request can
+reach a database engine, a Redis client or any other concrete adapter except through a use
+case or a port.
+
+A new feature that needs something new in a handler adds a field here (a use case, or a port
+from `discord_core.ports`) and fills it in `bootstrap.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from discord_core.ports import RateLimiter
+from discord_core.usecases import (
+    AuthUseCases,
+    ChannelUseCases,
+    GatewayUseCases,
+    Identity,
+    InviteUseCases,
+    MemberUseCases,
+    MessageUseCases,
+    ServerUseCases,
+    UserUseCases,
+)
+
+from .settings import Settings
+
+
+class Authenticator(Protocol):
+    """Resolves a bearer token to the caller (signature, expiry, revocation)."""
+
+    async def authenticate(self, token: str) -> Identity: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Services:
+    settings: Settings
+    instance: str
+    """This process's name in logs and metrics (host-pid-random)."""
+    auth: AuthUseCases
+    users: UserUseCases
+    servers: ServerUseCases
+    members: MemberUseCases
+    invites: InviteUseCases
+    channels: ChannelUseCases
+    messages: MessageUseCases
+    gateway: GatewayUseCases
+    rate_limiter: RateLimiter
+    token_cache: Authenticator
+    """Every REST request and IDENTIFY / RESUME resolves its token here (cached per process,
+    forgotten on revocation)."""
+    unavailable_backends: Callable[[], Awaitable[list[str]]]
+    """The backing services that do not answer now ("database", "redis"), for /ready."""
+    rate_limit_mode: Callable[[], str]
+    """"shared" (in Redis), "local" (embedded), or "fallback" (Redis unreachable: each
+    instance limits on its own), for /ready."""
