@@ -49,6 +49,7 @@ from discord_core.usecases import (
 
 from .gateway.encode import encode_event
 from .gateway.hub import Hub
+from .gateway.limits import GatewayLimits
 from .gateway.state import GatewayState
 from .http.token_cache import TokenCache
 from .observability import GatewayCounters
@@ -132,10 +133,13 @@ class Container:
             gateway=self.gateway,
             rate_limiter=self.rate_limiter,
             token_cache=self.token_cache,
+            tokens=self.deps.tokens,
             unavailable_backends=self.unavailable_backends,
             rate_limit_mode=lambda: self.rate_limit_mode,
         )
-        self.gateway_state = GatewayState(self.services, self.hub)
+        self.gateway_state = GatewayState(
+            self.services, self.hub, GatewayLimits(self.rate_limiter)
+        )
 
     @property
     def connections(self) -> set[Any]:

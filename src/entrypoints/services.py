@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from discord_core.ports import RateLimiter
+from discord_core.ports import RateLimiter, TokenService
 from discord_core.usecases import (
     AuthUseCases,
     ChannelUseCases,
@@ -53,6 +53,8 @@ class Services:
     token_cache: Authenticator
     """Every REST request and IDENTIFY / RESUME resolves its token here (cached per process,
     forgotten on revocation)."""
+    tokens: TokenService
+    """Reads a token's claims (the gateway closes a socket when its token expires)."""
     unavailable_backends: Callable[[], Awaitable[list[str]]]
     """The backing services that do not answer now ("database", "redis"), for /ready."""
     rate_limit_mode: Callable[[], str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -19,19 +20,17 @@ import msgspec
 from litestar import WebSocket
 from litestar.types import Send
 
-from adapters.memory.ratelimit import gcra
 from discord_core.errors import DomainError, Unauthorized
 from discord_core.model import UserStatus
 from discord_core.usecases import Identity
 
 from .. import schemas as s
 from ..observability import RAW_SEND
+from .limits import spend_socket_frame
 from .protocol import (
     BEFORE_IDENTIFY_OPS,
     CLEAN_CLIENT_CLOSES,
     CLIENT_OPS,
-    FRAME_WINDOW_S,
-    FRAMES_PER_WINDOW,
     HEARTBEAT_GRACE,
     NOT_RESUMABLE,
     ClientFrame,
@@ -120,6 +119,7 @@ class Connection:
         "session",
         "socket",
         "state",
+        "token_expires",
     )
 
     def __init__(self, socket: WebSocket[Any, Any, Any], state: GatewayState) -> None:
@@ -149,6 +149,8 @@ class Connection:
         self.heartbeat_timeout = interval * HEARTBEAT_GRACE
         self.send_queue_max = self.services.settings.send_queue_max
         self.deadline = time.monotonic() + interval  # IDENTIFY must come within one interval
+        self.token_expires = math.inf
+        """Monotonic time at which the token of the last IDENTIFY or RESUME expires."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -206,9 +208,17 @@ class Connection:
             reader.cancel()
 
     def check_deadline(self, now: float) -> None:
-        """Called by the reaper: close when IDENTIFY or a heartbeat is overdue."""
-        if now > self.deadline and self._close is None:
+        """Called by the reaper: close when IDENTIFY or a heartbeat is overdue, or when the
+        token has expired (as REST refuses it then; a client that refreshed its token
+        RESUMEs with the new one)."""
+        if self._close is not None:
+            return
+        if now > self.deadline:
             self.request_close(Close.SESSION_TIMED_OUT, "heartbeat or identify timed out")
+        elif now >= self.token_expires:
+            self.request_close(
+                Close.AUTHENTICATION_FAILED, "token expired; refresh it and identify again"
+            )
 
     # --- writing --------------------------------------------------------------------------
 
@@ -322,14 +332,12 @@ class Connection:
             self.request_close(Close.UNKNOWN_ERROR, "internal error")
 
     def _check_rate(self) -> None:
+        """Per user once identified (across its sockets and reconnects), else per socket."""
         now = time.monotonic()
-        self._rate_tat, retry = gcra(self._rate_tat, now, FRAMES_PER_WINDOW, FRAME_WINDOW_S)
-        if retry > 0:
-            raise ProtocolError(
-                Close.RATE_LIMITED,
-                f"too many frames (at most {FRAMES_PER_WINDOW} per {FRAME_WINDOW_S:g} s); "
-                f"retry after {retry:.1f} s",
-            )
+        if self.session is not None:
+            self.state.limits.spend_frame(self.session.user_id, now)
+        else:
+            self._rate_tat = spend_socket_frame(self._rate_tat, now)
 
     async def _handle(self, data: str | bytes) -> None:
         self._check_rate()
@@ -368,12 +376,19 @@ class Connection:
         if self.session is not None:
             raise ProtocolError(Close.ALREADY_AUTHENTICATED, "already identified")
         try:
-            return await self.services.token_cache.authenticate(token)  # as REST does
+            identity = await self.services.token_cache.authenticate(token)  # as REST does
+            expires_at = self.services.tokens.decode(token).expires_at.timestamp()
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
+        # The IDENTIFY or RESUME frame counts against the user's budget: a client closed
+        # for flooding that reconnects at once is closed again before READY.
+        self.state.limits.spend_frame(identity.user_id, time.monotonic())
+        self.token_expires = time.monotonic() + (expires_at - time.time())
+        return identity
 
     async def _identify(self, data: IdentifyData) -> None:
         identity = await self._authenticate(data.token)
+        await self.state.limits.spend_identify(identity.user_id)
         try:
             state = await self.services.gateway.ready(identity)
         except Unauthorized:

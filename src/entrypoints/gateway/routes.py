@@ -110,6 +110,7 @@ async def reap_forever(state: GatewayState) -> None:
             for connection in list(state.connections):
                 connection.check_deadline(now)
             state.hub.expire_detached()
+            state.limits.sweep()
         except Exception:
             log.exception("gateway reaper failed")
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..services import Services
 from .hub import Hub
+from .limits import GatewayLimits
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -18,5 +19,7 @@ if TYPE_CHECKING:
 class GatewayState:
     services: Services
     hub: Hub
+    limits: GatewayLimits
+    """The per-user frame budgets of this instance and the shared IDENTIFY budget."""
     connections: set[Connection] = field(default_factory=set)
     """Live gateway connections on this instance."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from entrypoints.gateway.limits import IDENTIFIES_PER_WINDOW, IDENTIFY_WINDOW_S
 
 from ..api.harness import Account, Api, GatewayClient, LiveServer
 from .conftest import ServerFactory, client_for, close_of
@@ -119,24 +123,51 @@ async def test_a_frame_over_uvicorns_cap_is_1009_and_nothing_else_suffers(capi: 
     await bystander.close()
 
 
-async def test_frame_flood_is_4008_with_how_long_to_wait_then_resume_works(capi: Api) -> None:
+def retry_after_in(reason: str) -> float:
+    match = re.search(r"retry after ([0-9.]+) s", reason)
+    assert match, reason
+    return float(match.group(1))
+
+
+async def test_frame_flood_is_4008_per_user_across_reconnects_then_resume_works(
+    capi: Api,
+) -> None:
     owner = await capi.register("flood")
     gw = await GatewayClient.identify(capi.server.ws_url, owner.token)
     for _ in range(125):
         await gw.send({"op": 1, "d": None})
     code, reason = await close_of(gw)
     assert code == 4008
-    assert "retry after" in reason, reason
+    assert "per user" in reason, reason
+    resume = {
+        "op": 6,
+        "d": {"token": owner.token, "session_id": gw.ready["session_id"], "seq": gw.seq},
+    }
+    # Reconnecting at once gets no fresh budget: the RESUME itself is refused, and so is
+    # an IDENTIFY, each saying when to come back.
+    for frame in (resume, {"op": 2, "d": {"token": owner.token}}):
+        again = await GatewayClient.open(capi.server.ws_url)
+        await again.send(frame)
+        code, reason = await close_of(again)
+        assert code == 4008 and "too many frames" in reason, reason
+    await asyncio.sleep(retry_after_in(reason) + 0.1)
     again = await GatewayClient.open(capi.server.ws_url)
     again.seq = gw.seq
-    await again.send(
-        {
-            "op": 6,
-            "d": {"token": owner.token, "session_id": gw.ready["session_id"], "seq": gw.seq},
-        }
-    )
+    await again.send(resume)
     await again.wait_for("RESUMED")
     await again.close()
+
+
+async def test_identify_is_limited_per_user_per_minute(capi: Api) -> None:
+    alice = await capi.register("ident")
+    for _ in range(IDENTIFIES_PER_WINDOW):
+        gw = await GatewayClient.identify(capi.server.ws_url, alice.token)
+        await gw.close()
+    code, reason = await identify_refused(capi.server.ws_url, alice)
+    assert code == 4008 and "too many IDENTIFY" in reason, reason
+    assert 0 < retry_after_in(reason) <= IDENTIFY_WINDOW_S / IDENTIFIES_PER_WINDOW + 0.1
+    bob = await capi.register("other")  # per user: someone else may still identify
+    await (await GatewayClient.identify(capi.server.ws_url, bob.token)).close()
 
 
 @pytest.mark.parametrize(("seq", "code"), [(10**30, 4007), (-1, 4002), (2**64, 4007)])
@@ -235,3 +266,25 @@ async def test_per_user_cap_counts_identified_sockets(capi: Api) -> None:
     third = await GatewayClient.identify(url, alice.token)
     for gw in (second, other, replacement, third):
         await gw.close()
+
+
+async def test_the_identify_budget_is_shared_across_instances_over_redis(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    """Two instances on one database and one Redis: a reconnect loop that alternates between
+    them still meets the one budget."""
+    from ..api.harness import make_settings
+    from .conftest import tuned_server
+
+    settings = make_settings(
+        tmp_path, redis_url=redis_url, redis_prefix=f"{redis_prefix}{tmp_path.name}:"
+    )
+    with tuned_server(settings) as a, tuned_server(settings) as b:
+        async with client_for(a) as api:
+            alice = await api.register("spread")
+        for i in range(IDENTIFIES_PER_WINDOW):
+            gw = await GatewayClient.identify((a, b)[i % 2].ws_url, alice.token)
+            await gw.close()
+        for server in (a, b):
+            code, reason = await identify_refused(server.ws_url, alice)
+            assert code == 4008 and "too many IDENTIFY" in reason, reason

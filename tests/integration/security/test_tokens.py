@@ -4,6 +4,7 @@ wrong password look the same."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import statistics
@@ -15,7 +16,7 @@ import jwt
 import pytest
 
 from ..api.harness import TEST_SECRET, Account, Api, GatewayClient
-from .conftest import close_of
+from .conftest import ServerFactory, client_for, close_of
 
 OTHER_KEY = "another-secret-" + "y" * 40
 
@@ -217,3 +218,42 @@ async def test_unknown_account_and_wrong_password_are_indistinguishable(api: Api
     missing_median = statistics.median(t for t, *_ in missing)
     ratio = max(wrong_median, missing_median) / min(wrong_median, missing_median)
     assert ratio < 3, (wrong_median, missing_median)
+
+
+TTL_S = 7.2  # CHAT_TOKEN_TTL_HOURS=0.002; tokens carry whole seconds
+
+
+async def test_a_gateway_socket_closes_4004_when_its_token_expires(
+    start_server: ServerFactory,
+) -> None:
+    with start_server(token_ttl_hours=TTL_S / 3600) as server:
+        async with client_for(server) as api:
+            alice = await api.register("short")
+            expires = _claims(alice.token)["exp"]
+            gw = await GatewayClient.identify(server.ws_url, alice.token)
+            gw.keep_alive()
+            # A second socket refreshes its token and RESUMEs with it: it outlives the first.
+            await asyncio.sleep(3)
+            r = await api.post("/auth/refresh", alice)
+            assert r.status_code == 200
+            fresh = r.json()["token"]
+            renewed = await GatewayClient.identify(server.ws_url, alice.token)
+            renewed.keep_alive()
+            await renewed.close(4000)  # dropped: its session waits for a RESUME
+            again = await GatewayClient.open(server.ws_url)
+            again.keep_alive()
+            session_id = renewed.ready["session_id"]
+            await again.send(
+                {"op": 6, "d": {"token": fresh, "session_id": session_id, "seq": renewed.seq}}
+            )
+            again.seq = renewed.seq
+            await again.wait_for("RESUMED")
+            code, reason = await close_of(gw, timeout=TTL_S + 3)
+            closed_at = time.time()
+            assert code == 4004 and "expired" in reason, (code, reason)
+            assert expires - 0.1 <= closed_at <= expires + 2, (expires, closed_at)
+            # REST refuses the old token too; the refreshed socket is still open
+            assert (await api.get("/users/@me", headers=_bearer(alice.token))).status_code == 401
+            await again.send({"op": 1, "d": again.seq})
+            assert (await again.recv())["op"] == 11
+            await again.close()
