@@ -27,6 +27,9 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 RAW_SEND = "concord.raw_send"
 """Scope key of the ASGI server's own `send` for WebSocket connections."""
+DROPPED = "concord.dropped"
+"""Scope key set when the server closed the connection because the client was too slow to
+send its request (entrypoints/slow_clients.py): logged as 408."""
 RESPONSE_HEADERS = "concord.response_headers"
 """Scope key of a callable giving more response headers (the rate limits), set while the
 request is handled and added when the response starts."""
@@ -70,7 +73,9 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            code = status[0] if status else 500
+            # A request dropped for sending too slowly gets Litestar's "client disconnected"
+            # 500, sent to nobody: it is the client's timeout, so it is logged as a 408.
+            code = 408 if scope.get(DROPPED) else status[0] if status else 500
             elapsed = time.perf_counter() - started
             _log_access(scope, code, elapsed)
             _observe(scope, code, elapsed)

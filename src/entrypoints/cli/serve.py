@@ -99,6 +99,8 @@ def check_port(host: str, port: int, setting: str = "--port / CHAT_PORT") -> Non
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from ..slow_clients import GuardedHttpProtocol
+
     check_scaling(settings)
     check_port(settings.host, settings.port)
     settings.with_secret()  # create the secret once, before workers race to do it
@@ -123,6 +125,7 @@ def serve(settings: Settings) -> None:
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
         ws_per_message_deflate=False,
         ws_max_size=1024 * 1024,
+        http=GuardedHttpProtocol,  # read deadlines: uvicorn has none (entrypoints/slow_clients)
         timeout_graceful_shutdown=10,
     )
 
