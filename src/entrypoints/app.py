@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 
+from . import slow_clients
 from .bootstrap import Container, build_container
 from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
@@ -119,4 +120,7 @@ def create_served_app() -> Litestar:
     environment."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    slow_clients.configure(
+        slow_clients.Deadlines(settings.header_timeout_s, settings.body_timeout_s)
+    )
     return create_app(settings)

@@ -137,9 +137,7 @@ class Container:
             unavailable_backends=self.unavailable_backends,
             rate_limit_mode=lambda: self.rate_limit_mode,
         )
-        self.gateway_state = GatewayState(
-            self.services, self.hub, GatewayLimits(self.rate_limiter)
-        )
+        self.gateway_state = GatewayState(self.services, self.hub, GatewayLimits(self.rate_limiter))
 
     @property
     def connections(self) -> set[Any]:

@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: Words = ("127.0.0.1",)
     """Proxies whose X-Forwarded-For / -Proto uvicorn believes (`*` trusts every peer)."""
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    """A request's line and headers (a WebSocket upgrade included) must arrive within this."""
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    """A request's body must arrive within this after its headers (plus 1 s per 16 KiB)."""
     db_pool_size: int = Field(default=10, ge=1)
     heartbeat_interval_ms: int = Field(default=41_250, ge=1, validation_alias="CHAT_HEARTBEAT_MS")
     resume_window_s: float = Field(default=60.0, ge=0)
@@ -169,6 +173,9 @@ class Settings(BaseSettings):
     """Gateway connections one IP address may hold open at once."""
     ws_max_per_user: int = Field(default=10, ge=1)
     """Identified gateway sessions one user may hold at once."""
+    identify_timeout_s: float = Field(default=10.0, gt=0)
+    """A gateway socket must IDENTIFY or RESUME within this after HELLO (and within one
+    heartbeat interval, if that is shorter)."""
     worker_id: int | None = Field(default=None, ge=0, le=MAX_WORKER_ID)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65_536, ge=8)

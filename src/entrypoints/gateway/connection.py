@@ -113,6 +113,7 @@ class Connection:
         "deadline",
         "heartbeat_timeout",
         "hub",
+        "identify_timeout",
         "send_queue_max",
         "sent_seq",
         "services",
@@ -148,7 +149,9 @@ class Connection:
         interval = self.services.settings.heartbeat_interval_ms / 1000
         self.heartbeat_timeout = interval * HEARTBEAT_GRACE
         self.send_queue_max = self.services.settings.send_queue_max
-        self.deadline = time.monotonic() + interval  # IDENTIFY must come within one interval
+        # IDENTIFY or RESUME must come soon: an idle socket holds memory and a connection
+        self.identify_timeout = min(interval, self.services.settings.identify_timeout_s)
+        self.deadline = time.monotonic() + self.identify_timeout
         self.token_expires = math.inf
         """Monotonic time at which the token of the last IDENTIFY or RESUME expires."""
 
@@ -308,7 +311,7 @@ class Connection:
         self.session = None
         session.link = None
         self.hub.remove(session)
-        self.deadline = time.monotonic() + self.services.settings.heartbeat_interval_ms / 1000
+        self.deadline = time.monotonic() + self.identify_timeout
         await self.services.gateway.session_ended(session.user_id, session.id)
 
     # --- reading --------------------------------------------------------------------------

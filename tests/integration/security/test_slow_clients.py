@@ -1,8 +1,8 @@
 """Slow and idle clients cannot hold connections: a real `concord serve` process, real
 sockets. Connections that send nothing, half a WebSocket upgrade, or a body they declared and
-never send are closed once the header / body deadline passes (10 s by default), counted in
-/metrics and logged; a body that keeps arriving at a reasonable pace, and everyone else, are
-served meanwhile."""
+never send, or a gateway socket that never identifies, are closed once their deadline passes
+(10 s by default, 2 s here), counted in /metrics and logged; a body that keeps arriving at a
+reasonable pace, and everyone else, are served meanwhile."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..api.harness import TEST_SECRET
+from ..api.harness import TEST_SECRET, GatewayClient
 from ..scale.cluster import SRC, Instance, free_port
+from .conftest import close_of
 
-DEADLINE_S = 10.0
+DEADLINE_S = 2.0
 HALF_UPGRADE = (
     b"GET /api/v1/gateway HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
     b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -42,6 +43,9 @@ def served(tmp_path: Path) -> Iterator[Instance]:
         CHAT_ARGON2_PARALLELISM="1",
         CHAT_RATE_LIMITS="false",
         CHAT_LOG_LEVEL="info",
+        CHAT_HEADER_TIMEOUT_S=str(DEADLINE_S),
+        CHAT_BODY_TIMEOUT_S=str(DEADLINE_S),
+        CHAT_IDENTIFY_TIMEOUT_S=str(DEADLINE_S),
     )
     instance = Instance("slow", free_port(), env, tmp_path / "slow.log").start()
     try:
@@ -95,8 +99,8 @@ async def test_slow_and_idle_clients_are_dropped_and_others_are_served(
         for (kind, _, _), took in zip(attackers, times, strict=True):
             by_kind.setdefault(kind, []).append(took)
         for kind, seen in by_kind.items():
-            assert max(seen) < DEADLINE_S + 5, (kind, max(seen))
-            assert min(seen) > DEADLINE_S - 1, (kind, min(seen))
+            assert max(seen) < DEADLINE_S + 4, (kind, max(seen))
+            assert min(seen) > DEADLINE_S - 0.5, (kind, min(seen))
         metrics = (await http.get("/metrics")).text
         assert 'concord_slow_clients_dropped_total{phase="headers"} 80.0' in metrics, metrics
         assert 'concord_slow_clients_dropped_total{phase="body"} 40.0' in metrics
@@ -104,3 +108,11 @@ async def test_slow_and_idle_clients_are_dropped_and_others_are_served(
     log = served.log_path.read_text()
     assert "dropped a slow client 127.0.0.1:" in log
     assert "POST /api/v1/auth/login 408" in log  # the dropped bodies, not 500s
+
+
+async def test_a_gateway_socket_that_never_identifies_is_closed(served: Instance) -> None:
+    gw = await GatewayClient.open(served.ws_url)
+    started = time.monotonic()
+    code, reason = await close_of(gw, timeout=DEADLINE_S + 5)
+    assert code == 4009, (code, reason)
+    assert DEADLINE_S - 0.5 < time.monotonic() - started < DEADLINE_S + 2
