@@ -85,3 +85,19 @@ class DuplicateKey(Exception):
     def __init__(self, constraint: str) -> None:
         super().__init__(constraint)
         self.constraint = constraint
+
+
+class MissingParent(Exception):
+    """Raised by a repository when a write refers to a row that is gone: a concurrent
+    transaction deleted it (a foreign key rejected the write). Not a DomainError: the use case
+    answers the same 404 as if the parent had been gone before."""
+
+    def __init__(self, parent: str) -> None:
+        super().__init__(parent)
+        self.parent = parent
+
+
+class TransactionConflict(Exception):
+    """The database aborted a transaction because of a concurrent one (a deadlock, a
+    serialization failure). `UnitOfWorkFactory.run` runs the work again; use cases never see
+    it."""

@@ -46,6 +46,19 @@ _FORBIDDEN_MULTILINE: Final = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
 _LONE_SURROGATE: Final = re.compile(f"[{_SURROGATES}]")
 
 
+SPACES: Final = (
+    " \t\n\r\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""What stripping removes: Unicode white space, but not the control characters Python's
+str.strip() also counts as space (U+001C-U+001F, U+0085): those stay and are refused."""
+
+
+def strip(value: str) -> str:
+    """Strings are stripped of surrounding white space first, then checked."""
+    return value.strip(SPACES)
+
+
 def _has_control_chars(text: str, *, allow_newlines: bool) -> bool:
     """Control characters (NUL included) and lone surrogates, which no database stores."""
     forbidden = _FORBIDDEN_MULTILINE if allow_newlines else _FORBIDDEN_SINGLE_LINE
@@ -64,7 +77,7 @@ def has_lone_surrogates(text: str) -> bool:
 
 def _text(value: str, field: str, *, min_len: int, max_len: int, multiline: bool = False) -> str:
     """Strip, then check length and reject control characters (NUL included)."""
-    value = value.strip()
+    value = strip(value)
     if len(value) < min_len:
         if min_len == 1:
             raise ValidationFailed(f"{field} must not be empty.", field=field)
@@ -78,7 +91,7 @@ def _text(value: str, field: str, *, min_len: int, max_len: int, multiline: bool
 
 def username(value: str) -> str:
     """2-32 of a-z, 0-9, '_' and '.'; upper case is folded to lower case."""
-    value = value.strip().lower()
+    value = strip(value).lower()
     _text(value, "username", min_len=USERNAME_MIN, max_len=USERNAME_MAX)
     if not _USERNAME_RE.match(value):
         raise ValidationFailed(
@@ -90,7 +103,7 @@ def username(value: str) -> str:
 
 
 def email(value: str) -> str:
-    value = value.strip().lower()
+    value = strip(value).lower()
     if len(value) > EMAIL_MAX or not _EMAIL_RE.match(value):
         raise ValidationFailed("email is not a valid address.", field="email")
     if _has_control_chars(value, allow_newlines=False):
@@ -110,7 +123,7 @@ def password(value: str) -> str:
         )
     if "\x00" in value:
         raise ValidationFailed("password must not contain NUL characters.", field="password")
-    if not value.strip():
+    if not strip(value):
         raise ValidationFailed("password must not be only white space.", field="password")
     if has_lone_surrogates(value):
         raise ValidationFailed("password must not contain lone surrogates.", field="password")
@@ -139,8 +152,10 @@ def message_content(value: str) -> str:
 
 
 def nonce(value: str | None) -> str | None:
+    """1-25 characters after stripping (" e1 " is the nonce "e1")."""
     if value is None:
         return None
+    value = strip(value)
     if not value or len(value) > NONCE_MAX:
         raise ValidationFailed(f"nonce must be 1-{NONCE_MAX} characters.", field="nonce")
     if _has_control_chars(value, allow_newlines=False):

@@ -2,16 +2,17 @@
 
 Adapters implement them (SQLAlchemy, Redis, argon2, pyjwt, in-memory); unit tests use fakes.
 Repositories raise `errors.DuplicateKey` when a unique constraint rejects a write, naming the
-constraint: "username", "email", "member", "nonce", "invite_code".
+constraint: "username", "email", "member", "nonce", "invite_code"; and `errors.MissingParent`
+when a write refers to a row a concurrent transaction deleted (a foreign key refused it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from .events import Event
 from .model import (
@@ -28,10 +29,17 @@ from .model import (
     User,
 )
 
+T = TypeVar("T")
+
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
     async def get(self, user_id: Snowflake) -> User | None: ...
+    async def lock(self, user_id: Snowflake) -> User | None:
+        """Lock the user's row until the transaction ends, and return it (None: no such user).
+        For rules about the user as a whole (servers per user, profile writes)."""
+        ...
+
     async def get_by_username(self, username: str) -> User | None: ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def update(self, user: User) -> None: ...
@@ -52,6 +60,12 @@ class AuthSessionRepository(Protocol):
 class ServerRepository(Protocol):
     async def add(self, server: Server) -> None: ...
     async def get(self, server_id: Snowflake) -> Server | None: ...
+    async def lock(self, server_id: Snowflake) -> Server | None:
+        """Lock the server's row until the transaction ends, and return it (None: no such
+        server). For every rule inside a server: owner, members and roles, channels and their
+        positions, invites, quotas, deletion."""
+        ...
+
     async def update(self, server: Server) -> None: ...
     async def delete(self, server_id: Snowflake) -> None:
         """Delete the server with its members, channels, messages and invites."""
@@ -153,7 +167,19 @@ class InviteRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the block without `commit()` rolls back."""
+    """One transaction. Leaving the block without `commit()` rolls back.
+
+    Concurrency discipline: a use case that reads and then writes on what it read first locks
+    what its rule depends on, so concurrent writers of the same thing queue instead of both
+    acting on a stale read (PostgreSQL: SELECT ... FOR UPDATE; SQLite has one writer anyway).
+    Locks are always taken in this order, so writers never wait on each other in a cycle:
+
+    1. users (`users.lock`), ascending by id: per-user quotas and profile writes;
+    2. servers (`servers.lock`), ascending by id: everything inside a server;
+    3. what the adapter takes at commit (the outbox's per-topic sequences), by topic.
+
+    Whatever still deadlocks, or fails serialization, is retried by `UnitOfWorkFactory.run`.
+    """
 
     users: UserRepository
     sessions: AuthSessionRepository
@@ -172,11 +198,24 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
+    def record(self, events: Iterable[Event]) -> None:
+        """Events this transaction causes: they are published if, and only after, it commits
+        (`UnitOfWorkFactory.run`)."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. `read_only` lets SQLite skip the write lock."""
+        ...
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run `work` in a new writing transaction, commit it, publish the events it recorded,
+        and return what `work` returned. An exception from `work` rolls back and goes to the
+        caller. When the database aborts the transaction because of a concurrent one
+        (`errors.TransactionConflict`), `work` runs again in a fresh transaction, a bounded
+        number of times with jittered back-off, then `errors.Conflict` ("try again"). So
+        `work` may run more than once: it must only use the unit of work it is given."""
         ...
 
 

@@ -270,6 +270,7 @@ def _redis_parts(settings: Settings, instance: str) -> _Parts:
 def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
     assert settings.secret_key is not None
     database = Database.from_url(settings.effective_database_url, pool_size=settings.db_pool_size)
+    database.uow_factory.events = parts.bus  # what committed transactions recorded
     deps = Deps(
         uow=database.uow_factory,
         ids=parts.ids,

@@ -262,8 +262,11 @@ class In(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _text(max_len: int, min_len: int = 0) -> msgspec.Meta:
-    # The core checks again after stripping white space; these put the limits in OpenAPI.
-    return msgspec.Meta(min_length=min_len, max_length=max_len)
+    """The limits, for OpenAPI readers. Not checked here: the core strips white space first,
+    then checks (2000 characters plus surrounding spaces is a valid message)."""
+    return msgspec.Meta(
+        description=f"{min_len}-{max_len} characters after stripping surrounding white space."
+    )
 
 
 class RegisterIn(In):
@@ -336,7 +339,7 @@ class UpdateChannelIn(In):
 
 class PostMessageIn(In):
     content: Annotated[str, _text(limits.MESSAGE_MAX, 1)]
-    nonce: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.NONCE_MAX)] | None = None
+    nonce: Annotated[str, _text(limits.NONCE_MAX, 1)] | None = None
 
 
 class EditMessageIn(In):

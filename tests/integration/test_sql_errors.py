@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from adapters.errors import BackendUnavailable, InvalidData
 from adapters.sql.database import Database, sqlite_url_for
+from discord_core.errors import MissingParent
 from discord_core.model import Channel, Member, Message, Role, Server, User, UserStatus
+from discord_core.ports import UnitOfWork
+
+from .conftest import empty_all_tables
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -175,3 +180,77 @@ async def test_nul_in_text(database: Database) -> None:
     else:
         assert stored is not None
         assert stored.message.content == "before\x00after"
+
+
+async def test_a_write_under_a_vanished_parent_is_missing_parent(database: Database) -> None:
+    """A message into a channel that a concurrent transaction deleted: not a 500 but the
+    core's MissingParent, which the use case answers with 404."""
+    await _seed(database)
+    async with database.uow_factory() as uow:
+        with pytest.raises(MissingParent):
+            await uow.messages.add(Message(1000, 999, 10, 1, "orphan", NOW))
+
+
+@pytest.mark.postgres
+async def test_deadlocks_are_conflicts_and_run_retries_them(migrated_postgres_url: str) -> None:
+    """Two transactions locking two users in opposite orders deadlock; PostgreSQL aborts one,
+    `run` runs it again, and both end up committed."""
+    db = Database.from_url(migrated_postgres_url, pool_size=4)
+    await empty_all_tables(db)
+    async with db.uow_factory() as uow:
+        await uow.users.add(user(1, "one"))
+        await uow.users.add(user(2, "two"))
+        await uow.commit()
+    holding = {1: asyncio.Event(), 2: asyncio.Event()}
+    runs = {1: 0, 2: 0}
+
+    def crossing(first: int, second: int) -> Callable[[UnitOfWork], Awaitable[int]]:
+        async def work(uow: UnitOfWork) -> int:
+            runs[first] += 1
+            await uow.users.lock(first)
+            if runs[first] == 1:  # only the first run waits for the other to hold its lock
+                holding[first].set()
+                await holding[second].wait()
+            await uow.users.lock(second)
+            return first
+
+        return work
+
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(db.uow_factory.run(crossing(1, 2)), db.uow_factory.run(crossing(2, 1))),
+            timeout=20,
+        )
+        assert sorted(results) == [1, 2]
+        assert db.uow_factory.conflicts == 1
+        assert sorted(runs.values()) == [1, 2]
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_dropped_database_is_backend_unavailable(
+    postgres_database_factory: Callable[[], str],
+) -> None:
+    url = postgres_database_factory()
+    db = Database.from_url(url, pool_size=2)
+    parsed = make_url(url)
+    name = parsed.database
+    maintenance = parsed.set(drivername="postgresql", database="postgres")
+    admin = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+    try:
+        await db.upgrade()
+        await db.ping()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        with pytest.raises(BackendUnavailable):
+            await db.ping()
+        with pytest.raises(BackendUnavailable):
+            async with db.uow_factory(read_only=True) as uow:
+                await uow.users.get(1)
+        with pytest.raises(BackendUnavailable):
+            await db.uow_factory.run(lambda uow: uow.users.lock(1))
+    finally:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')  # the run's clean-up drops it
+        await admin.close()
+        await db.dispose()

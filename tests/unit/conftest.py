@@ -64,12 +64,13 @@ def make_deps() -> tuple[Deps, Fakes]:
     """`Deps` over fresh fakes, and the fakes themselves (to steer and inspect them)."""
     db = FakeDatabase()
     clock = FakeClock()
+    events = RecordingPublisher(db)
     fakes = Fakes(
         db=db,
-        uow=FakeUnitOfWorkFactory(db),
+        uow=FakeUnitOfWorkFactory(db, events),
         ids=FakeIdGenerator(),
         clock=clock,
-        events=RecordingPublisher(db),
+        events=events,
         hasher=FakeHasher(),
         tokens=FakeTokenService(clock),
         presence=FakePresence(),

@@ -18,19 +18,35 @@ so a use case that breaks a contract fails here the way it would fail against a 
   exception there, or first run a coroutine (another "concurrent request" that commits) and
   then carry on.
 - `FakeCommonPasswords` is a short list of common passwords ("password123", ...).
+- Locks (`users.lock`, `servers.lock`) behave like PostgreSQL's row locks under READ
+  COMMITTED: a unit of work holds them until it ends; another one asking for the same lock
+  waits; after getting it, it sees everything committed so far (its own writes kept). The fake
+  also checks the documented lock order (users, then servers, each by ascending id) and
+  refuses to wait on a lock held by a transaction paused at an injection point (that would hang
+  the test: inject the concurrent request before the lock is taken, e.g. at "servers.lock").
+- `FakeUnitOfWorkFactory.run(work)` is the retrying runner: a `TransactionConflict` (inject one
+  at "commit" or at a lock) makes it run `work` again in a fresh unit of work, at most
+  `attempts` times, then `Conflict`; after a commit it publishes the events `work` recorded.
 - `RecordingPublisher` records published events in order and checks, at each publish, that no
   transaction holding uncommitted writes is open: events only ever follow a commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from discord_core.errors import DuplicateKey, Unauthorized
+from discord_core.errors import (
+    Conflict,
+    DuplicateKey,
+    MissingParent,
+    TransactionConflict,
+    Unauthorized,
+)
 from discord_core.events import Event
 from discord_core.model import (
     AuthSession,
@@ -53,7 +69,7 @@ BIGINT_MAX = 2**63 - 1
 T = TypeVar("T")
 
 
-class ForeignKeyViolation(Exception):
+class ForeignKeyViolation(MissingParent):
     """A row referenced a parent that does not exist (a database would refuse it)."""
 
 
@@ -134,6 +150,9 @@ class Tables:
 
 
 Hook = BaseException | Callable[[], Awaitable[None]]
+LockKey = tuple[int, Snowflake]
+"""(rank, id): rank 0 = a user's row, 1 = a server's row (the documented lock order)."""
+USER_LOCK, SERVER_LOCK = 0, 1
 
 
 class FakeDatabase:
@@ -145,6 +164,10 @@ class FakeDatabase:
         self.open_uows: list[FakeUnitOfWork] = []
         self.paused_uows: list[FakeUnitOfWork] = []
         self._hooks: dict[str, list[Hook]] = {}
+        self.locks: dict[LockKey, FakeUnitOfWork] = {}
+        self.lock_waits = 0
+        """How many times a unit of work had to wait for a lock."""
+        self._waiters: dict[LockKey, list[asyncio.Future[None]]] = {}
 
     def inject(self, point: str, action: Hook) -> None:
         """At the next call of `point`, raise `action` or first await `action()`."""
@@ -168,6 +191,25 @@ class FakeDatabase:
         finally:
             for uow in paused:
                 self.paused_uows.remove(uow)
+
+    async def acquire(self, uow: FakeUnitOfWork, key: LockKey) -> None:
+        while (holder := self.locks.get(key)) is not None and holder is not uow:
+            assert holder not in self.paused_uows, (
+                f"lock {key} is held by a transaction paused at an injection point: inject the "
+                "concurrent request before the lock is taken"
+            )
+            self.lock_waits += 1
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(key, []).append(waiter)
+            await waiter
+        self.locks[key] = uow
+
+    def release(self, uow: FakeUnitOfWork) -> None:
+        for key in [k for k, holder in self.locks.items() if holder is uow]:
+            del self.locks[key]
+            for waiter in self._waiters.pop(key, []):
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def uncommitted_writers(self) -> list[FakeUnitOfWork]:
         return [u for u in self.open_uows if u.has_pending_writes and u not in self.paused_uows]
@@ -206,6 +248,8 @@ class FakeUnitOfWork:
         self._local = Tables()
         self._begin_keys: dict[str, set[Any]] = {}
         self._log: list[Op] = []
+        self.recorded: list[Event] = []
+        self.held: list[LockKey] = []
         self.users = FakeUserRepository(self)
         self.sessions = FakeAuthSessionRepository(self)
         self.servers = FakeServerRepository(self)
@@ -234,6 +278,8 @@ class FakeUnitOfWork:
         self._log = []
         self.exited = True
         self.db.open_uows.remove(self)
+        self.db.release(self)
+        self.held = []
 
     async def commit(self) -> None:
         self._check_active()
@@ -248,7 +294,28 @@ class FakeUnitOfWork:
     async def rollback(self) -> None:
         self._check_active()
         self.discarded_writes += len(self._log)
+        self.recorded = []
         self._begin()
+
+    def record(self, events: Iterable[Event]) -> None:
+        self._check_active()
+        self.recorded.extend(events)
+
+    async def lock(self, key: LockKey) -> Tables:
+        """Take a row lock (see the module docstring); return the refreshed view."""
+        self._check_active()
+        if key not in self.held:
+            assert not self.held or key > max(self.held), (
+                f"lock order: {key} taken after {max(self.held)} (users, then servers, "
+                "each by ascending id)"
+            )
+            await self.db.acquire(self, key)
+            self.held.append(key)
+            # Like READ COMMITTED after a lock wait: what others committed is visible now.
+            self._local = self.db.tables.copy()
+            for op in self._log:
+                op(self._local)
+        return self._local
 
     @property
     def has_pending_writes(self) -> bool:
@@ -273,6 +340,13 @@ class FakeUnitOfWork:
         op(self._local)
         self._log.append(op)
 
+    def parent_gone(self, table: str, key: Any) -> bool:
+        """A foreign key's view: the parent row is missing here, or another transaction
+        deleted it and committed since this one began (the database sees that delete)."""
+        if key not in self._local.table(table):
+            return True
+        return key in self._begin_keys[table] and key not in self.db.tables.table(table)
+
     def unique_clash(self, table: str, clashes: Callable[[Any], bool], own_key: Any) -> bool:
         """Does a row other than `own_key` clash, in this transaction's view or among the rows
         other transactions committed since it began (a unique index sees those too)?"""
@@ -288,16 +362,41 @@ class FakeUnitOfWork:
 
 
 class FakeUnitOfWorkFactory:
-    """Hands out units of work and records each one's `read_only` flag, in order."""
+    """Hands out units of work and records each one's `read_only` flag, in order; `run`
+    retries conflicts and publishes recorded events to `publisher` after the commit."""
 
-    def __init__(self, db: FakeDatabase) -> None:
+    def __init__(
+        self, db: FakeDatabase, publisher: RecordingPublisher | None = None, attempts: int = 5
+    ) -> None:
         self.db = db
+        self.publisher = publisher
+        self.attempts = attempts
         self.created: list[FakeUnitOfWork] = []
+        self.conflicts = 0
+        """Transactions run again because of a TransactionConflict."""
 
     def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self.db, read_only=read_only)
         self.created.append(uow)
         return uow
+
+    async def run(self, work: Callable[[FakeUnitOfWork], Awaitable[T]]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            uow = self()
+            try:
+                async with uow:
+                    result = await work(uow)
+                    await uow.commit()
+                    events = uow.recorded
+            except TransactionConflict:
+                self.conflicts += 1
+                if attempt == self.attempts:
+                    break
+                continue
+            if events and self.publisher is not None:
+                await self.publisher.publish(events)
+            return result
+        raise Conflict("Too many concurrent changes; try again.", code="conflict")
 
     @property
     def read_only_flags(self) -> list[bool]:
@@ -332,6 +431,13 @@ class FakeUserRepository(_Repo):
     async def get(self, user_id: Snowflake) -> User | None:
         t = await self._t("get")
         _bigint(user_id)
+        row = t.users.get(user_id)
+        return _copy(row) if row is not None else None
+
+    async def lock(self, user_id: Snowflake) -> User | None:
+        await self._t("lock")
+        _bigint(user_id)
+        t = await self.uow.lock((USER_LOCK, user_id))
         row = t.users.get(user_id)
         return _copy(row) if row is not None else None
 
@@ -439,6 +545,13 @@ class FakeServerRepository(_Repo):
         row = t.servers.get(server_id)
         return _copy(row) if row is not None else None
 
+    async def lock(self, server_id: Snowflake) -> Server | None:
+        await self._t("lock")
+        _bigint(server_id)
+        t = await self.uow.lock((SERVER_LOCK, server_id))
+        row = t.servers.get(server_id)
+        return _copy(row) if row is not None else None
+
     async def update(self, server: Server) -> None:
         t = await self._t("update")
         _storable(server.name, server.description)
@@ -477,7 +590,7 @@ class FakeMemberRepository(_Repo):
     async def add(self, member: Member) -> None:
         t = await self._t("add")
         _bigint(member.server_id, member.user_id)
-        if member.server_id not in t.servers:
+        if self.uow.parent_gone("servers", member.server_id):
             raise ForeignKeyViolation("members.server_id")
         if member.user_id not in t.users:
             raise ForeignKeyViolation("members.user_id")
@@ -585,7 +698,7 @@ class FakeChannelRepository(_Repo):
         _bigint(channel.id, channel.server_id, channel.position)
         _storable(channel.name, channel.topic)
         assert channel.id not in t.channels, "duplicate primary key"
-        if channel.server_id not in t.servers:
+        if self.uow.parent_gone("servers", channel.server_id):
             raise ForeignKeyViolation("channels.server_id")
         row = _copy(channel)
         self.uow.write(lambda s: s.channels.__setitem__(row.id, _copy(row)))
@@ -658,7 +771,11 @@ class FakeMessageRepository(_Repo):
         _storable(message.content, message.nonce)
         assert message.id not in t.messages, "duplicate primary key"
         channel = t.channels.get(message.channel_id)
-        if channel is None or channel.server_id != message.server_id:
+        if (
+            channel is None
+            or channel.server_id != message.server_id
+            or self.uow.parent_gone("channels", message.channel_id)
+        ):
             raise ForeignKeyViolation("messages.channel_id")
         if message.author_id not in t.users:
             raise ForeignKeyViolation("messages.author_id")
@@ -747,10 +864,10 @@ class FakeInviteRepository(_Repo):
     name = "invites"
 
     async def add(self, invite: Invite) -> None:
-        t = await self._t("add")
+        await self._t("add")
         _bigint(invite.server_id, invite.inviter_id, invite.max_uses, invite.uses)
         _storable(invite.code)
-        if invite.server_id not in t.servers:
+        if self.uow.parent_gone("servers", invite.server_id):
             raise ForeignKeyViolation("invites.server_id")
         if self.uow.unique_clash("invites", lambda i: i.code == invite.code, None):
             raise DuplicateKey("invite_code")

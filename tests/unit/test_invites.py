@@ -243,12 +243,13 @@ async def test_accept_race_with_the_same_user_joins_once(crew: Crew) -> None:
     async def concurrent_accept() -> None:
         winner.append(await w.invites.accept(crew.outsider, invite.code))
 
-    w.db.inject("members.add", concurrent_accept)
+    # The other accept gets the user's lock first; this one waits, then sees the membership.
+    w.db.inject("users.lock", concurrent_accept)
     w.events.clear()
     snap = await w.invites.accept(crew.outsider, invite.code)
     assert snap == winner[0]
     assert snap.member.user_id == crew.outsider.user_id
-    assert await uses(crew, invite.code) == 1  # the loser's use was rolled back
+    assert await uses(crew, invite.code) == 1  # the second accept used nothing
     assert w.events.names() == ["SERVER_CREATE", "MEMBER_ADD", "PRESENCE_UPDATE"]
 
 

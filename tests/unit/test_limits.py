@@ -174,8 +174,10 @@ def test_nonce_edges() -> None:
     assert limits.nonce(None) is None
     assert limits.nonce("n") == "n"
     assert limits.nonce("n" * 25) == "n" * 25
-    assert limits.nonce(" spaced ") == " spaced "  # kept as sent: it is an opaque key
-    for bad in ("", "n" * 26, "a\x00", "a\nb", "a\tb", "\ud800"):
+    assert limits.nonce(" spaced ") == "spaced"  # stripped, then checked, like every string
+    assert limits.nonce(" " + "n" * 25 + " ") == "n" * 25
+    # Python's str.strip() would drop U+0085 and U+001C-U+001F: they are refused instead.
+    for bad in ("", "   ", "n" * 26, "a\x00", "a\nb", "a\tb", "\ud800", "n\x85", "n\x1f"):
         refused(limits.nonce, bad, field="nonce")
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from discord_core import limits
-from discord_core.errors import Conflict, DuplicateKey, Forbidden, NotFound, ValidationFailed
+from discord_core.errors import (
+    Conflict,
+    DuplicateKey,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from discord_core.events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
 from discord_core.usecases import Identity
 
@@ -125,6 +132,43 @@ async def test_nonce_makes_a_resend_return_the_first_message(crew: Crew) -> None
     assert ids_of(await w.messages.history(crew.member, crew.general_id)) == [
         first.message.message.id
     ]
+
+
+async def test_content_and_nonce_are_stripped_then_checked(crew: Crew) -> None:
+    w = crew.world
+    content = "  " + "x" * limits.MESSAGE_MAX + "\n "
+    first = await w.messages.post(crew.member, crew.general_id, content, nonce=" e1 ")
+    assert first.message.message.content == "x" * limits.MESSAGE_MAX
+    assert first.message.message.nonce == "e1"
+    again = await w.messages.post(crew.member, crew.general_id, "x", nonce="e1")
+    assert (again.created, again.message) == (False, first.message)
+
+
+async def test_a_replay_does_not_spend_the_send_budget(crew: Crew) -> None:
+    w = crew.world
+    spent: list[str] = []
+
+    async def admit() -> None:
+        spent.append("send")
+
+    await w.messages.post(crew.member, crew.general_id, "hi", nonce="n1", admit=admit)
+    for _ in range(3):
+        replay = await w.messages.post(crew.member, crew.general_id, "hi", nonce="n1", admit=admit)
+        assert replay.created is False
+    await w.messages.post(crew.member, crew.general_id, "no nonce", admit=admit)
+    assert spent == ["send", "send"]
+
+
+async def test_a_refused_budget_stores_nothing(crew: Crew) -> None:
+    w = crew.world
+
+    async def refuse() -> None:
+        raise RateLimited(1.0)
+
+    with pytest.raises(RateLimited):
+        await w.messages.post(crew.member, crew.general_id, "hi", nonce="n1", admit=refuse)
+    assert await w.messages.history(crew.member, crew.general_id) == []
+    assert w.events.events == []
 
 
 async def test_nonce_is_per_author(crew: Crew) -> None:

@@ -192,6 +192,33 @@ _CHANNEL_WITH_MEMBER = (
 )
 _INSERT_MESSAGE = insert(metadata.tables["messages"])  # the table: Core, not the ORM bulk path
 
+# Row locks (ports.UnitOfWork: users, then servers). SQLite renders no FOR UPDATE: its writer
+# already holds the whole database (BEGIN IMMEDIATE).
+_LOCK_USER = (
+    select(
+        UserRow.id,
+        UserRow.username,
+        UserRow.email,
+        UserRow.password_hash,
+        UserRow.status,
+        UserRow.created_at,
+        UserRow.updated_at,
+    )
+    .where(UserRow.id == bindparam("id"))
+    .with_for_update()
+)
+_LOCK_SERVER = (
+    select(
+        ServerRow.id,
+        ServerRow.name,
+        ServerRow.description,
+        ServerRow.owner_id,
+        ServerRow.created_at,
+    )
+    .where(ServerRow.id == bindparam("id"))
+    .with_for_update()
+)
+
 
 _ROLES = {role.value: role for role in Role}
 _STATUSES = {status.value: status for status in UserStatus}
@@ -336,6 +363,17 @@ class SqlUserRepository(_Repository[UserRow]):
         row = await self._crud.get_one_or_none(id=user_id)
         return _user(row) if row is not None else None
 
+    async def lock(self, user_id: Snowflake) -> User | None:
+        """SELECT ... FOR UPDATE on PostgreSQL; on SQLite the writer holds the database."""
+        result = await self._execute(_LOCK_USER, {"id": user_id})
+        row = result.first()
+        if row is None:
+            return None
+        user_id, username, email, password_hash, status, created_at, updated_at = row
+        return User(
+            user_id, username, email, password_hash, _STATUSES[status], created_at, updated_at
+        )
+
     async def get_by_username(self, username: str) -> User | None:
         row = await self._crud.get_one_or_none(username=username)
         return _user(row) if row is not None else None
@@ -430,6 +468,12 @@ class SqlServerRepository(_Repository[ServerRow]):
     async def get(self, server_id: Snowflake) -> Server | None:
         row = await self._crud.get_one_or_none(id=server_id)
         return _server(row) if row is not None else None
+
+    async def lock(self, server_id: Snowflake) -> Server | None:
+        """SELECT ... FOR UPDATE on PostgreSQL; on SQLite the writer holds the database."""
+        result = await self._execute(_LOCK_SERVER, {"id": server_id})
+        row = result.first()
+        return Server(*row) if row is not None else None
 
     async def update(self, server: Server) -> None:
         await self._changed(

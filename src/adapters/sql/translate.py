@@ -1,10 +1,14 @@
 """Turn driver and SQLAlchemy errors into the errors the rest of the program understands.
 
 - a unique violation of a constraint the core knows -> `discord_core.errors.DuplicateKey(name)`
+- a foreign key violation (the parent row was deleted by a concurrent transaction)
+  -> `discord_core.errors.MissingParent(constraint)`
+- a deadlock or a serialization failure (PostgreSQL SQLSTATE class 40)
+  -> `discord_core.errors.TransactionConflict` (`SqlUnitOfWorkFactory.run` retries it)
 - the database cannot be reached, was restarted, is starting up, is locked past the busy
   timeout, or the pool is exhausted -> `adapters.errors.BackendUnavailable`
-- the database or role does not exist, or the password is wrong -> `BackendRefused` (a
-  `BackendUnavailable` that retrying will not cure)
+- the database or role does not exist (never created, or dropped under a running app), or the
+  password is wrong -> `BackendRefused` (a `BackendUnavailable` that retrying will not cure)
 - a value the database cannot store (NUL in PostgreSQL text, an integer outside BIGINT)
   -> `adapters.errors.InvalidData` (a ValueError)
 - anything else is left as it is.
@@ -23,7 +27,7 @@ from typing import Final, ParamSpec, TypeVar
 
 from sqlalchemy import exc as sa_exc
 
-from discord_core.errors import DuplicateKey
+from discord_core.errors import DuplicateKey, MissingParent, TransactionConflict
 
 from ..errors import BackendRefused, BackendUnavailable, InvalidData
 
@@ -42,10 +46,14 @@ try:  # asyncpg is only needed for PostgreSQL
         _pg.InvalidCatalogNameError,  # 3D000: the database does not exist
         _pg.InvalidAuthorizationSpecificationError,  # 28xxx: no such role, wrong password
     )
+    _PG_CONFLICT: tuple[type[BaseException], ...] = (_pg.TransactionRollbackError,)  # 40xxx
+    _PG_FOREIGN_KEY: tuple[type[BaseException], ...] = (_pg.ForeignKeyViolationError,)
 except ImportError:  # pragma: no cover
     _PG_UNAVAILABLE = ()
     _PG_BAD_DATA = ()
     _PG_REFUSED = ()
+    _PG_CONFLICT = ()
+    _PG_FOREIGN_KEY = ()
 
 # PostgreSQL names the violated constraint; the names are fixed in models.py.
 _PG_CONSTRAINTS: Final = {
@@ -95,16 +103,37 @@ def duplicate_key_name(exc: sa_exc.IntegrityError) -> str | None:
 _SQLITE_BUGS: Final = ("readonly database", "syntax error", "no such column")
 
 
+def foreign_key_name(exc: sa_exc.IntegrityError) -> str | None:
+    """The violated foreign key ("" when the driver does not name it), or None."""
+    for cause in _causes(exc):
+        if isinstance(cause, _PG_FOREIGN_KEY):
+            return str(getattr(cause, "constraint_name", "") or "")
+    if "FOREIGN KEY constraint failed" in str(exc.orig):  # SQLite names none
+        return ""
+    return None
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return any(isinstance(cause, _PG_CONFLICT) for cause in _causes(exc))
+
+
 def translate(exc: BaseException) -> BaseException | None:
     """The error to raise instead of `exc`, or None to keep `exc`."""
-    if isinstance(exc, DuplicateKey | BackendUnavailable | InvalidData):
+    if isinstance(
+        exc, DuplicateKey | MissingParent | TransactionConflict | BackendUnavailable | InvalidData
+    ):
         return None
     for cause in _causes(exc):
         if isinstance(cause, _PG_REFUSED):
             return BackendRefused(f"the database refused the connection: {cause}")
     if isinstance(exc, sa_exc.IntegrityError):
         name = duplicate_key_name(exc)
-        return DuplicateKey(name) if name is not None else None
+        if name is not None:
+            return DuplicateKey(name)
+        parent = foreign_key_name(exc)
+        return MissingParent(parent) if parent is not None else None
+    if isinstance(exc, sa_exc.DBAPIError) and _is_conflict(exc):
+        return TransactionConflict(str(exc.orig))
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return BackendUnavailable(f"database connection lost: {exc.orig}")
     if isinstance(exc, sa_exc.OperationalError):

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from discord_core.errors import Conflict, TransactionConflict
+from discord_core.events import Event
 from discord_core.ports import (
     AuthSessionRepository,
     ChannelRepository,
+    EventPublisher,
     InviteRepository,
     MemberRepository,
     MessageRepository,
@@ -33,6 +38,12 @@ from .repositories import (
 from .translate import translated
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ATTEMPTS = 6
+"""Runs of a transaction aborted by a concurrent one (deadlock, serialization failure)."""
+BACKOFF_S = 0.005
+"""The first retry waits up to this long; each next one up to twice as long (full jitter)."""
 
 
 class SqlUnitOfWork:
@@ -58,6 +69,7 @@ class SqlUnitOfWork:
         self._sessionmaker = sessionmaker
         self.read_only = read_only
         self._session: AsyncSession | None = None
+        self.recorded: list[Event] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -108,8 +120,12 @@ class SqlUnitOfWork:
             await self.session.commit()
 
     async def rollback(self) -> None:
+        self.recorded = []
         with translated():
             await self.session.rollback()
+
+    def record(self, events: Iterable[Event]) -> None:
+        self.recorded.extend(events)
 
 
 def _consume_result(task: asyncio.Future[None]) -> None:
@@ -130,12 +146,41 @@ class SqlUnitOfWorkFactory:
         self,
         write: async_sessionmaker[AsyncSession],
         read: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        events: EventPublisher | None = None,
+        attempts: int = ATTEMPTS,
     ) -> None:
         self._write = write
         self._read = read if read is not None else write
+        self.events = events
+        """Where `run` publishes what a committed transaction recorded (the composition root
+        sets it)."""
+        self.attempts = attempts
+        self.conflicts = 0
+        """Transactions run again after a deadlock or serialization failure (for metrics)."""
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._read if read_only else self._write, read_only=read_only)
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """See `ports.UnitOfWorkFactory.run`. A conflict rolls back; the next run waits a
+        random time up to BACKOFF_S * 2**n first, so colliding writers spread out."""
+        for attempt in range(self.attempts):
+            if attempt:
+                await asyncio.sleep(random.uniform(0, BACKOFF_S * 2**attempt))
+            uow = self()
+            try:
+                async with uow:
+                    result = await work(uow)
+                    await uow.commit()
+            except TransactionConflict as exc:
+                self.conflicts += 1
+                log.info("transaction conflict (run %d of %d): %s", attempt + 1, self.attempts, exc)
+                continue
+            if uow.recorded and self.events is not None:
+                await self.events.publish(uow.recorded)
+            return result
+        raise Conflict("Too many concurrent changes; try again.", code="conflict")
 
 
 if TYPE_CHECKING:  # the adapter implements the core's ports exactly

@@ -58,7 +58,8 @@ class AuthUseCases(UseCases):
             created_at=now,
             updated_at=now,
         )
-        async with self.deps.uow() as uow:
+
+        async def work(uow: UnitOfWork) -> AuthSession:
             if await uow.users.get_by_username(username) is not None:
                 raise _taken("username")
             if await uow.users.get_by_email(email) is not None:
@@ -67,13 +68,14 @@ class AuthUseCases(UseCases):
                 await uow.users.add(user)
             except DuplicateKey as exc:  # a concurrent registration won the race
                 raise _taken(exc.constraint) from exc
-            session = await self._open_session(uow, user.id)
-            await self._commit(uow)
+            return await self._open_session(uow, user.id)
+
+        session = await self.deps.uow.run(work)
         return IssuedToken(self.deps.tokens.issue(session), session, user)
 
     async def login(self, login: str, password: str) -> IssuedToken:
         """`login` is a username or an email. Unknown account and wrong password look alike."""
-        login = login.strip().lower()
+        login = limits.strip(login).lower()
         # Input no account can hold must fail like a wrong password, not reach the database
         # or the hasher (PostgreSQL refuses NUL; a lone surrogate cannot be encoded).
         if limits.has_control_chars(login):
@@ -91,19 +93,24 @@ class AuthUseCases(UseCases):
         new_hash = None
         if self.deps.hasher.needs_rehash(user.password_hash):
             new_hash = await self.deps.hasher.hash(password)
-        async with self.deps.uow() as uow:
+        verified = user
+
+        async def work(uow: UnitOfWork) -> tuple[AuthSession, User]:
+            current = verified
             if new_hash is not None:
-                # Write the new hash onto the row as it is now, and only if it still holds the
-                # hash just verified: a profile or password change committed meanwhile stays.
-                current = await uow.users.get(user.id)
-                if current is not None:
-                    if current.password_hash == user.password_hash:
-                        current.password_hash = new_hash
-                        await uow.users.update(current)
-                    user = current
-            session = await self._open_session(uow, user.id)
-            await self._commit(uow)
-        return IssuedToken(self.deps.tokens.issue(session), session, user)
+                # Write the new hash onto the row as it is now (locked), and only if it still
+                # holds the hash just verified: a profile or password change committed
+                # meanwhile stays.
+                locked = await uow.users.lock(verified.id)
+                if locked is not None:
+                    if locked.password_hash == verified.password_hash:
+                        locked.password_hash = new_hash
+                        await uow.users.update(locked)
+                    current = locked
+            return await self._open_session(uow, current.id), current
+
+        session, current = await self.deps.uow.run(work)
+        return IssuedToken(self.deps.tokens.issue(session), session, current)
 
     async def authenticate(self, token: str) -> Identity:
         """Check a bearer token: signature, expiry, and that its session is not revoked."""
@@ -121,26 +128,32 @@ class AuthUseCases(UseCases):
     async def refresh(self, identity: Identity) -> IssuedToken:
         """Extend the caller's session and issue a token with the new expiry."""
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
+
+        async def work(uow: UnitOfWork) -> tuple[AuthSession, User]:
             session = await uow.sessions.get(identity.session_id)
             user = await uow.users.get(identity.user_id)
             if session is None or user is None or not session.is_active(now):
                 raise Unauthorized("This token has expired or was revoked.", code="invalid_token")
             session.expires_at = now + self.token_ttl
             await uow.sessions.extend(session.id, session.expires_at)
-            await self._commit(uow)
+            return session, user
+
+        session, user = await self.deps.uow.run(work)
         return IssuedToken(self.deps.tokens.issue(session), session, user)
 
     async def logout(self, identity: Identity, *, everywhere: bool = False) -> None:
         """Revoke this token (or every token of the user); their gateway sessions close."""
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
+
+        async def work(uow: UnitOfWork) -> None:
             if everywhere:
                 revoked = await uow.sessions.revoke_all(identity.user_id, now)
             else:
                 await uow.sessions.revoke(identity.session_id, now)
                 revoked = [identity.session_id]
-            await self._commit(uow, [SessionsRevoked(identity.user_id, tuple(revoked))])
+            uow.record([SessionsRevoked(identity.user_id, tuple(revoked))])
+
+        await self.deps.uow.run(work)
 
     async def _open_session(self, uow: UnitOfWork, user_id: Snowflake) -> AuthSession:
         now = self.deps.clock.now()

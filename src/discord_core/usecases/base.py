@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import limits
 from ..errors import NotFound, ValidationFailed
-from ..events import Event
 from ..model import Channel, Member, MemberView, Server, Snowflake
 from ..ports import (
     Clock,
@@ -48,7 +47,14 @@ class Deps:
 
 
 class UseCases:
-    """Base of the use-case groups: holds the deps and shared lookups."""
+    """Base of the use-case groups: holds the deps and shared lookups.
+
+    Writes go through `self.deps.uow.run(work)`: `work(uow)` reads, checks, writes and
+    records its events (`uow.record`); `run` commits, then publishes them, and runs `work`
+    again if the database aborted it for a concurrent transaction. Rules that read and then
+    write lock what they depend on first (`uow.users.lock`, `uow.servers.lock`; the order is
+    in `ports.UnitOfWork`).
+    """
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -63,12 +69,6 @@ class UseCases:
                 field="password",
             )
         return password
-
-    async def _commit(self, uow: UnitOfWork, events: Sequence[Event] = ()) -> None:
-        """Commit, then publish: an event never announces something that was rolled back."""
-        await uow.commit()
-        if events:
-            await self.deps.events.publish(events)
 
 
 SERVER_NOT_FOUND = "Unknown server."
@@ -97,6 +97,17 @@ async def server_as_member(
     return server, member
 
 
+async def locked_server_as_member(
+    uow: UnitOfWork, server_id: Snowflake, user_id: Snowflake
+) -> tuple[Server, Member]:
+    """Lock the server, then read the caller's membership as it is now. A non-member learns
+    nothing: the same 404 whether the server exists or not."""
+    server = await uow.servers.lock(server_id)
+    if server is None:
+        raise NotFound(SERVER_NOT_FOUND, code="unknown_server")
+    return server, await membership(uow, server_id, user_id)
+
+
 async def channel_as_member(
     uow: UnitOfWork, channel_id: Snowflake, user_id: Snowflake
 ) -> tuple[Channel, MemberView]:
@@ -105,3 +116,14 @@ async def channel_as_member(
     if found is None or found[1] is None:
         raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
     return found[0], found[1]
+
+
+async def locked_channel_as_member(
+    uow: UnitOfWork, channel_id: Snowflake, user_id: Snowflake
+) -> tuple[Channel, MemberView]:
+    """Lock the channel's server, then read the channel and the caller's membership as they
+    are now (the channel may have moved, or gone, while this waited for the lock)."""
+    channel, _ = await channel_as_member(uow, channel_id, user_id)
+    if await uow.servers.lock(channel.server_id) is None:
+        raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
+    return await channel_as_member(uow, channel_id, user_id)

@@ -9,17 +9,34 @@ from ..model import Channel, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from .auth import Identity
-from .base import UseCases, channel_as_member, membership
+from .base import (
+    UseCases,
+    channel_as_member,
+    locked_channel_as_member,
+    locked_server_as_member,
+    membership,
+)
 
 
 def _place(channels: list[Channel], moved: Channel, index: int) -> list[Channel]:
-    """Put `moved` at `index` and number every channel 0..n-1; return those that changed."""
+    """Put `moved` at `index` and number every channel 0..n-1; return those that changed
+    (`moved` always: its other fields may have changed too)."""
     others = [c for c in channels if c.id != moved.id]
     index = min(index, len(others))
     ordered = [*others[:index], moved, *others[index:]]
     changed = []
     for position, channel in enumerate(ordered):
         if channel.position != position or channel is moved:
+            channel.position = position
+            changed.append(channel)
+    return changed
+
+
+def _renumber(ordered: list[Channel]) -> list[Channel]:
+    """Number the channels 0..n-1 in this order; return those whose position changed."""
+    changed = []
+    for position, channel in enumerate(ordered):
+        if channel.position != position:
             channel.position = position
             changed.append(channel)
     return changed
@@ -49,8 +66,12 @@ class ChannelUseCases(UseCases):
         name = limits.channel_name(name)
         topic = limits.channel_topic(topic)
         position = limits.position(position) if position is not None else None
-        async with self.deps.uow() as uow:
-            member = await membership(uow, server_id, identity.user_id)
+        channel_id = self.deps.ids.next_id()
+        created_at = self.deps.clock.now()
+
+        async def work(uow: UnitOfWork) -> Channel:
+            # Locked: the quota and the positions are read, then written.
+            _, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.MANAGE_CHANNELS)
             existing = await uow.channels.list_for_server(server_id)
             if len(existing) >= limits.CHANNELS_PER_SERVER_MAX:
@@ -58,24 +79,16 @@ class ChannelUseCases(UseCases):
                     f"A server can have at most {limits.CHANNELS_PER_SERVER_MAX} channels.",
                     code="too_many_channels",
                 )
-            # After the last one: positions can have gaps (deletes do not renumber), and
-            # len(existing) would then repeat the last channel's position.
-            end = existing[-1].position + 1 if existing else 0
-            channel = Channel(
-                self.deps.ids.next_id(),
-                server_id,
-                name,
-                topic,
-                end,
-                self.deps.clock.now(),
-            )
+            channel = Channel(channel_id, server_id, name, topic, len(existing), created_at)
             await uow.channels.add(channel)
             events: list[Event] = [ChannelCreated(server_id, channel)]
             if position is not None and position < len(existing):
                 moved = _place(existing, channel, position)
                 events += await self._save_moves(uow, moved, skip=channel)
-            await self._commit(uow, events)
-        return channel
+            uow.record(events)
+            return channel
+
+        return await self.deps.uow.run(work)
 
     async def update(
         self,
@@ -89,8 +102,11 @@ class ChannelUseCases(UseCases):
         name = limits.channel_name(name) if name is not None else None
         topic = limits.channel_topic(topic) if topic is not None else None
         position = limits.position(position) if position is not None else None
-        async with self.deps.uow() as uow:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+
+        async def work(uow: UnitOfWork) -> Channel:
+            # Locked: the row is written back whole (a concurrent move would be undone) and a
+            # move renumbers its siblings.
+            channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
             if name is not None:
                 channel.name = name
@@ -104,15 +120,24 @@ class ChannelUseCases(UseCases):
             else:
                 await uow.channels.update(channel)
                 events = [ChannelUpdated(channel.server_id, channel)]
-            await self._commit(uow, events)
-        return channel
+            uow.record(events)
+            return channel
+
+        return await self.deps.uow.run(work)
 
     async def delete(self, identity: Identity, channel_id: Snowflake) -> None:
-        async with self.deps.uow() as uow:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+        """The channels after it move up one: positions stay 0..n-1."""
+
+        async def work(uow: UnitOfWork) -> None:
+            channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
             await uow.channels.delete(channel_id)
-            await self._commit(uow, [ChannelDeleted(channel.server_id, channel)])
+            events: list[Event] = [ChannelDeleted(channel.server_id, channel)]
+            rest = await uow.channels.list_for_server(channel.server_id)
+            events += await self._save_moves(uow, _renumber(rest))
+            uow.record(events)
+
+        await self.deps.uow.run(work)
 
     @staticmethod
     async def _save_moves(

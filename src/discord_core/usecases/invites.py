@@ -13,7 +13,7 @@ from ..permissions import Action, require
 from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity
-from .base import INVITE_NOT_FOUND, UseCases, membership, server_as_member
+from .base import INVITE_NOT_FOUND, UseCases, locked_server_as_member, membership, server_as_member
 from .servers import check_server_quota, snapshot
 
 DEFAULT_MAX_AGE = 24 * 3600
@@ -46,19 +46,22 @@ class InviteUseCases(UseCases):
         max_uses = limits.invite_max_uses(max_uses)
         now = self.deps.clock.now()
         expires = now + timedelta(seconds=max_age) if max_age else None
+
+        async def work(uow: UnitOfWork) -> Invite:
+            # Locked: the quota is counted, then written.
+            _, member = await locked_server_as_member(uow, server_id, identity.user_id)
+            require(member.role, Action.MANAGE_INVITES)
+            await self._check_invite_quota(uow, server_id, now)
+            code = self.deps.new_invite_code()
+            invite = Invite(code, server_id, identity.user_id, now, expires, max_uses)
+            await uow.invites.add(invite)
+            return invite
+
         for _ in range(CODE_ATTEMPTS):
-            async with self.deps.uow() as uow:
-                member = await membership(uow, server_id, identity.user_id)
-                require(member.role, Action.MANAGE_INVITES)
-                await self._check_invite_quota(uow, server_id, now)
-                code = self.deps.new_invite_code()
-                invite = Invite(code, server_id, identity.user_id, now, expires, max_uses)
-                try:
-                    await uow.invites.add(invite)
-                except DuplicateKey:
-                    continue  # the random code is taken: a new transaction, a new code
-                await self._commit(uow)
-                return invite
+            try:
+                return await self.deps.uow.run(work)
+            except DuplicateKey:
+                continue  # the random code is taken: a new transaction, a new code
         raise Conflict("Could not find a free invite code; try again.", code="conflict")
 
     @staticmethod
@@ -91,9 +94,17 @@ class InviteUseCases(UseCases):
     async def accept(self, identity: Identity, code: str) -> ServerSnapshot:
         """Join by code. Joining a server you are already in uses nothing and just returns it."""
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
-            invite = await uow.invites.get(code)
-            server = await uow.servers.get(invite.server_id) if invite is not None else None
+        async with self.deps.uow(read_only=True) as uow:
+            found = await uow.invites.get(code)
+        if found is None:
+            raise _unknown_invite()
+        server_id = found.server_id
+
+        async def work(uow: UnitOfWork) -> ServerSnapshot:
+            # Locked in the documented order: the user (servers per user), then the server.
+            if await uow.users.lock(identity.user_id) is None:
+                raise _unknown_invite()
+            server = await uow.servers.lock(server_id)
             if server is None:
                 raise _unknown_invite()
             existing = await uow.members.get(server.id, identity.user_id)
@@ -103,18 +114,16 @@ class InviteUseCases(UseCases):
             if not await uow.invites.consume(code, now):
                 raise _unknown_invite()
             member = Member(server.id, identity.user_id, Role.MEMBER, now)
-            try:
-                await uow.members.add(member)
-            except DuplicateKey:
-                raced = True  # a concurrent accept by the same user got there first
-            else:
-                raced = False
-                snap = await snapshot(uow, server, member)
-                view = await uow.members.get_view(server.id, identity.user_id)
-                await self._commit(uow, await self._join_events(snap, view))
-        if raced:
-            return await self._current_snapshot(identity, server.id)
-        return snap
+            await uow.members.add(member)
+            snap = await snapshot(uow, server, member)
+            view = await uow.members.get_view(server.id, identity.user_id)
+            uow.record(await self._join_events(snap, view))
+            return snap
+
+        try:
+            return await self.deps.uow.run(work)
+        except DuplicateKey:  # joined meanwhile by another way (the user lock makes it rare)
+            return await self._current_snapshot(identity, server_id)
 
     async def _current_snapshot(self, identity: Identity, server_id: Snowflake) -> ServerSnapshot:
         async with self.deps.uow(read_only=True) as uow:
@@ -133,7 +142,7 @@ class InviteUseCases(UseCases):
         return events
 
     async def revoke(self, identity: Identity, code: str) -> None:
-        async with self.deps.uow() as uow:
+        async def work(uow: UnitOfWork) -> None:
             invite = await uow.invites.get(code)
             if invite is None:
                 raise _unknown_invite()
@@ -142,4 +151,5 @@ class InviteUseCases(UseCases):
                 raise _unknown_invite()
             require(member.role, Action.MANAGE_INVITES)
             await uow.invites.delete(code)
-            await self._commit(uow)
+
+        await self.deps.uow.run(work)

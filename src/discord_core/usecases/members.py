@@ -9,9 +9,10 @@ from ..errors import Conflict, NotFound
 from ..events import Event, MemberRemoved, MemberUpdated, ServerUnavailable
 from ..model import MemberView, Presence, Role, Snowflake
 from ..permissions import require_kick, require_role_change
+from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity
-from .base import MEMBER_NOT_FOUND, UseCases, membership
+from .base import MEMBER_NOT_FOUND, UseCases, locked_server_as_member, membership
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,8 @@ class MemberUseCases(UseCases):
     async def set_role(
         self, identity: Identity, server_id: Snowflake, user_id: Snowflake, role: Role
     ) -> MemberView:
-        async with self.deps.uow() as uow:
-            actor = await membership(uow, server_id, identity.user_id)
+        async def work(uow: UnitOfWork) -> MemberView:
+            _, actor = await locked_server_as_member(uow, server_id, identity.user_id)
             target = await uow.members.get_view(server_id, user_id)
             if target is None:
                 raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
@@ -67,29 +68,37 @@ class MemberUseCases(UseCases):
             if target.member.role is not role:
                 await uow.members.set_role(server_id, user_id, role)
                 target.member.role = role
-                await self._commit(uow, [MemberUpdated(server_id, target)])
-        return target
+                uow.record([MemberUpdated(server_id, target)])
+            return target
+
+        return await self.deps.uow.run(work)
 
     async def kick(self, identity: Identity, server_id: Snowflake, user_id: Snowflake) -> None:
-        async with self.deps.uow() as uow:
-            actor = await membership(uow, server_id, identity.user_id)
+        async def work(uow: UnitOfWork) -> None:
+            _, actor = await locked_server_as_member(uow, server_id, identity.user_id)
             target = await uow.members.get(server_id, user_id)
             if target is None:
                 raise NotFound(MEMBER_NOT_FOUND, code="unknown_member")
             require_kick(actor.role, target.role)
             await uow.members.remove(server_id, user_id)
-            await self._commit(uow, self._removal_events(server_id, user_id, kicked=True))
+            uow.record(self._removal_events(server_id, user_id, kicked=True))
+
+        await self.deps.uow.run(work)
 
     async def leave(self, identity: Identity, server_id: Snowflake) -> None:
-        async with self.deps.uow() as uow:
-            member = await membership(uow, server_id, identity.user_id)
+        async def work(uow: UnitOfWork) -> None:
+            # Locked: a transfer to this member racing the leave would leave an owner who is
+            # not a member.
+            _, member = await locked_server_as_member(uow, server_id, identity.user_id)
             if member.role is Role.OWNER:
                 raise Conflict(
                     "The owner cannot leave; transfer ownership or delete the server.",
                     code="owner_cannot_leave",
                 )
             await uow.members.remove(server_id, identity.user_id)
-            await self._commit(uow, self._removal_events(server_id, identity.user_id, kicked=False))
+            uow.record(self._removal_events(server_id, identity.user_id, kicked=False))
+
+        await self.deps.uow.run(work)
 
     @staticmethod
     def _removal_events(server_id: Snowflake, user_id: Snowflake, *, kicked: bool) -> list[Event]:

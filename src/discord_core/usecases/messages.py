@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .. import limits
-from ..errors import Conflict, DuplicateKey, Forbidden, NotFound, ValidationFailed
+from ..errors import Conflict, DuplicateKey, Forbidden, MissingParent, NotFound, ValidationFailed
 from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
 from ..model import Message, MessageView, Snowflake
 from ..permissions import can_delete_message
 from ..ports import UnitOfWork
 from .auth import Identity
-from .base import MESSAGE_NOT_FOUND, UseCases, channel_as_member
+from .base import CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UseCases, channel_as_member
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,33 +71,55 @@ class MessageUseCases(UseCases):
             return await _message_in(uow, channel_id, message_id)
 
     async def post(
-        self, identity: Identity, channel_id: Snowflake, content: str, nonce: str | None = None
+        self,
+        identity: Identity,
+        channel_id: Snowflake,
+        content: str,
+        nonce: str | None = None,
+        *,
+        admit: Callable[[], Awaitable[None]] | None = None,
     ) -> Posted:
-        """Post a message. Resending a nonce returns the first message, never a second one."""
+        """Post a message. Resending a nonce returns the first message, never a second one.
+
+        `admit` (the entrypoint's send budget; it may raise RateLimited) is awaited only when a
+        new message is about to be created: a replay of an earlier nonce costs nothing.
+        """
         content = limits.message_content(content)
         nonce = limits.nonce(nonce)
-        # No lookup of the nonce first: the unique (author, nonce) constraint decides, so a
-        # send costs one read and one insert, and a retry is answered from the first message.
-        async with self.deps.uow() as uow:
+        if nonce is not None:
+            async with self.deps.uow(read_only=True) as uow:
+                earlier = await uow.messages.get_by_nonce(identity.user_id, nonce)
+            if earlier is not None:
+                return self._replay(earlier, channel_id)
+        if admit is not None:
+            await admit()
+        # Concurrent first sends of one nonce: the unique (author, nonce) constraint decides,
+        # and the losers are answered from the winner's message.
+        message_id = self.deps.ids.next_id()
+        created_at = self.deps.clock.now()
+
+        async def work(uow: UnitOfWork) -> MessageView:
             channel, author = await channel_as_member(uow, channel_id, identity.user_id)
             message = Message(
-                id=self.deps.ids.next_id(),
+                id=message_id,
                 channel_id=channel_id,
                 server_id=channel.server_id,
                 author_id=identity.user_id,
                 content=content,
-                created_at=self.deps.clock.now(),
+                created_at=created_at,
                 nonce=nonce,
             )
-            view = MessageView(message, author.username)
             try:
                 await uow.messages.add(message)
-            except DuplicateKey:
-                raced = True  # this nonce was used before (a retry, maybe a concurrent one)
-            else:
-                raced = False
-                await self._commit(uow, [MessageCreated(channel.server_id, view)])
-        if raced:
+            except MissingParent:  # the channel was deleted since it was read
+                raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
+            view = MessageView(message, author.username)
+            uow.record([MessageCreated(channel.server_id, view)])
+            return view
+
+        try:
+            view = await self.deps.uow.run(work)
+        except DuplicateKey:  # this nonce was used before (a retry, maybe a concurrent one)
             return await self._replay_by_nonce(identity, channel_id, nonce)
         return Posted(view, created=True)
 
@@ -123,21 +146,25 @@ class MessageUseCases(UseCases):
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake, content: str
     ) -> MessageView:
         content = limits.message_content(content)
-        async with self.deps.uow() as uow:
+        edited_at = self.deps.clock.now()
+
+        async def work(uow: UnitOfWork) -> MessageView:
             await channel_as_member(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
             if view.message.author_id != identity.user_id:
                 raise Forbidden("You can only edit your own messages.", code="not_author")
             view.message.content = content
-            view.message.edited_at = self.deps.clock.now()
+            view.message.edited_at = edited_at
             await uow.messages.update(view.message)
-            await self._commit(uow, [MessageUpdated(view.message.server_id, view)])
-        return view
+            uow.record([MessageUpdated(view.message.server_id, view)])
+            return view
+
+        return await self.deps.uow.run(work)
 
     async def delete(
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
     ) -> None:
-        async with self.deps.uow() as uow:
+        async def work(uow: UnitOfWork) -> None:
             _, member = await channel_as_member(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
             if not can_delete_message(identity.user_id, member.member.role, view.message.author_id):
@@ -146,8 +173,9 @@ class MessageUseCases(UseCases):
                     code="missing_permission",
                 )
             await uow.messages.delete(message_id)
-            event = MessageDeleted(view.message.server_id, channel_id, message_id)
-            await self._commit(uow, [event])
+            uow.record([MessageDeleted(view.message.server_id, channel_id, message_id)])
+
+        await self.deps.uow.run(work)
 
     async def typing(self, identity: Identity, channel_id: Snowflake) -> None:
         """Announce that the caller is typing; nothing is stored."""

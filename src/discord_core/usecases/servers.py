@@ -9,7 +9,13 @@ from ..model import Channel, Member, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from .auth import Identity
-from .base import MEMBER_NOT_FOUND, UseCases, server_as_member
+from .base import (
+    MEMBER_NOT_FOUND,
+    USER_NOT_FOUND,
+    UseCases,
+    locked_server_as_member,
+    server_as_member,
+)
 
 DEFAULT_CHANNEL_NAME = "general"
 
@@ -21,6 +27,8 @@ async def snapshot(uow: UnitOfWork, server: Server, member: Member) -> ServerSna
 
 
 async def check_server_quota(uow: UnitOfWork, user_id: Snowflake) -> None:
+    """Servers per user. Lock the user first (`uow.users.lock`): concurrent creates and joins
+    of one user then count one after the other."""
     if await uow.members.count_for_user(user_id) >= limits.SERVERS_PER_USER_MAX:
         raise LimitReached(
             f"You can be in at most {limits.SERVERS_PER_USER_MAX} servers.",
@@ -37,14 +45,19 @@ class ServerUseCases(UseCases):
         server = Server(self.deps.ids.next_id(), name, description, identity.user_id, now)
         owner = Member(server.id, identity.user_id, Role.OWNER, now)
         general = Channel(self.deps.ids.next_id(), server.id, DEFAULT_CHANNEL_NAME, "", 0, now)
-        async with self.deps.uow() as uow:
+
+        async def work(uow: UnitOfWork) -> ServerSnapshot:
+            if await uow.users.lock(identity.user_id) is None:
+                raise NotFound(USER_NOT_FOUND, code="unknown_user")
             await check_server_quota(uow, identity.user_id)
             await uow.servers.add(server)
             await uow.members.add(owner)
             await uow.channels.add(general)
             snap = ServerSnapshot(server, [general], owner, 1)
-            await self._commit(uow, [ServerAvailable(identity.user_id, snap)])
-        return snap
+            uow.record([ServerAvailable(identity.user_id, snap)])
+            return snap
+
+        return await self.deps.uow.run(work)
 
     async def get(self, identity: Identity, server_id: Snowflake) -> ServerSnapshot:
         async with self.deps.uow(read_only=True) as uow:
@@ -61,30 +74,38 @@ class ServerUseCases(UseCases):
     ) -> Server:
         name = limits.server_name(name) if name is not None else None
         description = limits.server_description(description) if description is not None else None
-        async with self.deps.uow() as uow:
-            server, member = await server_as_member(uow, server_id, identity.user_id)
+
+        async def work(uow: UnitOfWork) -> Server:
+            # Locked: the row is written back whole, owner included (a transfer racing this
+            # would otherwise be undone).
+            server, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.MANAGE_SERVER)
             if name is not None:
                 server.name = name
             if description is not None:
                 server.description = description
             await uow.servers.update(server)
-            await self._commit(uow, [ServerUpdated(server.id, server)])
-        return server
+            uow.record([ServerUpdated(server.id, server)])
+            return server
+
+        return await self.deps.uow.run(work)
 
     async def delete(self, identity: Identity, server_id: Snowflake) -> None:
-        async with self.deps.uow() as uow:
-            _, member = await server_as_member(uow, server_id, identity.user_id)
+        async def work(uow: UnitOfWork) -> None:
+            _, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.DELETE_SERVER)
             await uow.servers.delete(server_id)
-            await self._commit(uow, [ServerDeleted(server_id)])
+            uow.record([ServerDeleted(server_id)])
+
+        await self.deps.uow.run(work)
 
     async def transfer_ownership(
         self, identity: Identity, server_id: Snowflake, new_owner_id: Snowflake
     ) -> Server:
         """The new owner must be a member; the old owner steps down to admin."""
-        async with self.deps.uow() as uow:
-            server, member = await server_as_member(uow, server_id, identity.user_id)
+
+        async def work(uow: UnitOfWork) -> Server:
+            server, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.TRANSFER_OWNERSHIP)
             if new_owner_id == identity.user_id:
                 raise ValidationFailed("You already own this server.", field="user_id")
@@ -100,5 +121,7 @@ class ServerUseCases(UseCases):
             events = [ServerUpdated(server_id, server), MemberUpdated(server_id, target)]
             if old is not None:
                 events.append(MemberUpdated(server_id, old))
-            await self._commit(uow, events)
-        return server
+            uow.record(events)
+            return server
+
+        return await self.deps.uow.run(work)

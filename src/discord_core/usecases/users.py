@@ -48,7 +48,11 @@ class UserUseCases(UseCases):
             await self._check_current_password(user, current_password)
         new_hash = await self.deps.hasher.hash(password) if password is not None else None
         before = (user.username, user.status)
-        async with self.deps.uow() as uow:
+        updated_at = self.deps.clock.now()
+
+        async def work(uow: UnitOfWork) -> User:
+            # Locked: the row is written back whole; a concurrent change of another field
+            # (a password) must not be undone by this one.
             user = await self._locked_user(identity.user_id, uow)
             if username is not None and username != user.username:
                 if await uow.users.get_by_username(username) is not None:
@@ -62,7 +66,7 @@ class UserUseCases(UseCases):
                 user.status = status
             if new_hash is not None:
                 user.password_hash = new_hash
-            user.updated_at = self.deps.clock.now()
+            user.updated_at = updated_at
             try:
                 await uow.users.update(user)
             except DuplicateKey as exc:
@@ -70,13 +74,15 @@ class UserUseCases(UseCases):
             events: list[Event] = [UserUpdated(user.id, user)]
             if new_hash is not None:
                 revoked = await uow.sessions.revoke_all(
-                    user.id, self.deps.clock.now(), keep=identity.session_id
+                    user.id, updated_at, keep=identity.session_id
                 )
                 events.append(SessionsRevoked(user.id, tuple(revoked)))
             memberships = await uow.servers.list_for_user(user.id)
             events += await self._announce(user, before, [m for _, m in memberships])
-            await self._commit(uow, events)
-        return user
+            uow.record(events)
+            return user
+
+        return await self.deps.uow.run(work)
 
     async def _check_current_password(self, user: User, current_password: str | None) -> None:
         if current_password is None:
@@ -91,7 +97,7 @@ class UserUseCases(UseCases):
 
     @staticmethod
     async def _locked_user(user_id: Snowflake, uow: UnitOfWork) -> User:
-        user = await uow.users.get(user_id)
+        user = await uow.users.lock(user_id)
         if user is None:
             raise NotFound(USER_NOT_FOUND, code="unknown_user")
         return user

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -20,7 +21,7 @@ from ..schemas import (
     message_out,
 )
 from .params import AppContainer, Caller, ChannelId, MessageId
-from .ratelimit import RATE, RATE_KEY
+from .ratelimit import RATE, RATE_DEFERRED, RATE_KEY, spend_route_budget
 
 Cursor = Annotated[int | None, Parameter(gt=0, le=limits.SNOWFLAKE_MAX)]
 PageLimit = Annotated[int | None, Parameter(ge=1, le=limits.PAGE_LIMIT_MAX)]
@@ -89,16 +90,24 @@ class MessageController(Controller):
         )
         return [message_out(view) for view in page]
 
-    @post("/", opt={RATE: "message_per_channel", RATE_KEY: "channel_id"})
+    @post("/", opt={RATE: "message_per_channel", RATE_KEY: "channel_id", RATE_DEFERRED: True})
     async def post_message(
         self,
+        request: Request[Any, Any, Any],
         container: AppContainer,
         identity: Caller,
         channel_id: ChannelId,
         data: JSONBody[PostMessageIn],
     ) -> Response[MessageOut]:
-        """Post. Resending the same nonce returns the first message (200) instead of a copy."""
-        posted = await container.messages.post(identity, channel_id, data.content, data.nonce)
+        """Post. Resending the same nonce returns the first message (200) instead of a copy,
+        without spending the channel's send budget."""
+        posted = await container.messages.post(
+            identity,
+            channel_id,
+            data.content,
+            data.nonce,
+            admit=partial(spend_route_budget, request, container, identity),
+        )
         status = HTTP_201_CREATED if posted.created else 200
         return Response(message_out(posted.message), status_code=status)
 

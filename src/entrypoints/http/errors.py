@@ -28,8 +28,10 @@ from discord_core.errors import (
     DomainError,
     Forbidden,
     LimitReached,
+    MissingParent,
     NotFound,
     RateLimited,
+    TransactionConflict,
     Unauthorized,
     ValidationFailed,
 )
@@ -169,6 +171,20 @@ def invalid_data(_: Request[Any, Any, Any], exc: InvalidData) -> Response[ErrorO
     return error_response(400, body)
 
 
+def missing_parent(_: Request[Any, Any, Any], exc: MissingParent) -> Response[ErrorOut]:
+    """A write to something a concurrent request deleted that no use case answered itself:
+    gone is gone, whatever the timing (use cases answer their own 404 first)."""
+    log.info("write to a deleted parent (%s)", exc)
+    return error_response(404, ErrorOut(code="not_found", message="Not found."))
+
+
+def transaction_conflict(_: Request[Any, Any, Any], exc: TransactionConflict) -> Response[ErrorOut]:
+    """A conflict outside UnitOfWorkFactory.run (which retries them): try again."""
+    log.warning("transaction conflict: %s", exc)
+    body = ErrorOut(code="conflict", message="Too many concurrent changes; try again.")
+    return error_response(409, body)
+
+
 def undecodable_body(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[ErrorOut]:
     """A JSON body that is not UTF-8 is bad input, not a bug."""
     return error_response(400, ErrorOut(code="bad_request", message="The body is not valid UTF-8."))
@@ -213,6 +229,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error,
     BackendUnavailable: backend_unavailable,
     InvalidData: invalid_data,
+    MissingParent: missing_parent,
+    TransactionConflict: transaction_conflict,
     UnicodeDecodeError: undecodable_body,
     RecursionError: too_deep,
     Exception: internal_error,

@@ -6,6 +6,7 @@ import msgspec
 from litestar import Response, get
 
 from .auth import PUBLIC
+from .errors import UNAVAILABLE_RETRY_AFTER as RETRY_AFTER_S
 from .params import AppContainer
 
 
@@ -29,5 +30,5 @@ async def ready(container: AppContainer) -> Response[HealthOut]:
     limits = container.rate_limit_mode()
     if failing:
         out = HealthOut(status="unavailable", failing=failing, rate_limits=limits)
-        return Response(out, status_code=503)
+        return Response(out, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     return Response(HealthOut(status="ready", rate_limits=limits))

@@ -1,6 +1,10 @@
 """Rate limits on REST routes: per user (all routes), per user per route key, per IP.
 
 Routes name their rule in `opt`: {"rate": "message_per_channel", "rate_key": "channel_id"}.
+With {"rate_deferred": True} the route's own rule is not spent before the handler runs but when
+the use case calls the `admit` callback it is given (`spend_route_budget`): a message send
+spends the per-channel budget only when it creates a message, not when it replays the answer
+to a nonce already used (the per-user budget of all routes is spent either way).
 A request that asks the server to check the caller's password (a body with
 `current_password`, e.g. changing the email or password) spends from the same per-account
 budget as a login, so a stolen token cannot be used to guess the password quickly.
@@ -33,6 +37,7 @@ from ..settings import RateLimit
 
 RATE = "rate"
 RATE_KEY = "rate_key"
+RATE_DEFERRED = "rate_deferred"
 PASSWORD_FIELD = "current_password"
 
 GLOBAL = "global"
@@ -120,6 +125,18 @@ async def enforce_route_limits(
     if not container.settings.rate_limits.enabled:
         return
     await enforce(container, f"user:{identity.user_id}", "per_user", connection)
+    handler = connection.scope.get("route_handler")
+    opt = handler.opt if handler is not None else {}
+    if not opt.get(RATE_DEFERRED):
+        await spend_route_budget(connection, container, identity)
+
+
+async def spend_route_budget(
+    connection: ASGIConnection[Any, Any, Any, Any], container: Container, identity: Identity
+) -> None:
+    """Spend the route's own rule (`rate` in its opt), if it names one."""
+    if not container.settings.rate_limits.enabled:
+        return
     handler = connection.scope.get("route_handler")
     opt = handler.opt if handler is not None else {}
     rule_name = opt.get(RATE)

@@ -163,6 +163,26 @@ async def test_message_sends_per_user_per_channel(rapi: Api) -> None:
     assert len(history) == 5  # the refused send wrote nothing
 
 
+async def test_nonce_replays_do_not_spend_the_channel_budget(rapi: Api) -> None:
+    """Retries of a sent message (a client that lost the answer) are answered with the first
+    message, however many come at once; only new messages spend the per-channel budget."""
+    alice = await rapi.register("alice")
+    channel = (await rapi.create_server(alice))["channels"][0]["id"]
+    path = f"/channels/{channel}/messages"
+    first = await rapi.post(path, alice, json={"content": "once", "nonce": "n-1"})
+    assert first.status_code == 201
+    retries = await asyncio.gather(
+        *(
+            rapi.post(path, alice, json={"content": "once", "nonce": " n-1 " if i % 2 else "n-1"})
+            for i in range(12)
+        )
+    )
+    assert [r.status_code for r in retries] == [200] * 12
+    assert {r.json()["id"] for r in retries} == {first.json()["id"]}
+    new = [(await rapi.post(path, alice, json={"content": "new"})).status_code for _ in range(3)]
+    assert new == [201, 201, 429]  # the first send spent one of 3; no replay spent any
+
+
 async def test_typing_per_channel(rapi: Api) -> None:
     alice = await rapi.register("alice")
     channel = (await rapi.create_server(alice))["channels"][0]["id"]
