@@ -132,7 +132,7 @@ async def enforce_route_limits(
 
 
 async def spend_route_budget(
-    connection: ASGIConnection[Any, Any, Any, Any], container: Container, identity: Identity
+    connection: ASGIConnection[Any, Any, Any, Any], container: Services, identity: Identity
 ) -> None:
     """Spend the route's own rule (`rate` in its opt), if it names one."""
     if not container.settings.rate_limits.enabled:
