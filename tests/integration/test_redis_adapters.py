@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -12,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from adapters.redis.client import POOL_SIZE, make_client
 from adapters.redis.events import RedisEventBus
 from adapters.wire import Envelope
-from discord_core.events import Event
+from discord_core.events import Event, ServerDeleted
 
 
 def _unused_encoder(event: Event) -> Envelope:
@@ -103,3 +104,61 @@ async def test_a_tick_sent_but_not_received_is_a_gap(redis_url: str, redis_prefi
         await real.aclose()
     assert len(gaps) == 1
     assert "never arrived" in gaps[0]
+
+
+class _CountingClient:
+    """A real client that counts the pipelines (publishes of events) it is asked for."""
+
+    def __init__(self, real: aioredis.Redis) -> None:
+        self._real = real
+        self.pipelines = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        self.pipelines += 1
+        return self._real.pipeline(*args, **kwargs)
+
+
+def _plain_encoder(event: Event) -> Envelope:
+    return Envelope(topic=str(event.topic), name=event.name, payload="{}")
+
+
+async def test_publishes_fail_at_once_while_redis_is_down_then_resume(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    """A sender during an outage must not wait for the client's retries on every event: after
+    one failed publish the bus stops trying until a tick gets through again."""
+    from .scale.redis_server import RedisServer
+
+    with RedisServer(tmp_path) as server:
+        real = make_client(server.url)
+        client = _CountingClient(real)
+        bus = RedisEventBus(
+            client,  # type: ignore[arg-type]
+            _plain_encoder,
+            prefix=redis_prefix,
+            instance="inst-c",
+            tick_s=0.05,
+        )
+        await bus.start()
+        try:
+            await bus.publish([ServerDeleted(server_id=1)])
+            assert (bus.published, client.pipelines) == (1, 1)
+            server.stop()
+            await bus.publish([ServerDeleted(server_id=2)])  # finds Redis down
+            for i in range(5):
+                await bus.publish([ServerDeleted(server_id=3 + i)])
+            assert client.pipelines == 2, "publishes kept trying a Redis known to be down"
+            assert bus.publish_failures == 6
+            server.start()
+            for _ in range(200):  # a tick gets through: publishing is tried again
+                await asyncio.sleep(0.05)
+                await bus.publish([ServerDeleted(server_id=99)])
+                if bus.published > 1:
+                    break
+            assert bus.published >= 2
+        finally:
+            await bus.stop()
+            await real.aclose()

@@ -81,6 +81,9 @@ class RedisEventBus:
         self._last_tick_at = 0.0
         self._degraded: str | None = None
         self._lost_publishes = False
+        self._publish_down = False
+        """A publish found Redis unreachable: later ones fail at once (no retries on the
+        request path) until a tick gets through again."""
         self._last_good = time.time()
         self.on_gap: Callable[[str, float], None] | None = None
         """Called when events may have been missed, once events flow again: (why, since)
@@ -95,6 +98,9 @@ class RedisEventBus:
         envelopes = [self._encode(event) for event in events]
         for envelope in envelopes:
             self._deliver(envelope)
+        if self._publish_down:
+            self._lost(len(envelopes), None)
+            return
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for envelope in envelopes:
@@ -102,13 +108,23 @@ class RedisEventBus:
                     pipe.publish(channel, pack(self._instance, envelope))
                 await pipe.execute()
         except UNAVAILABLE as exc:
-            # Committed data is safe; every instance resyncs its clients when Redis is back.
-            self.publish_failures += len(envelopes)
-            self._lost_publishes = True
-            log.warning("could not publish %d event(s): %s", len(envelopes), exc)
-            self._degrade("a publish failed")
+            self._publish_down = True
+            self._lost(len(envelopes), exc)
             return
         self.published += len(envelopes)
+
+    def _lost(self, count: int, exc: BaseException | None) -> None:
+        """Committed data is safe; every instance resyncs its clients when Redis is back."""
+        self.publish_failures += count
+        self._lost_publishes = True
+        if exc is not None:
+            log.warning(
+                "could not publish %d event(s): %s; later ones are not tried until Redis "
+                "answers again",
+                count,
+                exc,
+            )
+        self._degrade("a publish failed")
 
     # --- the hub's side ---------------------------------------------------------------------
 
@@ -192,6 +208,7 @@ class RedisEventBus:
                 pass  # a tick never sent is not expected back (a dead Redis shows below)
             else:
                 self._ticks_sent = tick
+                self._publish_down = False  # Redis takes publishes again
             if loop.time() - self._last_tick_at > self._tick_s * 6:
                 self._degrade("no tick came back from Redis")
 
