@@ -13,6 +13,8 @@ func test_inputs() -> void:
 	eq(Validation.email("a@b.co"), "", "email")
 	check(Validation.email("nope") != "", "bad email")
 	check(Validation.password("short") != "", "short password")
+	check(Validation.password("        ") != "", "only spaces")
+	eq(Validation.password("  my own phrase "), "", "spaces inside are fine")
 	check(Validation.message("   ") != "", "blank message")
 	check(Validation.message("x".repeat(2001)) != "", "too long")
 	eq(Validation.message("x".repeat(2000)), "", "at the limit")

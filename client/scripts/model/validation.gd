@@ -30,6 +30,8 @@ static func password(value: String) -> String:
 		return "Password must be at least 8 characters."
 	if value.length() > 128:
 		return "Password must be at most 128 characters."
+	if value.strip_edges() == "":
+		return "Password cannot be only spaces."
 	return ""
 
 
