@@ -12,7 +12,16 @@ import time
 import traceback
 from pathlib import Path
 
-from . import w1_send, w2_fanout, w3_end_to_end, w4_redis, w5_history, w6_capacity, w7_slow
+from . import (
+    w1_send,
+    w2_fanout,
+    w3_end_to_end,
+    w4_redis,
+    w5_history,
+    w6_capacity,
+    w7_slow,
+    w8_outage,
+)
 from .harness import Config, Line, pick_cores
 from .report import environment, markdown_table, other_load
 
@@ -24,6 +33,7 @@ WORKLOADS = {
     5: w5_history.run,
     6: w6_capacity.run,
     7: w7_slow.run,
+    8: w8_outage.run,
 }
 
 
