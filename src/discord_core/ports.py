@@ -28,6 +28,7 @@ from .model import (
     Snowflake,
     User,
 )
+from .search import SearchPage, SearchQuery
 
 T = TypeVar("T")
 
@@ -166,6 +167,23 @@ class InviteRepository(Protocol):
         ...
 
 
+class MessageSearchIndex(Protocol):
+    """Full-text search over the messages, as `discord_core.search` defines it: its words,
+    phrases, exclusions and filters, the same answers in every adapter.
+
+    The index follows the messages table by itself: an adapter keeps it in step with every
+    message insert, edit and delete (cascades included) in the same transaction, so a search
+    sees exactly what is committed; the use cases never index anything.
+    """
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """The page of matches (`query.offset`, `query.limit`) in `query.sort` order: newest
+        is by id, descending; relevance is `search.rank` over the newest
+        `query.relevance_window` matches, the older ones after them, newest first. `total`
+        counts matches up to `query.count_limit`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back.
 
@@ -188,6 +206,7 @@ class UnitOfWork(Protocol):
     channels: ChannelRepository
     messages: MessageRepository
     invites: InviteRepository
+    search: MessageSearchIndex
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -25,6 +25,7 @@ from discord_core.usecases import (
     InviteUseCases,
     MemberUseCases,
     MessageUseCases,
+    SearchUseCases,
     ServerUseCases,
     UserUseCases,
 )
@@ -109,6 +110,7 @@ class World:
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
+        self.search = SearchUseCases(self.deps)
         self.tokens_of: dict[int, str] = {}
 
     async def register(self, username: str, *, password: str = PASSWORD) -> Identity:

@@ -27,6 +27,9 @@ so a use case that breaks a contract fails here the way it would fail against a 
 - `FakeUnitOfWorkFactory.run(work)` is the retrying runner: a `TransactionConflict` (inject one
   at "commit" or at a lock) makes it run `work` again in a fresh unit of work, at most
   `attempts` times, then `Conflict`; after a commit it publishes the events `work` recorded.
+- `FakeMessageSearch` (`uow.search`) answers searches from the transaction's messages with the
+  core's own definitions (`discord_core.search`): the reference the SQL adapters are checked
+  against by the shared contract suite (tests/integration/test_search_contract.py).
 - `RecordingPublisher` records published events in order and checks, at each publish, that no
   transaction holding uncommitted writes is open: events only ever follow a commit.
 """
@@ -62,6 +65,17 @@ from discord_core.model import (
     User,
 )
 from discord_core.ports import TokenClaims
+from discord_core.search import (
+    Has,
+    SearchPage,
+    SearchQuery,
+    SearchSort,
+    Term,
+    has_link,
+    mentioned_user_ids,
+    rank,
+    words,
+)
 
 BIGINT_MIN = -(2**63)
 BIGINT_MAX = 2**63 - 1
@@ -257,6 +271,7 @@ class FakeUnitOfWork:
         self.channels = FakeChannelRepository(self)
         self.messages = FakeMessageRepository(self)
         self.invites = FakeInviteRepository(self)
+        self.search = FakeMessageSearch(self)
 
     # --- transaction ---
     async def __aenter__(self) -> Self:
@@ -858,6 +873,67 @@ class FakeMessageRepository(_Repo):
 
 def _message_view(t: Tables, message: Message) -> MessageView:
     return MessageView(_copy(message), t.users[message.author_id].username)
+
+
+def _contains(document: list[str], term: Term) -> bool:
+    width = len(term)
+    return any(tuple(document[i : i + width]) == term for i in range(len(document) - width + 1))
+
+
+def _search_matches(message: Message, query: SearchQuery) -> bool:
+    if query.server_id is not None and message.server_id != query.server_id:
+        return False
+    if query.channel_ids is not None and message.channel_id not in query.channel_ids:
+        return False
+    if query.author_ids and message.author_id not in query.author_ids:
+        return False
+    if query.before is not None and message.id >= query.before:
+        return False
+    if query.after is not None and message.id <= query.after:
+        return False
+    if query.mentions and not set(query.mentions) & set(mentioned_user_ids(message.content)):
+        return False
+    for has in query.has:
+        if has is not Has.LINK or not has_link(message.content):
+            return False  # files and images: no attachments exist
+    document = words(message.content)
+    if not all(_contains(document, term) for term in query.terms):
+        return False
+    return not any(_contains(document, term) for term in query.excluded)
+
+
+class FakeMessageSearch(_Repo):
+    """The search index port over the transaction's messages (always in step with them)."""
+
+    name = "search"
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        t = await self._t("search")
+        _bigint(
+            query.server_id,
+            query.before,
+            query.after,
+            *(query.channel_ids or ()),
+            *query.author_ids,
+            *query.mentions,
+        )
+        if query.server_id is None and query.channel_ids is None:
+            raise ValueError("a search needs a scope: a server or channels")
+        found = sorted(
+            (m for m in t.messages.values() if _search_matches(m, query)),
+            key=lambda m: m.id,
+            reverse=True,
+        )
+        order = [m.id for m in found]
+        if query.sort is SearchSort.RELEVANCE and query.terms:
+            window = found[: query.relevance_window]
+            ranked = rank([(m.id, words(m.content)) for m in window], query.terms)
+            order = ranked + order[query.relevance_window :]
+        page = order[query.offset : query.offset + _limit(query.limit)]
+        return SearchPage(
+            min(len(found), query.count_limit),
+            [_message_view(t, t.messages[i]) for i in page],
+        )
 
 
 class FakeInviteRepository(_Repo):

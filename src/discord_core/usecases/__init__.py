@@ -7,6 +7,7 @@ from .gateway import GatewayUseCases, ReadyState
 from .invites import InviteUseCases
 from .members import MemberUseCases
 from .messages import MessageUseCases
+from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases
 from .users import UserUseCases
 
@@ -21,6 +22,10 @@ __all__ = [
     "MemberUseCases",
     "MessageUseCases",
     "ReadyState",
+    "SearchHit",
+    "SearchRequest",
+    "SearchResults",
+    "SearchUseCases",
     "ServerUseCases",
     "UserUseCases",
 ]

@@ -108,6 +108,26 @@ async def locked_server_as_member(
     return server, await membership(uow, server_id, user_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadableChannels:
+    channels: list[Channel]
+    """The server's channels the caller may read, by (position, id)."""
+    whole_server: bool
+    """True when that is every channel of the server."""
+
+
+async def readable_channels(
+    uow: UnitOfWork, server_id: Snowflake, user_id: Snowflake
+) -> ReadableChannels:
+    """The channels of a server the caller may read; a non-member gets the same 404 as for a
+    missing server. Today a member reads every channel of the server: this function and
+    `channel_as_member` are where channel access is decided, so per-channel permissions (and
+    DMs) change them and every use case that reads channels follows."""
+    await membership(uow, server_id, user_id)
+    channels = await uow.channels.list_for_server(server_id)
+    return ReadableChannels(channels, whole_server=True)
+
+
 async def channel_as_member(
     uow: UnitOfWork, channel_id: Snowflake, user_id: Snowflake
 ) -> tuple[Channel, MemberView]:
