@@ -4,6 +4,7 @@ the models' schema (autogenerate finds nothing to do), and downgrade back to not
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import adapters
+from adapters.sql import search
 from adapters.sql.database import Database, sqlite_url_for
-from adapters.sql.migrate import SCRIPT_LOCATION, VERSION_TABLE
+from adapters.sql.migrate import SCRIPT_LOCATION, VERSION_TABLE, include_object
 from adapters.sql.models import metadata
 
 TABLES = {"users", "auth_sessions", "servers", "members", "channels", "messages", "invites"}
@@ -39,13 +41,39 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        connection,
+        opts={
+            "compare_type": True,
+            "version_table": VERSION_TABLE,
+            "include_object": include_object,
+        },
     )
     return list(compare_metadata(context, metadata))
 
 
+HEAD = Database.head_revision()
+
+
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
+
+
+def _search_objects(connection: Connection) -> set[str]:
+    """The search index's objects that models.py does not declare (see adapters/sql/search.py)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+            "AND (name LIKE 'messages_fts%' OR name LIKE 'messages_search_%')"
+        ).all()
+        return {row[0] for row in rows}
+    inspector = inspect(connection)
+    found = {c["name"] for c in inspector.get_columns("messages") if c["name"] == "search_vector"}
+    found |= {
+        str(ix["name"])
+        for ix in inspector.get_indexes("messages")
+        if search.is_search_object(ix["name"], "index")
+    }
+    return found
 
 
 def _schema(connection: Connection) -> dict[str, Any]:
@@ -61,6 +89,7 @@ def _schema(connection: Connection) -> dict[str, Any]:
                 str(ix["name"])
                 for ix in inspector.get_indexes(table)
                 if not ix.get("duplicates_constraint")  # PostgreSQL lists UNIQUE's index too
+                and not search.is_search_object(ix["name"], "index")
             ),
         }
     return schema
@@ -70,11 +99,19 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     db = empty_database
     assert await db.current_revision() is None
     await db.upgrade()
-    assert await db.current_revision() == db.head_revision() == "0001"
+    assert await db.current_revision() == HEAD
     async with db.write_engine.connect() as connection:
-        assert await connection.run_sync(_tables) == TABLES | {VERSION_TABLE}
+        tables = await connection.run_sync(_tables)
+        assert {t for t in tables if not search.is_search_object(t, "table")} == TABLES | {
+            VERSION_TABLE
+        }
         assert await connection.run_sync(_diff) == []
         schema = await connection.run_sync(_schema)
+        index = await connection.run_sync(_search_objects)
+    if db.dialect == "sqlite":
+        assert {search.FTS_TABLE, *search.SQLITE_TRIGGERS} <= index
+    else:
+        assert index == {search.VECTOR_COLUMN, search.VECTOR_INDEX}
     assert schema["members"]["pk"] == "pk_members"
     assert schema["messages"]["uq"] == ["uq_messages_author_id_nonce"]
     assert schema["messages"]["ix"] == ["ix_messages_channel_id_id"]
@@ -86,7 +123,7 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     assert schema["invites"]["pk"] == "pk_invites"
     assert schema["channels"]["ix"] == ["ix_channels_server_id_position"]
     await db.upgrade()  # at head already: nothing to do
-    assert await db.current_revision() == "0001"
+    assert await db.current_revision() == HEAD
 
 
 async def test_downgrade_to_base_removes_everything(empty_database: Database) -> None:
@@ -97,7 +134,7 @@ async def test_downgrade_to_base_removes_everything(empty_database: Database) ->
     async with db.write_engine.connect() as connection:
         assert await connection.run_sync(_tables) <= {VERSION_TABLE}
     await db.upgrade()  # and back up again
-    assert await db.current_revision() == "0001"
+    assert await db.current_revision() == HEAD
 
 
 async def test_instances_starting_together_migrate_once(empty_database: Database) -> None:
@@ -109,7 +146,7 @@ async def test_instances_starting_together_migrate_once(empty_database: Database
     finally:
         for db in others:
             await db.dispose()
-    assert await empty_database.current_revision() == "0001"
+    assert await empty_database.current_revision() == HEAD
 
 
 def test_migration_scripts_ship_inside_the_package() -> None:
@@ -117,9 +154,10 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     assert SCRIPT_LOCATION.is_relative_to(package)
     assert (SCRIPT_LOCATION / "env.py").is_file()
     assert (SCRIPT_LOCATION / "script.py.mako").is_file()
-    assert sorted(p.name for p in (SCRIPT_LOCATION / "versions").glob("*.py")) == [
-        "0001_initial.py"
-    ]
+    names = sorted(p.name for p in (SCRIPT_LOCATION / "versions").glob("*.py"))
+    assert names[:2] == ["0001_initial.py", "0002_message_search.py"]
+    assert all(re.fullmatch(r"\d{4}_\w+\.py", name) for name in names), names
+    assert names[-1][:4] == HEAD  # one head: the newest file
 
 
 def _sqlite_revision(path: Path) -> str | None:
@@ -140,7 +178,7 @@ def test_alembic_command_line_path(tmp_path: Path) -> None:
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
     command.upgrade(config, "head")
-    assert _sqlite_revision(path) == "0001"
+    assert _sqlite_revision(path) == HEAD
     command.downgrade(config, "base")
     assert _sqlite_revision(path) is None
 
@@ -157,4 +195,4 @@ def test_advanced_alchemy_alembic_commands_path(tmp_path: Path) -> None:
         connection_string=sqlite_url_for(path), alembic_config=ALEMBIC_CONFIG
     )
     AlembicCommands(config).upgrade()
-    assert _sqlite_revision(path) == "0001"
+    assert _sqlite_revision(path) == HEAD

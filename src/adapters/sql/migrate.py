@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .engines import create_postgres_engine, create_sqlite_engine, normalize_url
 from .models import metadata
+from .search import is_search_object
 
 SCRIPT_LOCATION: Final = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE: Final = "alembic_version"
@@ -57,11 +58,21 @@ ALEMBIC_CONFIG: Final = AlembicAsyncConfig(
     compare_type=True,
 )
 
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate leaves alone what models.py does not declare: the search index's own
+    objects (the FTS5 tables, the tsvector column and its index; see search.py)."""
+    return not (reflected and compare_to is None and is_search_object(name, type_))
+
+
 CONFIGURE_OPTIONS: Final[dict[str, Any]] = {
     "target_metadata": metadata,
     "version_table": VERSION_TABLE,
     "render_as_batch": True,  # SQLite ALTERs go through table copies
     "compare_type": True,
+    "include_object": include_object,
 }
 
 

@@ -159,6 +159,8 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     nonce: Mapped[str | None] = mapped_column(String(25), nullable=True)
+    search_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """What the search index indexes (adapters/sql/search.py); NULL: not indexed."""
 
 
 class InviteRow(Base):

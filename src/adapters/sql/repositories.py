@@ -54,6 +54,7 @@ from .models import (
     UserRow,
     metadata,
 )
+from .search import message_document
 from .translate import translate_public_methods
 
 RowT = TypeVar("RowT", bound=Base)
@@ -672,6 +673,8 @@ class SqlMessageRepository(_Repository[MessageRow]):
                 "created_at": message.created_at,
                 "edited_at": message.edited_at,
                 "nonce": message.nonce,
+                # The search index follows this column (adapters/sql/search.py).
+                "search_text": message_document(message),
             },
         )
 
@@ -679,6 +682,14 @@ class SqlMessageRepository(_Repository[MessageRow]):
         result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id == message_id))
         row = result.first()
         return _message_view(row) if row is not None else None
+
+    async def views(self, message_ids: list[Snowflake]) -> list[MessageView]:
+        """The messages with these ids that exist, in the order of `message_ids`."""
+        if not message_ids:
+            return []
+        result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id.in_(message_ids)))
+        found = {view.message.id: view for view in map(_message_view, result.all())}
+        return [found[i] for i in message_ids if i in found]
 
     async def get_by_nonce(self, author_id: Snowflake, nonce: str) -> MessageView | None:
         result = await self._execute(
@@ -691,7 +702,11 @@ class SqlMessageRepository(_Repository[MessageRow]):
         await self._changed(
             update(MessageRow)
             .where(MessageRow.id == message.id)
-            .values(content=message.content, edited_at=message.edited_at)
+            .values(
+                content=message.content,
+                edited_at=message.edited_at,
+                search_text=message_document(message),
+            )
         )
 
     async def delete(self, message_id: Snowflake) -> None:

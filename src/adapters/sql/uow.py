@@ -20,6 +20,7 @@ from discord_core.ports import (
     InviteRepository,
     MemberRepository,
     MessageRepository,
+    MessageSearchIndex,
     ServerRepository,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -35,6 +36,7 @@ from .repositories import (
     SqlServerRepository,
     SqlUserRepository,
 )
+from .search import SqlMessageSearch
 from .translate import translated
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
     channels: ChannelRepository
     messages: MessageRepository
     invites: InviteRepository
+    search: MessageSearchIndex
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool) -> None:
         self._sessionmaker = sessionmaker
@@ -87,8 +90,10 @@ class SqlUnitOfWork:
         self.servers = SqlServerRepository(session)
         self.members = SqlMemberRepository(session)
         self.channels = SqlChannelRepository(session)
-        self.messages = SqlMessageRepository(session)
+        messages = SqlMessageRepository(session)
+        self.messages = messages
         self.invites = SqlInviteRepository(session)
+        self.search = SqlMessageSearch(session, messages.views)
         return self
 
     async def __aexit__(
