@@ -26,6 +26,7 @@ from .http.errors import EXCEPTION_HANDLERS, document_errors, require_json_body
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
+from .http.search import SearchController
 from .http.servers import ServerController
 from .http.users import UserController
 from .logs import configure_logging
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             InviteController,
             ChannelController,
             MessageController,
+            SearchController,
             gateway,
         ],
     )

@@ -43,6 +43,7 @@ from discord_core.usecases import (
     InviteUseCases,
     MemberUseCases,
     MessageUseCases,
+    SearchUseCases,
     ServerUseCases,
     UserUseCases,
 )
@@ -96,6 +97,7 @@ class Container:
     invites: InviteUseCases = field(init=False)
     channels: ChannelUseCases = field(init=False)
     messages: MessageUseCases = field(init=False)
+    search: SearchUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
     hub: Hub = field(init=False)
     token_cache: TokenCache = field(init=False)
@@ -111,6 +113,7 @@ class Container:
         self.invites = InviteUseCases(self.deps)
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
+        self.search = SearchUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.hub = Hub(
             resume_window_s=self.settings.resume_window_s,

@@ -23,6 +23,7 @@ from discord_core.model import (
     ServerSnapshot,
     User,
 )
+from discord_core.usecases import SearchHit, SearchResults
 
 Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$", examples=["1307302048210944"])]
 RoleName = Literal["owner", "admin", "moderator", "member"]
@@ -197,6 +198,42 @@ def message_out(view: MessageView) -> MessageOut:
         created_at=message.created_at,
         edited_at=message.edited_at,
         nonce=message.nonce,
+    )
+
+
+class SearchMessageOut(MessageOut):
+    highlights: list[tuple[int, int]]
+    """Where the query's words are in `content`: [start, end) offsets in Unicode code points."""
+
+
+class SearchOut(Out):
+    total_results: int
+    """Matching messages, counted up to 5,000."""
+    total_results_exact: bool
+    """False when more than 5,000 match (total_results is then 5,000)."""
+    messages: list[SearchMessageOut]
+
+
+def search_out(results: SearchResults) -> SearchOut:
+    return SearchOut(
+        total_results=results.total,
+        total_results_exact=results.exact,
+        messages=[search_message_out(hit) for hit in results.hits],
+    )
+
+
+def search_message_out(hit: SearchHit) -> SearchMessageOut:
+    message: Message = hit.message.message
+    return SearchMessageOut(
+        id=str(message.id),
+        channel_id=str(message.channel_id),
+        server_id=str(message.server_id),
+        author=AuthorOut(id=str(message.author_id), username=hit.message.author_username),
+        content=message.content,
+        created_at=message.created_at,
+        edited_at=message.edited_at,
+        nonce=message.nonce,
+        highlights=hit.highlights,
     )
 
 

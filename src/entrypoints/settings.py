@@ -107,6 +107,8 @@ class RateLimits(BaseModel):
     login_per_account: Rate = RateLimit(5, 60)
     message_per_channel: Rate = RateLimit(5, 5)
     typing_per_channel: Rate = RateLimit(5, 10)
+    search_per_user: Rate = RateLimit(10, 10)
+    """Message searches (server and channel), per user."""
     per_user: Rate = RateLimit(50, 1)
     """Every authenticated request, all routes together (Discord's global limit)."""
 
