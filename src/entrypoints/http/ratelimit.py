@@ -46,6 +46,7 @@ SCOPES = {
     "per_user": GLOBAL,
     "message_per_channel": "user",
     "typing_per_channel": "user",
+    "search_per_user": "user",
     "login_per_account": "shared",
     "register_per_ip": "ip",
     "login_per_ip": "ip",

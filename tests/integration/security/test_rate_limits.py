@@ -26,6 +26,7 @@ LIMITS = RateLimits(
     login_per_account=RateLimit(3, PERIOD),
     message_per_channel=RateLimit(3, PERIOD),
     typing_per_channel=RateLimit(2, PERIOD),
+    search_per_user=RateLimit(2, PERIOD),
     per_user=RateLimit(20, 10),
 )
 
@@ -193,6 +194,24 @@ async def test_typing_per_channel(rapi: Api) -> None:
     wait = assert_limited(await spend(typing, ok=2))
     await asyncio.sleep(wait + 0.05)
     assert (await typing()).status_code == 204
+
+
+async def test_search_per_user(rapi: Api) -> None:
+    """Server and channel searches spend one budget per user."""
+    alice = await rapi.register("alice")
+    server = await rapi.create_server(alice)
+    channel = server["channels"][0]["id"]
+    paths = [f"/servers/{server['id']}/messages/search", f"/channels/{channel}/messages/search"]
+    calls = iter(paths * 4)
+
+    def search() -> Any:
+        return rapi.get(next(calls), alice, params={"content": "x"})
+
+    wait = assert_limited(await spend(search, ok=2))
+    await asyncio.sleep(wait + 0.05)
+    r = await search()
+    assert r.status_code == 200
+    assert r.headers["X-RateLimit-Bucket"] == "search_per_user"
 
 
 async def test_per_user_budget_over_all_routes(rapi: Api) -> None:
