@@ -21,6 +21,7 @@ from . import (
     w6_capacity,
     w7_slow,
     w8_outage,
+    w9_search,
 )
 from .harness import Config, Line, pick_cores
 from .report import environment, markdown_table, other_load
@@ -34,6 +35,7 @@ WORKLOADS = {
     6: w6_capacity.run,
     7: w7_slow.run,
     8: w8_outage.run,
+    9: w9_search.run,
 }
 
 

@@ -3,7 +3,8 @@
 The raw baseline and the "database alone" loop insert a message exactly as the app stores one:
 same table (created by the app's migrations), same engine factory (SQLite: WAL,
 synchronous=NORMAL, BEGIN IMMEDIATE on a one-connection write engine; PostgreSQL: asyncpg with
-the same pool), one transaction per message.
+the same pool), one transaction per message, with the search text the app writes (so the
+search index does the same work).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from adapters.sql.engines import (
 )
 from adapters.sql.engines import sqlite_url_for as sqlite_url
 from adapters.sql.models import ChannelRow, MemberRow, MessageRow, ServerRow, UserRow
+from adapters.sql.search import document
 
 MESSAGES = MessageRow.__table__
 INSERT_MESSAGE = insert(MESSAGES)
@@ -112,6 +114,14 @@ class MessageWriter:
             "created_at": datetime.now(UTC),
             "edited_at": None,
             "nonce": nonce,
+            # The same row as the app's: the text the search index follows (its triggers /
+            # generated column do the same work as for the app's insert).
+            "search_text": document(
+                content,
+                server_id=self.server_id,
+                channel_id=self.channel_id,
+                author_id=self.author_id,
+            ),
         }
         async with self.engine.begin() as conn:
             await conn.execute(INSERT_MESSAGE, row)

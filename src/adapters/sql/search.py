@@ -127,7 +127,7 @@ SQLITE_CREATE_FTS: Final = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
     "search_text, content='messages', content_rowid='id', tokenize='ascii')"
 )
-_SQLITE_TRIGGER_SQL: Final = (
+SQLITE_TRIGGER_SQL: Final = (
     f"""CREATE TRIGGER messages_search_insert AFTER INSERT ON messages
     WHEN new.search_text IS NOT NULL BEGIN
         INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
@@ -152,7 +152,7 @@ PG_CREATE_INDEX: Final = f"CREATE INDEX {VECTOR_INDEX} ON messages USING gin ({V
 
 
 def create_sqlite_triggers(connection: Connection) -> None:
-    for statement in _SQLITE_TRIGGER_SQL:
+    for statement in SQLITE_TRIGGER_SQL:
         connection.exec_driver_sql(statement)
 
 

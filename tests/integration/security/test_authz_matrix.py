@@ -225,6 +225,18 @@ MATRIX = [
         foreign="401 404 404 404 404 404",
         body={"content": "hello"},
     ),
+    Row(
+        "GET",
+        "/channels/{channel}/messages/search",
+        own="401 404 200 200 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "GET",
+        "/servers/{server}/messages/search",
+        own="401 404 200 200 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
     # --- messages: own = yours, others = someone's --------------------------------------------
     Row(
         "GET",
