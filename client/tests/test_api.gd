@@ -20,6 +20,11 @@ func test_expands_placeholders() -> void:
 func test_query_string() -> void:
 	eq(Api.query_string({"before": "99", "limit": 50}), "?before=99&limit=50", "query")
 	eq(Api.query_string({"after": ""}), "", "empty values are skipped")
+	eq(
+		Api.query_string({"author_id": ["1", "2"], "has": [], "content": 'a "b" &c'}),
+		"?author_id=1&author_id=2&content=a%20%22b%22%20%26c",
+		"arrays repeat their key; values are encoded"
+	)
 	done()
 
 

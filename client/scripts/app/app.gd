@@ -47,6 +47,8 @@ func _ready() -> void:
 		_show_login("")
 	if screenshot != null:
 		await get_tree().create_timer(maxf(args.delay - 1.0, 0.1)).timeout
+		if args.search != "":
+			await _run_search(args.search, args.dialog == "search_jump")
 		_open_dialog(args.dialog)
 		screenshot.take(args.screenshot_path, 1.0)
 
@@ -109,6 +111,25 @@ func _open_dialog(dialog_name: String) -> void:
 			)
 			if _screen != null and _screen.has_method(method):
 				_screen.call(method)
+
+
+## Types a search and presses Enter (and clicks the first result), for screenshots.
+func _run_search(text: String, jump: bool) -> void:
+	var chat := find_child("ChatUI", true, false)
+	if chat == null:
+		return
+	var box := chat.find_child("SearchBox", true, false) as LineEdit
+	if box != null:
+		box.text = text
+	chat.call("search", text)
+	var search := DataManager.search_api
+	while search.loading:
+		await get_tree().process_frame
+	if jump and not search.results.is_empty():
+		var first := search.results[0]
+		var panel := find_child("SearchPanel", true, false)
+		if panel != null:
+			await panel.call("open_result", str(first["channel_id"]), str(first["id"]))
 
 
 func _log_network() -> void:

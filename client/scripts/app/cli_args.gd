@@ -7,6 +7,8 @@
 ##   --fresh URL          sign in as a brand-new user with no servers (nothing saved)
 ##   --verbose            print gateway status changes and events to stdout
 ##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
+##   --search TEXT        before the screenshot type TEXT in the search box and press Enter
+##                        (with --dialog search_jump, then click the first result)
 ##   --dialog NAME        before the screenshot open: create_server, join, invite,
 ##                        register_errors, scroll_top (scroll the chat to the top),
 ##                        retry_failed (press Retry on failed sends), wrong_password,
@@ -22,6 +24,7 @@ var history := 0
 var verbose := false
 var dialog := ""
 var delay := 2.0
+var search := ""
 
 
 func parse(args: PackedStringArray) -> void:
@@ -49,6 +52,8 @@ func parse(args: PackedStringArray) -> void:
 				dialog = value
 			"--delay":
 				delay = value.to_float()
+			"--search":
+				search = value
 			_:
 				known = false
 		i += 2 if known else 1

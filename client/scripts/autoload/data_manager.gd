@@ -1,15 +1,18 @@
 ## DataManager (autoload): the cache the scenes read and listen to (see data_state.gd), fed
 ## by NetworkManager's gateway events, plus the actions that change things on the server:
-## `DataManager.messages_api` (history, send, edit, delete, typing) and
-## `DataManager.servers_api` (servers, channels, invites, members, status).
+## `DataManager.messages_api` (history, send, edit, delete, typing, jump to a message),
+## `DataManager.servers_api` (servers, channels, invites, members, status) and
+## `DataManager.search_api` (message search).
 extends "res://scripts/model/data_state.gd"
 
 const MessageActions := preload("res://scripts/model/message_actions.gd")
 const ServerActions := preload("res://scripts/model/server_actions.gd")
+const SearchActions := preload("res://scripts/model/search_actions.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 
 var messages_api: MessageActions
 var servers_api: ServerActions
+var search_api: SearchActions
 
 
 func _ready() -> void:
@@ -21,6 +24,7 @@ func _ready() -> void:
 func attach(net: NetworkManagerScript) -> void:
 	messages_api = MessageActions.new(self, net)
 	servers_api = ServerActions.new(self, net)
+	search_api = SearchActions.new(self, net)
 	net.dispatch_received.connect(apply_dispatch)
 	net.backfill_needed.connect(messages_api.backfill)
 	selection_changed.connect(_on_selection_changed)
@@ -31,3 +35,10 @@ func _on_selection_changed() -> void:
 		messages_api.open_channel(current_channel_id)
 	if current_server_id != "" and not members.has(current_server_id):
 		servers_api.load_members(current_server_id)
+
+
+## Forgets everything (sign-out), the open search too.
+func clear() -> void:
+	super()
+	if search_api != null:
+		search_api.close()

@@ -6,6 +6,10 @@
 ## in send order, and a confirmed copy with the same nonce and author replaces its pending one
 ## in place. Every change returns {"kind": "none" | "append" | "update" | "reset", "key": ...}
 ## so the view can redraw as little as possible. Each message carries a stable "_key".
+##
+## After a jump to an old message (`show_window`) the store holds a window of the history
+## that may not reach the newest message (`newer_missing`): live messages newer than the
+## window are not added then (they would leave a hole); pages loaded downward close the gap.
 extends RefCounted
 
 enum Send { NONE, SENDING, FAILED }
@@ -21,6 +25,11 @@ var reached_start := false
 var loading_older := false
 ## Why the last page could not be loaded ("" when it could).
 var load_error := ""
+## The held messages stop before the channel's newest (after a jump): load newer pages.
+var newer_missing := false
+var loading_newer := false
+## Bumped whenever the held history is replaced: a page requested before that is stale.
+var generation := 0
 
 var _by_id := {}
 var _deleted := {}
@@ -49,8 +58,16 @@ func get_message(id: String) -> Dictionary:
 	return _by_id.get(id, {})
 
 
-## A message from the server (MESSAGE_CREATE, a REST answer, a page).
+## A message from the server (MESSAGE_CREATE, a REST answer). While newer messages are
+## missing, one newer than the window is left for the pages to bring (no hole).
 func upsert(msg: Dictionary) -> Dictionary:
+	var id := Ids.of(msg.get("id"))
+	if newer_missing and id != "" and not _by_id.has(id) and Ids.compare(id, newest_id()) > 0:
+		return _change("none")
+	return _upsert(msg)
+
+
+func _upsert(msg: Dictionary) -> Dictionary:
 	var id := Ids.of(msg.get("id"))
 	if id == "" or _deleted.has(id):
 		return _change("none")
@@ -100,9 +117,29 @@ func remove(id: String) -> Dictionary:
 func merge_page(page: Array) -> Dictionary:
 	var changed := false
 	for item: Variant in page:
-		if item is Dictionary and upsert(item)["kind"] != "none":
+		if item is Dictionary and _upsert(item)["kind"] != "none":
 			changed = true
 	return _change("reset" if changed else "none")
+
+
+## Replaces the held history with a page around a message (a jump). `reaches_newest`: the
+## page holds the channel's newest message, so nothing is missing above it.
+func show_window(page: Array, reaches_newest: bool) -> Dictionary:
+	reset_history()
+	loaded = true
+	newer_missing = not reaches_newest
+	merge_page(page)
+	return _change("reset")
+
+
+## A page from below the window (`after` the newest held). `last`: it was not full, so the
+## channel's newest message is now held.
+func merge_newer(page: Array, last: bool) -> Dictionary:
+	var change := merge_page(page)
+	if last and newer_missing:
+		newer_missing = false
+		return _change("reset")
+	return change
 
 
 ## Makes the held messages agree with a fresh newest-first page: page entries are upserted
@@ -171,6 +208,10 @@ func reset_history() -> void:
 	_by_id.clear()
 	loaded = false
 	reached_start = false
+	newer_missing = false
+	loading_older = false
+	loading_newer = false
+	generation += 1
 
 
 func _insert_sorted(entry: Dictionary) -> int:

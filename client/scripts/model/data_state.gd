@@ -12,6 +12,8 @@ signal presence_changed(user_id: String)
 signal selection_changed
 signal me_changed
 signal unread_changed
+## Show this message (a jump from a search result): it is in the channel's store now.
+signal jump_requested(channel_id: String, message_id: String)
 ## Something the user should read (e.g. "You were removed from X").
 signal notice(text: String, is_error: bool)
 

@@ -39,8 +39,11 @@ func open_channel(channel_id: String) -> void:
 		return
 	messages.loading_older = true
 	messages.load_error = ""
+	var generation := messages.generation
 	var query := {"limit": Api.MESSAGES_PAGE_LIMIT}
 	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	if messages.generation != generation:
+		return  # the history was replaced meanwhile (a jump): this page is stale
 	messages.loading_older = false
 	if result.ok:
 		messages.loaded = true
@@ -59,8 +62,11 @@ func load_older(channel_id: String) -> void:
 	messages.loading_older = true
 	messages.load_error = ""
 	_data.emit_messages(channel_id, {"kind": "update", "key": ""})
+	var generation := messages.generation
 	var query := {"before": messages.oldest_id(), "limit": Api.MESSAGES_PAGE_LIMIT}
 	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	if messages.generation != generation:
+		return
 	messages.loading_older = false
 	if result.ok:
 		messages.reached_start = result.list().size() < Api.MESSAGES_PAGE_LIMIT
@@ -68,6 +74,78 @@ func load_older(channel_id: String) -> void:
 	else:
 		messages.load_error = result.message
 	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+
+
+## After a jump (`jump_to`): loads the page below the newest message held; the last one
+## closes the gap to the present.
+func load_newer(channel_id: String) -> void:
+	var messages := _data.store(channel_id)
+	if not messages.newer_missing or messages.loading_newer or messages.confirmed.is_empty():
+		return
+	messages.loading_newer = true
+	var generation := messages.generation
+	var query := {"after": messages.newest_id(), "limit": Api.MESSAGES_MAX_LIMIT}
+	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	if messages.generation != generation:
+		return
+	messages.loading_newer = false
+	if result.ok:
+		var last := result.list().size() < Api.MESSAGES_MAX_LIMIT
+		_data.emit_messages(channel_id, messages.merge_newer(result.list(), last))
+	else:
+		_data.notice.emit("Could not load newer messages: " + result.message, true)
+
+
+## Opens a message's channel showing that message (a search result): at once when it is
+## held, otherwise with the page around it (`?around=`); the view scrolls to it when
+## DataState.jump_requested fires. Returns an error message, or "".
+func jump_to(channel_id: String, message_id: String) -> String:
+	if not _data.channels.has(channel_id):
+		return "That channel is gone."
+	var messages := _data.store(channel_id)
+	if not messages.get_message(message_id).is_empty():
+		_data.select_channel(channel_id)
+		_data.jump_requested.emit(channel_id, message_id)
+		return ""
+	messages.reset_history()
+	messages.loading_older = true  # no other page of this channel meanwhile
+	var generation := messages.generation
+	_data.select_channel(channel_id)
+	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+	var limit := Api.MESSAGES_PAGE_LIMIT
+	var query := {"around": message_id, "limit": limit}
+	var result := await _net.api_get(Api.GET_CHANNEL_MESSAGES, {"channel_id": channel_id}, query)
+	if messages.generation != generation:
+		return ""
+	if not result.ok:
+		messages.loading_older = false
+		messages.load_error = result.message
+		_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+		return result.message
+	var newer := 0
+	for item: Variant in result.list():
+		if item is Dictionary and Ids.compare(Ids.of(item.get("id")), message_id) > 0:
+			newer += 1
+	# `around` returns up to limit / 2 newer messages (fewer: the newest is in the page), and
+	# fills the rest of the page with the message and older ones (a short page: the first
+	# message of the channel is in it too).
+	var change := messages.show_window(result.list(), newer < (limit >> 1))
+	messages.reached_start = result.list().size() < limit
+	_data.emit_messages(channel_id, change)
+	if messages.get_message(message_id).is_empty():
+		return "That message was deleted."
+	_data.jump_requested.emit(channel_id, message_id)
+	return ""
+
+
+## Leaves a jump's window: the newest page again.
+func jump_to_present(channel_id: String) -> void:
+	var messages := _data.store(channel_id)
+	if not messages.newer_missing:
+		return
+	messages.reset_history()
+	_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
+	await open_channel(channel_id)
 
 
 ## After a reconnect: fetches, for every channel held, what came after its newest message,
@@ -110,9 +188,10 @@ func _backfill_channel(channel_id: String, resync_after := "") -> bool:
 			messages.load_error = result.message
 			_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
 			return false
-		if messages.merge_page(result.list())["kind"] != "none":
+		var last := result.list().size() < Api.MESSAGES_MAX_LIMIT
+		if messages.merge_newer(result.list(), last)["kind"] != "none":
 			changed = true
-		if result.list().size() < Api.MESSAGES_MAX_LIMIT:
+		if last:
 			if changed:
 				_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
 			return true

@@ -47,12 +47,18 @@ const PATCH_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_
 const DELETE_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_id}"
 const POST_CHANNEL_TYPING := "/api/v1/channels/{channel_id}/typing"
 
+# Search
+const GET_SERVER_MESSAGES_SEARCH := "/api/v1/servers/{server_id}/messages/search"
+const GET_CHANNEL_MESSAGES_SEARCH := "/api/v1/channels/{channel_id}/messages/search"
+
 ## The gateway's path on the same host as the REST API.
 const GATEWAY_PATH := "/api/v1/gateway"
 
 const MESSAGES_PAGE_LIMIT := 50
 const MESSAGES_MAX_LIMIT := 100
 const MEMBERS_PAGE_LIMIT := 1000
+const SEARCH_PAGE_LIMIT := 25
+const SEARCH_OFFSET_MAX := 5000
 
 
 ## Fills the `{name}` placeholders of a pattern; values are URI-encoded. Returns "" when a
@@ -66,13 +72,16 @@ static func expand(pattern: String, params: Dictionary) -> String:
 	return out
 
 
-## Builds `?a=1&b=2` from a dictionary (in insertion order); empty values are skipped.
+## Builds `?a=1&b=2` from a dictionary (in insertion order); empty values are skipped, and
+## an Array value repeats its key (`?author_id=1&author_id=2`).
 static func query_string(query: Dictionary) -> String:
 	var parts: PackedStringArray = []
 	for key: Variant in query:
-		var value := str(query[key])
-		if value != "":
-			parts.append("%s=%s" % [str(key).uri_encode(), value.uri_encode()])
+		var values: Array = query[key] if query[key] is Array else [query[key]]
+		for item: Variant in values:
+			var value := str(item)
+			if value != "":
+				parts.append("%s=%s" % [str(key).uri_encode(), value.uri_encode()])
 	return "" if parts.is_empty() else "?" + "&".join(parts)
 
 

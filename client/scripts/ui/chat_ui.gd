@@ -1,6 +1,8 @@
-## ChatUI: the open channel. Header, the message list (older pages load as you scroll up;
-## grouped by author and time, with day separators), "X is typing...", and the composer
-## (send, edit your message, Up to edit your last one). Reads DataManager; never the network.
+## ChatUI: the open channel. Header (with the server's search box), the message list (older
+## pages load as you scroll up; grouped by author and time, with day separators), "X is
+## typing...", and the composer (send, edit your message, Up to edit your last one). After a
+## jump to a search result the list shows the history around it; newer pages load as you
+## scroll down, or "Jump to present". Reads DataManager; never the network.
 extends VBoxContainer
 
 enum Menu { EDIT, DELETE, COPY, COPY_ID }
@@ -19,6 +21,8 @@ const LOAD_OLDER_AT_PX := 120
 var _channel_id := ""
 var _title: Label
 var _topic: Label
+var _search: LineEdit
+var _present_bar: MarginContainer
 var _scroll: ScrollContainer
 var _list: VBoxContainer
 var _top_note: Label
@@ -29,6 +33,11 @@ var _menu_key := ""
 var _rows := {}
 var _stick_to_bottom := true
 var _keep_from_bottom := -1.0
+## Keep the scroll position as it is on the next content change (rows added below).
+var _hold_value := false
+## The row a jump marked, and until when (ticks ms): kept marked when the list is redrawn.
+var _flash_key := ""
+var _flash_until := 0
 var _last_value := 0.0
 
 
@@ -60,6 +69,8 @@ func _ready() -> void:
 	var typing_margin := MarginContainer.new()
 	typing_margin.add_theme_constant_override("margin_left", 18)
 	typing_margin.add_child(_typing)
+	_present_bar = _build_present_bar()
+	add_child(_present_bar)
 	add_child(_composer)
 	add_child(typing_margin)
 	_menu.id_pressed.connect(_on_menu)
@@ -72,6 +83,8 @@ func _ready() -> void:
 	DataManager.typing_changed.connect(_on_typing_changed)
 	DataManager.channels_changed.connect(func(_s: String) -> void: _refresh_header())
 	DataManager.servers_changed.connect(_refresh_header)
+	DataManager.jump_requested.connect(_on_jump)
+	DataManager.search_api.changed.connect(_on_search_changed)
 	_on_selection_changed()
 
 
@@ -92,7 +105,63 @@ func _build_header() -> PanelContainer:
 	_topic.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	_topic.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	row.add_child(_topic)
+	_search = LineEdit.new()
+	_search.name = "SearchBox"
+	_search.placeholder_text = "Search"
+	_search.custom_minimum_size = Vector2(240, 0)
+	_search.clear_button_enabled = true
+	_search.max_length = 1024
+	_search.tooltip_text = (
+		'Search this server: words (all must appear), "an exact phrase", -word to leave out;'
+		+ "\nfilters from:name, in:channel, has:link. Enter searches, Esc closes."
+	)
+	_search.text_submitted.connect(search)
+	_search.gui_input.connect(_on_search_input)
+	row.add_child(_search)
 	return header
+
+
+func _build_present_bar() -> MarginContainer:
+	var margin := MarginContainer.new()
+	margin.add_theme_constant_override("margin_left", 16)
+	margin.add_theme_constant_override("margin_right", 16)
+	margin.add_theme_constant_override("margin_top", 4)
+	margin.visible = false
+	var bar := Style.panel(Style.BG_SIDEBAR, 6, 4, 12)
+	margin.add_child(bar)
+	var row := HBoxContainer.new()
+	bar.add_child(row)
+	var note := Style.label("You are viewing older messages", 13, Style.TEXT_MUTED)
+	note.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	row.add_child(note)
+	var present := LinkButton.new()
+	present.text = "Jump to present"
+	present.pressed.connect(_jump_to_present)
+	row.add_child(present)
+	return margin
+
+
+## Searches the current server for `text` (the search box's Enter); empty closes it.
+func search(text: String) -> void:
+	_search.text = text
+	if text.strip_edges() == "":
+		DataManager.search_api.close()
+		return
+	DataManager.search_api.search(DataManager.current_server_id, text)
+
+
+func _on_search_input(event: InputEvent) -> void:
+	var key := event as InputEventKey
+	if key != null and key.pressed and key.keycode == KEY_ESCAPE:
+		_search.text = ""
+		_search.release_focus()
+		DataManager.search_api.close()
+		_search.accept_event()
+
+
+func _on_search_changed() -> void:
+	if not DataManager.search_api.open and _search.text != "" and not _search.has_focus():
+		_search.text = ""
 
 
 func _refresh_header() -> void:
@@ -122,7 +191,7 @@ func _on_messages_changed(channel_id: String, kind: String, key: String) -> void
 		return
 	if kind == "update" and _update(key):
 		return
-	if not _stick_to_bottom and _keep_from_bottom < 0.0:
+	if not _stick_to_bottom and _keep_from_bottom < 0.0 and not _hold_value:
 		var bar := _scroll.get_v_scroll_bar()
 		_keep_from_bottom = bar.max_value - bar.page - bar.value
 	_rebuild()
@@ -141,10 +210,49 @@ func _rebuild() -> void:
 		return
 	var messages := DataManager.store(_channel_id)
 	_update_top_note(messages)
+	_update_present_bar(messages)
 	var previous := {}
 	for msg in messages.all():
 		_add_row(msg, previous)
 		previous = msg
+
+
+func _update_present_bar(messages: ChannelMessages) -> void:
+	_present_bar.visible = messages.newer_missing
+
+
+func _jump_to_present() -> void:
+	_stick_to_bottom = true
+	_hold_value = false
+	DataManager.messages_api.jump_to_present(_channel_id)
+
+
+## A search result's message is in the store now: scroll it to the middle and mark it.
+func _on_jump(channel_id: String, message_id: String) -> void:
+	if channel_id != _channel_id:
+		return
+	_stick_to_bottom = false
+	_keep_from_bottom = -1.0
+	_hold_value = false
+	var key := "m" + message_id
+	if not _rows.has(key):
+		_rebuild()
+	if not _rows.has(key):
+		return
+	var row: MessageRow = _rows[key]
+	for _frame in 2:  # the rows are laid out over the next frames
+		await get_tree().process_frame
+	if not is_instance_valid(row):
+		return
+	var top := row.global_position.y - _list.global_position.y
+	var target := top - (_scroll.size.y - row.size.y) / 2.0
+	var bar := _scroll.get_v_scroll_bar()
+	target = clampf(target, 0.0, maxf(bar.max_value - bar.page, 0.0))
+	_last_value = target
+	_scroll.scroll_vertical = int(target)
+	_flash_key = key
+	_flash_until = Time.get_ticks_msec() + 2500
+	row.flash(2.5)
 
 
 func _update_top_note(messages: ChannelMessages) -> void:
@@ -206,6 +314,8 @@ func _add_row(msg: Dictionary, previous: Dictionary) -> void:
 	)
 	_list.add_child(row)
 	_rows[row.key] = row
+	if row.key == _flash_key and Time.get_ticks_msec() < _flash_until:
+		row.flash((_flash_until - Time.get_ticks_msec()) / 1000.0)
 
 
 static func _starts_group(msg: Dictionary, previous: Dictionary) -> bool:
@@ -242,6 +352,13 @@ func _on_scrolled(value: float) -> void:
 	if user_moved:
 		_stick_to_bottom = value >= bar.max_value - bar.page - 24.0
 		_keep_from_bottom = -1.0
+		_hold_value = false
+	var messages := DataManager.store(_channel_id) if _channel_id != "" else null
+	if messages != null and messages.newer_missing:
+		_stick_to_bottom = false  # the bottom of a jump's window is not the present
+		if value >= bar.max_value - bar.page - LOAD_OLDER_AT_PX and not messages.loading_newer:
+			_hold_value = true
+			DataManager.messages_api.load_newer(_channel_id)
 	if value <= LOAD_OLDER_AT_PX:
 		_maybe_load_older()
 
@@ -252,7 +369,9 @@ func _on_scroll_range_changed() -> void:
 	var bar := _scroll.get_v_scroll_bar()
 	var bottom := maxf(bar.max_value - bar.page, 0.0)
 	var target := bar.value
-	if _stick_to_bottom:
+	if _hold_value:
+		target = clampf(bar.value, 0.0, bottom)
+	elif _stick_to_bottom:
 		target = bottom
 	elif _keep_from_bottom >= 0.0:
 		target = clampf(bottom - _keep_from_bottom, 0.0, bottom)
@@ -318,6 +437,8 @@ func _on_delete_decided(accepted: bool, message_id: String) -> void:
 
 
 func _on_send(text: String) -> void:
+	if DataManager.store(_channel_id).newer_missing:
+		_jump_to_present()  # a message goes at the end of the history: show the present
 	var problem := DataManager.messages_api.send_message(_channel_id, text)
 	if problem != "":
 		_composer.show_problem(problem)

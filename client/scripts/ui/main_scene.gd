@@ -1,4 +1,5 @@
-## MainScene: ServerList | ChannelList | (connection banner + ChatUI) | UserList, with toasts.
+## MainScene: ServerList | ChannelList | (connection banner + ChatUI) | UserList or
+## SearchPanel (while a search is open), with toasts.
 extends Control
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -9,9 +10,11 @@ const UserListScene := preload("res://scenes/user_list.tscn")
 const ConnectionBanner := preload("res://scripts/ui/connection_banner.gd")
 const WelcomePanel := preload("res://scripts/ui/welcome_panel.gd")
 const Toasts := preload("res://scripts/ui/toasts.gd")
+const SearchPanel := preload("res://scripts/ui/search_panel.gd")
 
 var _chat: Control
 var _user_list: Control
+var _search_panel: Control
 var _welcome: Control
 var _loading: Control
 
@@ -47,6 +50,8 @@ func _ready() -> void:
 	stack.add_child(_loading)
 	_user_list = UserListScene.instantiate()
 	columns.add_child(_user_list)
+	_search_panel = SearchPanel.new()
+	columns.add_child(_search_panel)
 	var toasts := Toasts.new()
 	toasts.set_anchors_and_offsets_preset(Control.PRESET_BOTTOM_RIGHT)
 	toasts.grow_horizontal = Control.GROW_DIRECTION_BEGIN
@@ -56,6 +61,7 @@ func _ready() -> void:
 	add_child(toasts)
 	DataManager.servers_changed.connect(_refresh_mode)
 	DataManager.me_changed.connect(_refresh_mode)
+	DataManager.search_api.changed.connect(_refresh_mode)
 	_refresh_mode()
 
 
@@ -64,4 +70,5 @@ func _refresh_mode() -> void:
 	_loading.visible = not DataManager.ready_received
 	_welcome.visible = DataManager.ready_received and not has_servers
 	_chat.visible = DataManager.ready_received and has_servers
-	_user_list.visible = _chat.visible
+	_search_panel.visible = _chat.visible and DataManager.search_api.open
+	_user_list.visible = _chat.visible and not _search_panel.visible

@@ -134,6 +134,19 @@ func _show_state(body: Node) -> void:
 	body.add_child(line)
 
 
+## Marks the row for a moment (the message a search result jumped to).
+func flash(seconds: float) -> void:
+	var mark := Style.box(Color(Style.YELLOW, 0.16), 4)
+	mark.border_color = Color(Style.YELLOW, 0.7)
+	mark.border_width_left = 3
+	mark.expand_margin_left = 3  # the border sits left of the row: the text does not move
+	mark.content_margin_left = 0
+	add_theme_stylebox_override("panel", mark)
+	var tween := create_tween()
+	tween.tween_interval(seconds)
+	tween.tween_callback(func() -> void: add_theme_stylebox_override("panel", _plain))
+
+
 func _on_gui_input(event: InputEvent) -> void:
 	var click := event as InputEventMouseButton
 	if click != null and click.pressed and click.button_index == MOUSE_BUTTON_RIGHT:

@@ -80,6 +80,19 @@ func _scenario(url: String) -> void:
 	var edited = await messages.edit_message(general, mine, "my edited message")
 	var edit_ok: bool = _data.store(general).get_message(mine).get("edited_at") is String
 	_step("edit my message", edited.ok and edit_ok, edited.message)
+	var search = _data.search_api
+	await search.search(server_id, '"my edited" from:live_a%s -nothing' % tag)
+	var found: Array = search.results.map(func(m: Dictionary) -> String: return str(m["id"]))
+	_step("search finds the edited message", search.error == "" and found == [mine], search.error)
+	var marked: Array = search.results[0].get("highlights", []) if not found.is_empty() else []
+	_step("with the phrase highlighted", marked.size() == 1, str(marked))
+	await search.search(server_id, "message from:nobody_here")
+	_step("an unknown from: is explained", search.error.begins_with("No member named"), "")
+	_data.store(general).reset_history()
+	var jumped: String = await messages.jump_to(general, mine)
+	var shown: bool = not _data.store(general).get_message(mine).is_empty()
+	_step("jump to a result loads the page around it", jumped == "" and shown, jumped)
+	search.close()
 	var deleted = await messages.delete_message(general, their_id)
 	var gone: bool = _data.store(general).get_message(their_id).is_empty()
 	_step("owner deletes their message", deleted.ok and gone, deleted.message)
