@@ -133,6 +133,7 @@ class Container:
             invites=self.invites,
             channels=self.channels,
             messages=self.messages,
+            search=self.search,
             gateway=self.gateway,
             rate_limiter=self.rate_limiter,
             token_cache=self.token_cache,

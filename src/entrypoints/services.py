@@ -23,6 +23,7 @@ from discord_core.usecases import (
     InviteUseCases,
     MemberUseCases,
     MessageUseCases,
+    SearchUseCases,
     ServerUseCases,
     UserUseCases,
 )
@@ -48,6 +49,7 @@ class Services:
     invites: InviteUseCases
     channels: ChannelUseCases
     messages: MessageUseCases
+    search: SearchUseCases
     gateway: GatewayUseCases
     rate_limiter: RateLimiter
     token_cache: Authenticator
