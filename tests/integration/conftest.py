@@ -19,6 +19,8 @@ Fixtures:
 - sqlite_path (function): a migrated, empty SQLite file in tmp_path.
 - database (function, params sqlite / postgresql): a migrated, empty `Database`; SQLite in
   tmp_path, PostgreSQL with every table emptied before the test.
+- s3_server (session): moto's S3 server mode on a free port; s3_bucket (function): a fresh
+  bucket in it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from sqlalchemy.engine import make_url
 
 from adapters.sql.database import Database, sqlite_url_for
 from adapters.sql.models import metadata
+
+from .s3_server import S3Server, moto_server
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -269,3 +273,19 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+# --- S3-compatible storage ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server in a process of its own, for the whole run."""
+    with moto_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A fresh, empty bucket of this test's own."""
+    return s3_server.create_bucket(f"concord-test-{secrets.token_hex(6)}")
