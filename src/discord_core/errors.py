@@ -55,6 +55,12 @@ class LimitReached(DomainError):
     code = "limit_reached"
 
 
+class PayloadTooLarge(DomainError):
+    """An upload breaks a size or count limit (per file, per request, files per message)."""
+
+    code = "payload_too_large"
+
+
 class RateLimited(DomainError):
     """Too many requests; retry after `retry_after` seconds."""
 
@@ -101,3 +107,21 @@ class TransactionConflict(Exception):
     """The database aborted a transaction because of a concurrent one (a deadlock, a
     serialization failure). `UnitOfWorkFactory.run` runs the work again; use cases never see
     it."""
+
+
+class UnreadableImage(Exception):
+    """Raised by the media port for bytes that are not an image it can decode (or that would
+    decode to more pixels than allowed). Use cases turn it into a ValidationFailed."""
+
+    def __init__(self, reason: str, *, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.too_large = too_large
+
+
+class StoredFileMissing(Exception):
+    """Raised by file storage for a key that holds nothing."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key

@@ -6,6 +6,7 @@ Every validator returns the normalised value or raises ValidationFailed naming t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from .errors import ValidationFailed
@@ -31,6 +32,33 @@ INVITE_MAX_AGE_MAX: Final = 7 * 24 * 3600
 INVITE_MAX_USES_MAX: Final = 100
 INVITES_PER_SERVER_MAX: Final = 1000
 SNOWFLAKE_MAX: Final = 2**63 - 1
+MIB: Final = 1024 * 1024
+FILENAME_MAX_BYTES: Final = 255
+"""A sanitised attachment filename's length in UTF-8 bytes (what file systems allow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileLimits:
+    """Upload limits. The defaults are Discord's; operators change them in the settings."""
+
+    max_file_bytes: int = 25 * MIB
+    max_files: int = 10
+    """Files per message."""
+    max_request_bytes: int = 50 * MIB
+    """All files of one message together."""
+    image_max_pixels: int = 40_000_000
+    """Width x height beyond which an image is refused before it is decoded (a decompression
+    bomb: a few KiB of PNG can claim 100,000 x 100,000 pixels)."""
+    avatar_max_bytes: int = 4 * MIB
+    """An avatar or server icon image, before it is resized (at most AVATAR_MAX_BYTES_CAP)."""
+
+
+AVATAR_MAX_BYTES_CAP: Final = 8 * MIB
+"""The largest avatar_max_bytes an operator may set: the JSON body carrying the image as a
+data URL (4/3 of its size) must stay within a fixed per-route cap."""
+PICTURE_BODY_MAX: Final = AVATAR_MAX_BYTES_CAP * 4 // 3 + 64 * 1024
+"""The body cap of the routes that take an avatar or icon (PATCH /users/@me, /servers/{id})."""
+
 
 _USERNAME_RE: Final = re.compile(r"^[a-z0-9_.]+$")
 _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -146,9 +174,57 @@ def channel_topic(value: str) -> str:
     return _text(value, "topic", min_len=0, max_len=CHANNEL_TOPIC_MAX, multiline=True)
 
 
-def message_content(value: str) -> str:
-    """1-2000 characters after stripping; newlines and tabs allowed, other controls not."""
-    return _text(value, "content", min_len=1, max_len=MESSAGE_MAX, multiline=True)
+def message_content(value: str, *, allow_empty: bool = False) -> str:
+    """1-2000 characters after stripping; newlines and tabs allowed, other controls not.
+    Empty is allowed for a message that carries files (`allow_empty`)."""
+    min_len = 0 if allow_empty else 1
+    return _text(value, "content", min_len=min_len, max_len=MESSAGE_MAX, multiline=True)
+
+
+# Characters no file system or Content-Disposition header should see in a name, and the
+# bidirectional overrides that make "gpj.exe" display as "exe.jpg".
+_FILENAME_RESERVED: Final = re.compile(r'[<>:"|?*]')
+_FILENAME_BIDI: Final = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+_WHITESPACE: Final = re.compile(r"\s+")
+
+
+def attachment_filename(value: str, field: str = "filename") -> str:
+    """A client's filename made safe to store, show and serve.
+
+    Refused (400): control characters (NUL included), a `..` path segment, nothing left.
+    Sanitised: directories are dropped ("C:\\pics\\a.png" -> "a.png"), reserved characters
+    become "_", white space runs become one space, leading and trailing dots and spaces go, and
+    the name is cut to 255 UTF-8 bytes keeping its extension.
+    """
+    if _has_control_chars(value, allow_newlines=False):
+        raise ValidationFailed(
+            "The filename must not contain control characters.",
+            code="invalid_filename",
+            field=field,
+        )
+    segments = value.replace("\\", "/").split("/")
+    if any(segment.strip() == ".." for segment in segments):
+        raise ValidationFailed(
+            "The filename must be a plain name, not a path.", code="invalid_filename", field=field
+        )
+    name = _FILENAME_BIDI.sub("", segments[-1])
+    name = _FILENAME_RESERVED.sub("_", name)
+    name = _WHITESPACE.sub(" ", name).strip(" .")
+    if not name:
+        raise ValidationFailed("The filename is empty.", code="invalid_filename", field=field)
+    return _cut_filename(name)
+
+
+def _cut_filename(name: str) -> str:
+    if len(name.encode()) <= FILENAME_MAX_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension.encode()) > 16:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    budget = FILENAME_MAX_BYTES - len(suffix.encode())
+    cut = stem.encode()[:budget].decode(errors="ignore").rstrip(" .")
+    return (cut or "file") + suffix
 
 
 def nonce(value: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -46,6 +46,8 @@ class User:
     status: UserStatus
     created_at: datetime
     updated_at: datetime
+    avatar: str | None = None
+    """The version (content hash) of the user's avatar images, or None for no avatar."""
 
 
 @dataclass(slots=True)
@@ -55,6 +57,8 @@ class Server:
     description: str
     owner_id: Snowflake
     created_at: datetime
+    icon: str | None = None
+    """The version (content hash) of the server's icon images, or None for no icon."""
 
 
 @dataclass(slots=True)
@@ -72,6 +76,7 @@ class MemberView:
     member: Member
     username: str
     status: UserStatus
+    avatar: str | None = None
 
 
 @dataclass(slots=True)
@@ -94,14 +99,54 @@ class Message:
     created_at: datetime
     edited_at: datetime | None = None
     nonce: str | None = None
+    attachment_count: int = 0
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file posted with a message. Its bytes live in file storage (see `files`)."""
+
+    id: Snowflake
+    message_id: Snowflake
+    channel_id: Snowflake
+    server_id: Snowflake
+    filename: str
+    """Sanitised: a plain name, no path, no control characters."""
+    content_type: str
+    """Sniffed from the bytes, never taken from the client."""
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    has_thumbnail: bool = False
 
 
 @dataclass(slots=True)
 class MessageView:
-    """A message with its author's username, as clients display it."""
+    """A message with its author's username and avatar and its attachments, as clients
+    display it."""
 
     message: Message
     author_username: str
+    author_avatar: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a client sent, already received in full into a local temporary file by the
+    entrypoint (which deletes it afterwards). Nothing in it is trusted yet."""
+
+    field: str
+    """The form field it came in, e.g. "files[0]" (named in errors)."""
+    filename: str
+    """As sent: may hold a path, control characters, anything."""
+    declared_type: str | None
+    """The part's Content-Type as sent (only used to catch a file that lies about being an
+    image; the stored type is sniffed from the bytes)."""
+    path: str
+    size: int
+    sha256: str
 
 
 @dataclass(slots=True)

@@ -8,14 +8,17 @@ when a write refers to a row a concurrent transaction deleted (a foreign key ref
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from .events import Event
+from .files import FileRef
 from .model import (
+    Attachment,
     AuthSession,
     Channel,
     Invite,
@@ -181,6 +184,50 @@ class MessageSearchIndex(Protocol):
         is by id, descending; relevance is `search.rank` over the newest
         `query.relevance_window` matches, the older ones after them, newest first. `total`
         counts matches up to `query.count_limit`."""
+
+
+class AttachmentRepository(Protocol):
+    async def add_many(self, attachments: Sequence[Attachment]) -> None: ...
+    async def get(self, attachment_id: Snowflake) -> Attachment | None: ...
+    async def for_messages(
+        self, message_ids: Sequence[Snowflake]
+    ) -> dict[Snowflake, list[Attachment]]:
+        """The attachments of these messages, by message id, each list in id order (messages
+        without attachments are left out). Attachments go with their message (cascade)."""
+        ...
+
+
+class FileDeletionRepository(Protocol):
+    """Files to delete from storage once `due_at` has passed (see `discord_core.files`)."""
+
+    async def schedule(self, refs: Sequence[FileRef], due_at: datetime) -> None:
+        """Record the refs; a ref recorded already keeps the earlier of its two due times."""
+        ...
+
+    async def cancel(self, refs: Sequence[FileRef]) -> None:
+        """Forget the refs (their files are in use, or were deleted)."""
+        ...
+
+    async def schedule_message(self, message_id: Snowflake, due_at: datetime) -> list[FileRef]:
+        """Schedule the files of the message's attachments; return their refs."""
+        ...
+
+    async def schedule_channel(self, channel_id: Snowflake, due_at: datetime) -> None:
+        """Schedule the files of every attachment in the channel (in the database: however
+        many there are, nothing is loaded)."""
+        ...
+
+    async def schedule_server(self, server_id: Snowflake, due_at: datetime) -> None:
+        """Schedule the files of every attachment in the server and its current icon."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[FileRef]:
+        """Refs due at `now`, earliest first."""
+        ...
+
+    async def still_named(self, refs: Sequence[FileRef]) -> list[FileRef]:
+        """Those of the refs a row names: an attachment that exists, a user's or a server's
+        current avatar or icon version."""
         ...
 
 
@@ -207,6 +254,9 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     invites: InviteRepository
     search: MessageSearchIndex
+
+    attachments: AttachmentRepository
+    file_deletions: FileDeletionRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -284,6 +334,76 @@ class EventPublisher(Protocol):
     async def publish(self, events: Sequence[Event]) -> None:
         """Deliver committed events to their topics. Never raises for delivery problems:
         the data is committed; clients that miss an event resync (see docs/gateway.md)."""
+        ...
+
+
+class FileStorage(Protocol):
+    """Bytes by key: a folder in the data dir, or S3-compatible object storage.
+
+    Keys are `discord_core.files` keys: lower-case letters, digits and `/ . _ -`, no empty or
+    `..` segments. Adapters raise ValueError for any other key.
+    """
+
+    async def put(self, key: str, source: Path | bytes, content_type: str) -> None:
+        """Store a local file's bytes (or `source` itself), replacing what the key held.
+        Durable when this returns; a reader sees the old bytes or the new, never a mix."""
+        ...
+
+    async def size(self, key: str) -> int | None:
+        """The stored size in bytes, or None when the key holds nothing."""
+        ...
+
+    async def open(
+        self, key: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """The bytes from `offset`, `length` of them (to the end if None), as chunks of at
+        most a few hundred KiB: a file is never held in memory whole. Raises
+        errors.StoredFileMissing here, before the first chunk, when the key holds nothing."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Delete the keys; keys that hold nothing are no error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    content_type: str
+    """Sniffed from the bytes; `files.OCTET_STREAM` when nothing is recognised."""
+    width: int | None = None
+    height: int | None = None
+    """For `files.IMAGE_TYPES`: read from the image's header, nothing decoded."""
+
+
+class MediaProcessor(Protocol):
+    """File type sniffing and image work. Everything runs off the event loop."""
+
+    async def probe(self, path: Path, filename: str) -> MediaInfo:
+        """What the file's bytes are (the name only breaks ties between formats the bytes
+        match alike). Raises errors.UnreadableImage when they start like one of
+        `files.IMAGE_TYPES` but its header cannot be read."""
+        ...
+
+    async def thumbnail(self, path: Path, *, max_side: int, max_pixels: int) -> bytes:
+        """Decode the image (its first frame) and return a `files.THUMBNAIL_TYPE` image at
+        most `max_side` pixels wide and high. Raises errors.UnreadableImage for bytes that do
+        not decode, or for more than `max_pixels` pixels (checked before decoding)."""
+        ...
+
+    async def squares(
+        self, data: bytes, *, sizes: Sequence[int], max_pixels: int
+    ) -> dict[int, bytes]:
+        """An avatar or icon: the image (of `files.IMAGE_TYPES`) cropped to its centre square
+        and resized to each size, as `files.AVATAR_TYPE`. Raises errors.UnreadableImage."""
+        ...
+
+
+class Signer(Protocol):
+    """Signatures of the server's own (signed file URLs). Keyed by the server secret."""
+
+    def sign(self, message: str) -> str: ...
+    def verify(self, message: str, signature: str) -> bool:
+        """In constant time."""
         ...
 
 

@@ -21,7 +21,17 @@ from adapters.sql.database import Database, sqlite_url_for
 from adapters.sql.migrate import SCRIPT_LOCATION, VERSION_TABLE, include_object
 from adapters.sql.models import metadata
 
-TABLES = {"users", "auth_sessions", "servers", "members", "channels", "messages", "invites"}
+TABLES = {
+    "users",
+    "auth_sessions",
+    "servers",
+    "members",
+    "channels",
+    "messages",
+    "invites",
+    "attachments",
+    "file_deletions",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -99,7 +109,7 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     db = empty_database
     assert await db.current_revision() is None
     await db.upgrade()
-    assert await db.current_revision() == HEAD
+    assert await db.current_revision() == db.head_revision() == HEAD
     async with db.write_engine.connect() as connection:
         tables = await connection.run_sync(_tables)
         assert {t for t in tables if not search.is_search_object(t, "table")} == TABLES | {
@@ -122,6 +132,8 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     assert schema["users"]["uq"] == ["uq_users_email", "uq_users_username"]
     assert schema["invites"]["pk"] == "pk_invites"
     assert schema["channels"]["ix"] == ["ix_channels_server_id_position"]
+    assert schema["attachments"]["fk"] == ["fk_attachments_message_id_messages"]
+    assert schema["file_deletions"]["pk"] == "pk_file_deletions"
     await db.upgrade()  # at head already: nothing to do
     assert await db.current_revision() == HEAD
 

@@ -20,6 +20,7 @@ from discord_core.usecases import (
     AuthUseCases,
     ChannelUseCases,
     Deps,
+    FileUseCases,
     GatewayUseCases,
     Identity,
     InviteUseCases,
@@ -35,9 +36,12 @@ from .fakes import (
     FakeClock,
     FakeCommonPasswords,
     FakeDatabase,
+    FakeFileStorage,
     FakeHasher,
     FakeIdGenerator,
+    FakeMedia,
     FakePresence,
+    FakeSigner,
     FakeTokenService,
     FakeUnitOfWorkFactory,
     RecordingPublisher,
@@ -57,6 +61,9 @@ class Fakes:
     tokens: FakeTokenService
     presence: FakePresence
     common_passwords: FakeCommonPasswords
+    storage: FakeFileStorage
+    media: FakeMedia
+    signer: FakeSigner
     invite_codes: CodeSequence
     session_ids: CodeSequence
 
@@ -76,6 +83,9 @@ def make_deps() -> tuple[Deps, Fakes]:
         tokens=FakeTokenService(clock),
         presence=FakePresence(),
         common_passwords=FakeCommonPasswords(),
+        storage=FakeFileStorage(),
+        media=FakeMedia(),
+        signer=FakeSigner(),
         invite_codes=CodeSequence("inv"),
         session_ids=CodeSequence("sess"),
     )
@@ -88,6 +98,9 @@ def make_deps() -> tuple[Deps, Fakes]:
         tokens=fakes.tokens,
         presence=fakes.presence,
         common_passwords=fakes.common_passwords,
+        storage=fakes.storage,
+        media=fakes.media,
+        signer=fakes.signer,
         new_invite_code=fakes.invite_codes,
         new_session_id=fakes.session_ids,
     )
@@ -102,6 +115,7 @@ class World:
         f = self.fakes
         self.db, self.clock, self.events = f.db, f.clock, f.events
         self.hasher, self.presence, self.tokens = f.hasher, f.presence, f.tokens
+        self.storage, self.media = f.storage, f.media
         self.auth = AuthUseCases(self.deps)
         self.users = UserUseCases(self.deps)
         self.servers = ServerUseCases(self.deps)
@@ -111,6 +125,7 @@ class World:
         self.messages = MessageUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
+        self.files = FileUseCases(self.deps)
         self.tokens_of: dict[int, str] = {}
 
     async def register(self, username: str, *, password: str = PASSWORD) -> Identity:

@@ -37,21 +37,29 @@ so a use case that breaks a contract fails here the way it would fail against a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import hashlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from discord_core import files
 from discord_core.errors import (
     Conflict,
     DuplicateKey,
     MissingParent,
+    StoredFileMissing,
     TransactionConflict,
     Unauthorized,
+    UnreadableImage,
 )
 from discord_core.events import Event
+from discord_core.files import FileKind, FileRef
 from discord_core.model import (
+    Attachment,
     AuthSession,
     Channel,
     Invite,
@@ -64,7 +72,7 @@ from discord_core.model import (
     Snowflake,
     User,
 )
-from discord_core.ports import TokenClaims
+from discord_core.ports import MediaInfo, TokenClaims
 from discord_core.search import (
     Has,
     SearchPage,
@@ -126,7 +134,17 @@ def _copy(row: T) -> T:
 
 # --- the database ---------------------------------------------------------------------------
 
-TABLES = ("users", "sessions", "servers", "members", "channels", "messages", "invites")
+TABLES = (
+    "users",
+    "sessions",
+    "servers",
+    "members",
+    "channels",
+    "messages",
+    "invites",
+    "attachments",
+    "file_deletions",
+)
 
 
 @dataclass(slots=True)
@@ -138,6 +156,8 @@ class Tables:
     channels: dict[Snowflake, Channel] = field(default_factory=dict)
     messages: dict[Snowflake, Message] = field(default_factory=dict)
     invites: dict[str, Invite] = field(default_factory=dict)
+    attachments: dict[Snowflake, Attachment] = field(default_factory=dict)
+    file_deletions: dict[FileRef, datetime] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
@@ -148,10 +168,17 @@ class Tables:
         return result
 
     # Cascading deletes, shared by the transaction's copy and the commit.
+    def delete_message(self, message_id: Snowflake) -> None:
+        self.messages.pop(message_id, None)
+        for attachment_id in [
+            a.id for a in self.attachments.values() if a.message_id == message_id
+        ]:
+            del self.attachments[attachment_id]
+
     def delete_channel(self, channel_id: Snowflake) -> None:
         self.channels.pop(channel_id, None)
         for message_id in [m.id for m in self.messages.values() if m.channel_id == channel_id]:
-            del self.messages[message_id]
+            self.delete_message(message_id)
 
     def delete_server(self, server_id: Snowflake) -> None:
         self.servers.pop(server_id, None)
@@ -272,6 +299,8 @@ class FakeUnitOfWork:
         self.messages = FakeMessageRepository(self)
         self.invites = FakeInviteRepository(self)
         self.search = FakeMessageSearch(self)
+        self.attachments = FakeAttachmentRepository(self)
+        self.file_deletions = FakeFileDeletionRepository(self)
 
     # --- transaction ---
     async def __aenter__(self) -> Self:
@@ -702,7 +731,7 @@ class FakeMemberRepository(_Repo):
 
 def _view(t: Tables, member: Member) -> MemberView:
     user = t.users[member.user_id]
-    return MemberView(_copy(member), user.username, user.status)
+    return MemberView(_copy(member), user.username, user.status, user.avatar)
 
 
 class FakeChannelRepository(_Repo):
@@ -836,10 +865,7 @@ class FakeMessageRepository(_Repo):
         await self._t("delete")
         _bigint(message_id)
 
-        def op(s: Tables) -> None:
-            s.messages.pop(message_id, None)
-
-        self.uow.write(op)
+        self.uow.write(lambda s: s.delete_message(message_id))
 
     async def list_before(
         self, channel_id: Snowflake, before: Snowflake | None, limit: int
@@ -872,7 +898,139 @@ class FakeMessageRepository(_Repo):
 
 
 def _message_view(t: Tables, message: Message) -> MessageView:
-    return MessageView(_copy(message), t.users[message.author_id].username)
+    author = t.users[message.author_id]
+    return MessageView(_copy(message), author.username, author.avatar)
+
+
+class FakeAttachmentRepository(_Repo):
+    name = "attachments"
+
+    async def add_many(self, attachments: Sequence[Attachment]) -> None:
+        t = await self._t("add_many")
+        rows = []
+        for a in attachments:
+            _bigint(a.id, a.message_id, a.channel_id, a.server_id, a.size)
+            _storable(a.filename, a.content_type, a.sha256)
+            assert a.id not in t.attachments, "duplicate primary key"
+            assert a.size > 0, "ck_attachments_size"
+            if a.message_id not in t.messages:
+                raise ForeignKeyViolation("attachments.message_id")
+            rows.append(_copy(a))
+
+        def op(s: Tables) -> None:
+            for row in rows:
+                s.attachments[row.id] = _copy(row)
+
+        self.uow.write(op)
+
+    async def get(self, attachment_id: Snowflake) -> Attachment | None:
+        t = await self._t("get")
+        _bigint(attachment_id)
+        row = t.attachments.get(attachment_id)
+        return _copy(row) if row is not None else None
+
+    async def for_messages(
+        self, message_ids: Sequence[Snowflake]
+    ) -> dict[Snowflake, list[Attachment]]:
+        t = await self._t("for_messages")
+        _bigint(*message_ids)
+        wanted = set(message_ids)
+        found: dict[Snowflake, list[Attachment]] = {}
+        for row in sorted(t.attachments.values(), key=lambda a: a.id):
+            if row.message_id in wanted:
+                found.setdefault(row.message_id, []).append(_copy(row))
+        return found
+
+
+class FakeFileDeletionRepository(_Repo):
+    name = "file_deletions"
+
+    async def schedule(self, refs: Sequence[FileRef], due_at: datetime) -> None:
+        await self._t("schedule")
+        for ref in refs:
+            _bigint(ref.ref)
+        wanted = list(refs)
+
+        def op(s: Tables) -> None:
+            for ref in wanted:
+                current = s.file_deletions.get(ref)
+                s.file_deletions[ref] = due_at if current is None else min(current, due_at)
+
+        self.uow.write(op)
+
+    async def cancel(self, refs: Sequence[FileRef]) -> None:
+        await self._t("cancel")
+        gone = list(refs)
+
+        def op(s: Tables) -> None:
+            for ref in gone:
+                s.file_deletions.pop(ref, None)
+
+        self.uow.write(op)
+
+    async def schedule_message(self, message_id: Snowflake, due_at: datetime) -> list[FileRef]:
+        t = await self._t("schedule_message")
+        refs = [
+            FileRef(FileKind.ATTACHMENT, a.id)
+            for a in sorted(t.attachments.values(), key=lambda a: a.id)
+            if a.message_id == message_id
+        ]
+        await self.schedule(refs, due_at)
+        return refs
+
+    async def schedule_channel(self, channel_id: Snowflake, due_at: datetime) -> None:
+        t = await self._t("schedule_channel")
+        self._insert_missing(
+            [
+                FileRef(FileKind.ATTACHMENT, a.id)
+                for a in t.attachments.values()
+                if a.channel_id == channel_id
+            ],
+            due_at,
+        )
+
+    async def schedule_server(self, server_id: Snowflake, due_at: datetime) -> None:
+        t = await self._t("schedule_server")
+        refs = [
+            FileRef(FileKind.ATTACHMENT, a.id)
+            for a in t.attachments.values()
+            if a.server_id == server_id
+        ]
+        server = t.servers.get(server_id)
+        if server is not None and server.icon is not None:
+            refs.append(FileRef(FileKind.ICON, server_id, server.icon))
+        self._insert_missing(refs, due_at)
+
+    def _insert_missing(self, refs: list[FileRef], due_at: datetime) -> None:
+        """INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
+
+        def op(s: Tables) -> None:
+            for ref in refs:
+                s.file_deletions.setdefault(ref, due_at)
+
+        self.uow.write(op)
+
+    async def due(self, now: datetime, limit: int) -> list[FileRef]:
+        t = await self._t("due")
+        rows = sorted(
+            ((due, ref) for ref, due in t.file_deletions.items() if due <= now),
+            key=lambda pair: (pair[0], pair[1].kind.value, pair[1].ref, pair[1].version),
+        )
+        return [ref for _, ref in rows[: _limit(limit)]]
+
+    async def still_named(self, refs: Sequence[FileRef]) -> list[FileRef]:
+        t = await self._t("still_named")
+
+        def named(ref: FileRef) -> bool:
+            if ref.kind is FileKind.ATTACHMENT:
+                return ref.ref in t.attachments
+            if ref.kind is FileKind.AVATAR:
+                user = t.users.get(ref.ref)
+                return user is not None and user.avatar == ref.version
+            server = t.servers.get(ref.ref)
+            return server is not None and server.icon == ref.version
+
+        return [ref for ref in refs if named(ref)]
 
 
 def _contains(document: list[str], term: Term) -> bool:
@@ -1170,6 +1328,145 @@ class FakeCommonPasswords:
 
     def is_common(self, password: str) -> bool:
         return password.strip().casefold() in self.words
+
+
+class FakeFileStorage:
+    """Bytes by key, in memory. `fail_puts` / `fail_deletes` make the next calls raise
+    OSError (a storage outage); `puts` and `deletes` log the calls."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+        self.puts: list[str] = []
+        self.deletes: list[str] = []
+        self.fail_puts = 0
+        self.fail_deletes = 0
+        self.put_hook: Callable[[str], Awaitable[None]] | None = None
+        """Awaited before each put (to run a "concurrent request" mid-upload)."""
+
+    async def put(self, key: str, source: Path | bytes, content_type: str) -> None:
+        _check_key(key)
+        if self.put_hook is not None:
+            await self.put_hook(key)
+        if self.fail_puts:
+            self.fail_puts -= 1
+            raise OSError("storage is down")
+        data = source if isinstance(source, bytes) else _slurp(source)
+        self.blobs[key] = (data, content_type)
+        self.puts.append(key)
+
+    async def size(self, key: str) -> int | None:
+        _check_key(key)
+        blob = self.blobs.get(key)
+        return len(blob[0]) if blob is not None else None
+
+    async def open(
+        self, key: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        _check_key(key)
+        if key not in self.blobs:
+            raise StoredFileMissing(key)
+        data = self.blobs[key][0]
+        end = len(data) if length is None else offset + length
+        return _chunked(data[offset:end])
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            _check_key(key)
+        if self.fail_deletes:
+            self.fail_deletes -= 1
+            raise OSError("storage is down")
+        for key in keys:
+            self.blobs.pop(key, None)
+            self.deletes.append(key)
+
+    def stored_keys(self) -> set[str]:
+        return set(self.blobs)
+
+
+def _slurp(path: Path) -> bytes:
+    """Test files are tiny: reading them in place is fine (a real adapter uses a thread)."""
+    return path.read_bytes()
+
+
+_KEY = re.compile(r"^[a-z0-9_.-]+(/[a-z0-9_.-]+)*$")
+
+
+def _check_key(key: str) -> None:
+    """The port's rule for keys (ValueError otherwise), as the adapters check it."""
+    if not _KEY.match(key) or any(p in (".", "..") for p in key.split("/")):
+        raise ValueError(f"not a storage key: {key!r}")
+
+
+async def _chunked(data: bytes, size: int = 4) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+class FakeMedia:
+    """Recognises a tiny made-up format instead of real images:
+
+    - b"IMG:<png|jpeg|gif|webp>:<W>x<H>:" starts an image of that type and size; append
+      b":corrupt" anywhere after it and the image does not decode (thumbnail / squares raise);
+    - b"BAD:" starts bytes that look like an image but whose header is unreadable;
+    - other bytes are text (valid UTF-8 without NUL) or application/octet-stream.
+    Every call is logged in `calls`."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @staticmethod
+    def image(kind: str = "png", width: int = 64, height: int = 48, extra: bytes = b"") -> bytes:
+        return f"IMG:{kind}:{width}x{height}:".encode() + extra
+
+    def _read(self, data: bytes) -> MediaInfo:
+        if data.startswith(b"BAD:"):
+            raise UnreadableImage("unreadable header")
+        if data.startswith(b"IMG:"):
+            _, kind, size, *_ = data.split(b":", 3)
+            width, height = (int(v) for v in size.split(b"x"))
+            return MediaInfo(f"image/{kind.decode()}", width, height)
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            return MediaInfo(files.OCTET_STREAM)
+        return MediaInfo(files.OCTET_STREAM if "\x00" in text else "text/plain")
+
+    async def probe(self, path: Path, filename: str) -> MediaInfo:
+        self.calls.append(f"probe:{path.name}")
+        return self._read(_slurp(path))
+
+    async def thumbnail(self, path: Path, *, max_side: int, max_pixels: int) -> bytes:
+        self.calls.append(f"thumbnail:{path.name}")
+        data = _slurp(path)
+        info = self._read(data)
+        self._check_decodes(data, info, max_pixels)
+        return b"THUMB:" + data[:24]
+
+    async def squares(
+        self, data: bytes, *, sizes: Sequence[int], max_pixels: int
+    ) -> dict[int, bytes]:
+        self.calls.append("squares")
+        info = self._read(data)
+        self._check_decodes(data, info, max_pixels)
+        return {size: f"SQ{size}:".encode() + data[:24] for size in sizes}
+
+    @staticmethod
+    def _check_decodes(data: bytes, info: MediaInfo, max_pixels: int) -> None:
+        if not files.is_image(info.content_type):
+            raise UnreadableImage("not an image")
+        assert info.width is not None and info.height is not None
+        if info.width * info.height > max_pixels:
+            raise UnreadableImage("too many pixels", too_large=True)
+        if b":corrupt" in data:
+            raise UnreadableImage("does not decode")
+
+
+class FakeSigner:
+    def sign(self, message: str) -> str:
+        return hashlib.sha256(b"fake-key:" + message.encode()).hexdigest()[:32]
+
+    def verify(self, message: str, signature: str) -> bool:
+        return self.sign(message) == signature
 
 
 class CodeSequence:

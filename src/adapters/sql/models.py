@@ -16,6 +16,7 @@ from datetime import datetime
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
@@ -64,6 +65,7 @@ class UserRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    avatar: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AuthSessionRow(Base):
@@ -95,6 +97,7 @@ class ServerRow(Base):
     description: Mapped[str] = mapped_column(String(1000))
     owner_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    icon: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class MemberRow(Base):
@@ -161,6 +164,59 @@ class MessageRow(Base):
     nonce: Mapped[str | None] = mapped_column(String(25), nullable=True)
     search_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     """What the search index indexes (adapters/sql/search.py); NULL: not indexed."""
+    attachment_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    """So a page of text-only messages needs no attachments query."""
+
+
+class AttachmentRow(Base):
+    """A file posted with a message; the bytes are in file storage under keys derived from
+    the id (discord_core.files). channel_id and server_id are the message's, kept here so a
+    channel or server delete can schedule its files in one statement (and search can filter
+    on has:file / has:image without a join)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_attachments"),
+        ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name="fk_attachments_message_id_messages",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("size > 0", name="ck_attachments_size"),
+        Index("ix_attachments_message_id", "message_id"),
+        Index("ix_attachments_channel_id", "channel_id"),
+        Index("ix_attachments_server_id", "server_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    server_id: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean)
+
+
+class FileDeletionRow(Base):
+    """Stored files to delete once due_at has passed (discord_core.files): written before an
+    upload's bytes are stored and with every delete, so no crash leaves files behind."""
+
+    __tablename__ = "file_deletions"
+    __table_args__ = (
+        PrimaryKeyConstraint("kind", "ref", "version", name="pk_file_deletions"),
+        CheckConstraint("kind IN ('attachment', 'avatar', 'icon')", name="ck_file_deletions_kind"),
+        Index("ix_file_deletions_due_at", "due_at"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    version: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 
 class InviteRow(Base):

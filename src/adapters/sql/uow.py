@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from discord_core.errors import Conflict, TransactionConflict
 from discord_core.events import Event
 from discord_core.ports import (
+    AttachmentRepository,
     AuthSessionRepository,
     ChannelRepository,
     EventPublisher,
+    FileDeletionRepository,
     InviteRepository,
     MemberRepository,
     MessageRepository,
@@ -28,8 +30,10 @@ from discord_core.ports import (
 )
 
 from .repositories import (
+    SqlAttachmentRepository,
     SqlAuthSessionRepository,
     SqlChannelRepository,
+    SqlFileDeletionRepository,
     SqlInviteRepository,
     SqlMemberRepository,
     SqlMessageRepository,
@@ -67,6 +71,8 @@ class SqlUnitOfWork:
     messages: MessageRepository
     invites: InviteRepository
     search: MessageSearchIndex
+    attachments: AttachmentRepository
+    file_deletions: FileDeletionRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool) -> None:
         self._sessionmaker = sessionmaker
@@ -94,6 +100,8 @@ class SqlUnitOfWork:
         self.messages = messages
         self.invites = SqlInviteRepository(session)
         self.search = SqlMessageSearch(session, messages.views)
+        self.attachments = SqlAttachmentRepository(session)
+        self.file_deletions = SqlFileDeletionRepository(session)
         return self
 
     async def __aexit__(

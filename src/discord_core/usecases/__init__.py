@@ -3,6 +3,7 @@
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
 from .channels import ChannelUseCases
+from .files import FileGrant, FileUseCases, Linker, OpenedFile, SignedLink, Variant
 from .gateway import GatewayUseCases, ReadyState
 from .invites import InviteUseCases
 from .members import MemberUseCases
@@ -15,17 +16,23 @@ __all__ = [
     "AuthUseCases",
     "ChannelUseCases",
     "Deps",
+    "FileGrant",
+    "FileUseCases",
     "GatewayUseCases",
     "Identity",
     "InviteUseCases",
     "IssuedToken",
+    "Linker",
     "MemberUseCases",
     "MessageUseCases",
+    "OpenedFile",
     "ReadyState",
     "SearchHit",
     "SearchRequest",
     "SearchResults",
     "SearchUseCases",
     "ServerUseCases",
+    "SignedLink",
     "UserUseCases",
+    "Variant",
 ]

@@ -5,17 +5,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from .. import limits
 from ..errors import NotFound, ValidationFailed
+from ..limits import FileLimits
 from ..model import Channel, Member, MemberView, Server, Snowflake
 from ..ports import (
     Clock,
     CommonPasswords,
     EventPublisher,
+    FileStorage,
     IdGenerator,
+    MediaProcessor,
     PasswordHasher,
     PresenceRegistry,
+    Signer,
     TokenService,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -42,6 +47,13 @@ class Deps:
     tokens: TokenService
     presence: PresenceRegistry
     common_passwords: CommonPasswords
+    storage: FileStorage
+    media: MediaProcessor
+    signer: Signer
+    file_limits: FileLimits = field(default_factory=FileLimits)
+    file_url_ttl: timedelta = timedelta(days=1)
+    """How long a signed file URL works (rounded up to the next whole hour, so a file's URL
+    stays the same for an hour and clients can cache by it)."""
     new_invite_code: Callable[[], str] = field(default=_random_code)
     new_session_id: Callable[[], str] = field(default=_random_session_id)
 

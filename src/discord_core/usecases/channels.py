@@ -16,6 +16,7 @@ from .base import (
     locked_server_as_member,
     membership,
 )
+from .files import purge_quietly
 
 
 def _place(channels: list[Channel], moved: Channel, index: int) -> list[Channel]:
@@ -131,6 +132,7 @@ class ChannelUseCases(UseCases):
         async def work(uow: UnitOfWork) -> None:
             channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
+            await uow.file_deletions.schedule_channel(channel_id, self.deps.clock.now())
             await uow.channels.delete(channel_id)
             events: list[Event] = [ChannelDeleted(channel.server_id, channel)]
             rest = await uow.channels.list_for_server(channel.server_id)
@@ -138,6 +140,7 @@ class ChannelUseCases(UseCases):
             uow.record(events)
 
         await self.deps.uow.run(work)
+        await purge_quietly(self.deps)  # the channel's files, after the commit
 
     @staticmethod
     async def _save_moves(

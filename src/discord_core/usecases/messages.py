@@ -1,18 +1,23 @@
-"""Messages: history pages, read, post (idempotent by nonce), edit, delete, typing."""
+"""Messages: history pages, read, post (idempotent by nonce, with files), edit, delete,
+typing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from .. import limits
 from ..errors import Conflict, DuplicateKey, Forbidden, MissingParent, NotFound, ValidationFailed
 from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
-from ..model import Message, MessageView, Snowflake
+from ..files import FileRef
+from ..model import Message, MessageView, Snowflake, Upload
 from ..permissions import can_delete_message
 from ..ports import UnitOfWork
 from .auth import Identity
 from .base import CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UseCases, channel_as_member
+from .files import discard_files, store_files
+from .uploads import PreparedFile, check_upload_limits, prepare_uploads
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +35,19 @@ async def _message_in(uow: UnitOfWork, channel_id: Snowflake, message_id: Snowfl
     view = await uow.messages.get(message_id)
     if view is None or view.message.channel_id != channel_id:
         raise _unknown_message()
+    await with_attachments(uow, [view])
     return view
+
+
+async def with_attachments(uow: UnitOfWork, views: Sequence[MessageView]) -> None:
+    """Fill in the attachments of the views that have any (one query for a whole page, none
+    for a page of text)."""
+    wanted = [v.message.id for v in views if v.message.attachment_count]
+    if not wanted:
+        return
+    found = await uow.attachments.for_messages(wanted)
+    for view in views:
+        view.attachments = found.get(view.message.id, [])
 
 
 class MessageUseCases(UseCases):
@@ -52,16 +69,29 @@ class MessageUseCases(UseCases):
         )
         async with self.deps.uow(read_only=True) as uow:
             await channel_as_member(uow, channel_id, identity.user_id)
-            repo = uow.messages
-            if after is not None:
-                return list(reversed(await repo.list_after(channel_id, after, limit)))
-            if around is not None:
-                newer = await repo.list_after(channel_id, around, limit // 2)
-                # `around` itself is included; past the largest id, every id is "older".
-                below = around + 1 if around < limits.SNOWFLAKE_MAX else None
-                older = await repo.list_before(channel_id, below, limit - len(newer))
-                return [*reversed(newer), *older]
-            return await repo.list_before(channel_id, before, limit)
+            page = await self._page(uow, channel_id, before, after, around, limit)
+            await with_attachments(uow, page)
+        return page
+
+    @staticmethod
+    async def _page(
+        uow: UnitOfWork,
+        channel_id: Snowflake,
+        before: Snowflake | None,
+        after: Snowflake | None,
+        around: Snowflake | None,
+        limit: int,
+    ) -> list[MessageView]:
+        repo = uow.messages
+        if after is not None:
+            return list(reversed(await repo.list_after(channel_id, after, limit)))
+        if around is not None:
+            newer = await repo.list_after(channel_id, around, limit // 2)
+            # `around` itself is included; past the largest id, every id is "older".
+            below = around + 1 if around < limits.SNOWFLAKE_MAX else None
+            older = await repo.list_before(channel_id, below, limit - len(newer))
+            return [*reversed(newer), *older]
+        return await repo.list_before(channel_id, before, limit)
 
     async def get(
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
@@ -77,22 +107,30 @@ class MessageUseCases(UseCases):
         content: str,
         nonce: str | None = None,
         *,
+        uploads: Sequence[Upload] = (),
         admit: Callable[[], Awaitable[None]] | None = None,
     ) -> Posted:
-        """Post a message. Resending a nonce returns the first message, never a second one.
+        """Post a message, with files if any (then the text may be empty). Resending a nonce
+        returns the first message, never a second one (and its files are not looked at).
 
         `admit` (the entrypoint's send budget; it may raise RateLimited) is awaited only when a
         new message is about to be created: a replay of an earlier nonce costs nothing.
         """
-        content = limits.message_content(content)
+        content = limits.message_content(content, allow_empty=bool(uploads))
         nonce = limits.nonce(nonce)
+        if uploads:
+            check_upload_limits(uploads, self.deps.file_limits)
         if nonce is not None:
             async with self.deps.uow(read_only=True) as uow:
                 earlier = await uow.messages.get_by_nonce(identity.user_id, nonce)
+                if earlier is not None:
+                    await with_attachments(uow, [earlier])
             if earlier is not None:
                 return self._replay(earlier, channel_id)
         if admit is not None:
             await admit()
+        if uploads:
+            return await self._post_with_files(identity, channel_id, content, nonce, uploads)
         # Concurrent first sends of one nonce: the unique (author, nonce) constraint decides,
         # and the losers are answered from the winner's message.
         message_id = self.deps.ids.next_id()
@@ -113,7 +151,7 @@ class MessageUseCases(UseCases):
                 await uow.messages.add(message)
             except MissingParent:  # the channel was deleted since it was read
                 raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
-            view = MessageView(message, author.username)
+            view = MessageView(message, author.username, author.avatar)
             uow.record([MessageCreated(channel.server_id, view)])
             return view
 
@@ -123,11 +161,89 @@ class MessageUseCases(UseCases):
             return await self._replay_by_nonce(identity, channel_id, nonce)
         return Posted(view, created=True)
 
+    async def check_can_post(self, identity: Identity, channel_id: Snowflake) -> None:
+        """Raise what `post` would for a caller who cannot post here, before a client's files
+        are received (an upload to a channel you cannot see stops at its headers)."""
+        async with self.deps.uow(read_only=True) as uow:
+            await channel_as_member(uow, channel_id, identity.user_id)
+
+    async def _post_with_files(
+        self,
+        identity: Identity,
+        channel_id: Snowflake,
+        content: str,
+        nonce: str | None,
+        uploads: Sequence[Upload],
+    ) -> Posted:
+        """Check the caller's access and the files, store the files, then commit the message
+        with its attachments. A failure anywhere leaves nothing behind (see `files`)."""
+        await self.check_can_post(identity, channel_id)  # before any work on the files
+        prepared = await prepare_uploads(self.deps, uploads)
+        refs = [p.ref for p in prepared]
+        await store_files(self.deps, refs, [blob for p in prepared for blob in p.blobs])
+        # The id is taken now, after the upload: ids order commits (backfill reads after=).
+        message_id = self.deps.ids.next_id()
+        created_at = self.deps.clock.now()
+
+        async def work(uow: UnitOfWork) -> MessageView:
+            return await self._insert_with_files(
+                uow, identity, channel_id, content, nonce, prepared, message_id, created_at
+            )
+
+        try:
+            view = await self.deps.uow.run(work)
+        except DuplicateKey:  # the nonce was used meanwhile: answer with that message
+            await discard_files(self.deps, refs)
+            return await self._replay_by_nonce(identity, channel_id, nonce)
+        except BaseException:
+            await discard_files(self.deps, refs)
+            raise
+        return Posted(view, created=True)
+
+    @staticmethod
+    async def _insert_with_files(
+        uow: UnitOfWork,
+        identity: Identity,
+        channel_id: Snowflake,
+        content: str,
+        nonce: str | None,
+        prepared: list[PreparedFile],
+        message_id: Snowflake,
+        created_at: datetime,
+    ) -> MessageView:
+        channel, author = await channel_as_member(uow, channel_id, identity.user_id)
+        attachments = [p.attachment for p in prepared]
+        message = Message(
+            id=message_id,
+            channel_id=channel_id,
+            server_id=channel.server_id,
+            author_id=identity.user_id,
+            content=content,
+            created_at=created_at,
+            nonce=nonce,
+            attachment_count=len(attachments),
+        )
+        for attachment in attachments:
+            attachment.message_id = message.id
+            attachment.channel_id = channel_id
+            attachment.server_id = channel.server_id
+        try:
+            await uow.messages.add(message)
+        except MissingParent:  # the channel was deleted since it was read
+            raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
+        await uow.attachments.add_many(attachments)
+        await uow.file_deletions.cancel([p.ref for p in prepared])
+        view = MessageView(message, author.username, author.avatar, attachments)
+        uow.record([MessageCreated(channel.server_id, view)])
+        return view
+
     async def _replay_by_nonce(
         self, identity: Identity, channel_id: Snowflake, nonce: str | None
     ) -> Posted:
         async with self.deps.uow(read_only=True) as uow:
             earlier = await uow.messages.get_by_nonce(identity.user_id, nonce) if nonce else None
+            if earlier is not None:
+                await with_attachments(uow, [earlier])
         if earlier is None:
             raise Conflict("The message could not be saved; try again.", code="conflict")
         return self._replay(earlier, channel_id)
@@ -145,7 +261,8 @@ class MessageUseCases(UseCases):
     async def edit(
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake, content: str
     ) -> MessageView:
-        content = limits.message_content(content)
+        """Change the text of your own message (it may become empty if it carries files)."""
+        limits.message_content(content, allow_empty=True)  # the checks that need no lookup
         edited_at = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> MessageView:
@@ -153,7 +270,8 @@ class MessageUseCases(UseCases):
             view = await _message_in(uow, channel_id, message_id)
             if view.message.author_id != identity.user_id:
                 raise Forbidden("You can only edit your own messages.", code="not_author")
-            view.message.content = content
+            text = limits.message_content(content, allow_empty=bool(view.attachments))
+            view.message.content = text
             view.message.edited_at = edited_at
             await uow.messages.update(view.message)
             uow.record([MessageUpdated(view.message.server_id, view)])
@@ -164,7 +282,7 @@ class MessageUseCases(UseCases):
     async def delete(
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
     ) -> None:
-        async def work(uow: UnitOfWork) -> None:
+        async def work(uow: UnitOfWork) -> list[FileRef]:
             _, member = await channel_as_member(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
             if not can_delete_message(identity.user_id, member.member.role, view.message.author_id):
@@ -172,10 +290,15 @@ class MessageUseCases(UseCases):
                     "You need the moderator role or higher to delete others' messages.",
                     code="missing_permission",
                 )
+            refs: list[FileRef] = []
+            if view.message.attachment_count:
+                refs = await uow.file_deletions.schedule_message(message_id, self.deps.clock.now())
             await uow.messages.delete(message_id)
             uow.record([MessageDeleted(view.message.server_id, channel_id, message_id)])
+            return refs
 
-        await self.deps.uow.run(work)
+        refs = await self.deps.uow.run(work)
+        await discard_files(self.deps, refs)  # after the commit: never a row without its file
 
     async def typing(self, identity: Identity, channel_id: Snowflake) -> None:
         """Announce that the caller is typing; nothing is stored."""

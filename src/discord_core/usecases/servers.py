@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import limits
 from ..errors import LimitReached, NotFound, ValidationFailed
 from ..events import MemberUpdated, ServerAvailable, ServerDeleted, ServerUpdated
+from ..files import FileKind, FileRef
 from ..model import Channel, Member, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
@@ -16,6 +17,8 @@ from .base import (
     locked_server_as_member,
     server_as_member,
 )
+from .files import discard_files, purge_quietly, store_pictures
+from .uploads import prepare_picture
 
 DEFAULT_CHANNEL_NAME = "general"
 
@@ -71,33 +74,67 @@ class ServerUseCases(UseCases):
         *,
         name: str | None = None,
         description: str | None = None,
+        icon: bytes | None = None,
+        remove_icon: bool = False,
     ) -> Server:
+        """Change the settings. `icon` is an image (resized to `files.AVATAR_SIZES` squares,
+        stored before the change commits); `remove_icon` goes back to none. The files of a
+        replaced icon are deleted after the commit."""
         name = limits.server_name(name) if name is not None else None
         description = limits.server_description(description) if description is not None else None
+        new_icon = None
+        current = None
+        if icon is not None:
+            async with self.deps.uow(read_only=True) as uow:  # before any work on the image
+                server, member = await server_as_member(uow, server_id, identity.user_id)
+                require(member.role, Action.MANAGE_SERVER)
+            current = server.icon
+            images = await prepare_picture(self.deps, icon, "icon")
+            new_icon = await store_pictures(self.deps, FileKind.ICON, server_id, images)
+        now = self.deps.clock.now()
 
-        async def work(uow: UnitOfWork) -> Server:
+        async def work(uow: UnitOfWork) -> tuple[Server, list[FileRef]]:
             # Locked: the row is written back whole, owner included (a transfer racing this
             # would otherwise be undone).
             server, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.MANAGE_SERVER)
+            old_icon = server.icon
             if name is not None:
                 server.name = name
             if description is not None:
                 server.description = description
+            if new_icon is not None:
+                server.icon = new_icon.version
+                await uow.file_deletions.cancel([new_icon])
+            elif remove_icon:
+                server.icon = None
+            replaced: list[FileRef] = []
+            if old_icon is not None and old_icon != server.icon:
+                replaced = [FileRef(FileKind.ICON, server_id, old_icon)]
+                await uow.file_deletions.schedule(replaced, now)
             await uow.servers.update(server)
             uow.record([ServerUpdated(server.id, server)])
-            return server
+            return server, replaced
 
-        return await self.deps.uow.run(work)
+        try:
+            saved, replaced = await self.deps.uow.run(work)
+        except BaseException:
+            if new_icon is not None and new_icon.version != current:
+                await discard_files(self.deps, [new_icon])
+            raise
+        await discard_files(self.deps, replaced)
+        return saved
 
     async def delete(self, identity: Identity, server_id: Snowflake) -> None:
         async def work(uow: UnitOfWork) -> None:
             _, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.DELETE_SERVER)
+            await uow.file_deletions.schedule_server(server_id, self.deps.clock.now())
             await uow.servers.delete(server_id)
             uow.record([ServerDeleted(server_id)])
 
         await self.deps.uow.run(work)
+        await purge_quietly(self.deps)  # its files, after the commit (what is left: the sweep)
 
     async def transfer_ownership(
         self, identity: Identity, server_id: Snowflake, new_owner_id: Snowflake

@@ -5,11 +5,14 @@ from __future__ import annotations
 from .. import limits
 from ..errors import DuplicateKey, NotFound, Unauthorized, ValidationFailed
 from ..events import Event, MemberUpdated, PresenceUpdated, SessionsRevoked, UserUpdated
+from ..files import FileKind, FileRef
 from ..model import Member, MemberView, Server, Snowflake, User, UserStatus
 from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity, _taken
 from .base import USER_NOT_FOUND, UseCases
+from .files import discard_files, store_pictures
+from .uploads import prepare_picture
 
 
 class UserUseCases(UseCases):
@@ -37,20 +40,28 @@ class UserUseCases(UseCases):
         status: UserStatus | None = None,
         password: str | None = None,
         current_password: str | None = None,
+        avatar: bytes | None = None,
+        remove_avatar: bool = False,
     ) -> User:
         """Change profile fields. Email and password changes need the current password;
-        a password change signs out every other session."""
+        a password change signs out every other session. `avatar` is an image (resized to
+        `files.AVATAR_SIZES` squares, stored before the change commits); `remove_avatar` goes
+        back to none. The files of a replaced avatar are deleted after the commit."""
         username = limits.username(username) if username is not None else None
         email = limits.email(email) if email is not None else None
         password = self._new_password(password) if password is not None else None
         user = await self.me(identity)
         if email is not None or password is not None:
             await self._check_current_password(user, current_password)
+        images = await prepare_picture(self.deps, avatar, "avatar") if avatar is not None else None
         new_hash = await self.deps.hasher.hash(password) if password is not None else None
-        before = (user.username, user.status)
+        before = (user.username, user.status, user.avatar)
         updated_at = self.deps.clock.now()
+        new_avatar = None
+        if images is not None:
+            new_avatar = await store_pictures(self.deps, FileKind.AVATAR, user.id, images)
 
-        async def work(uow: UnitOfWork) -> User:
+        async def work(uow: UnitOfWork) -> tuple[User, list[FileRef]]:
             # Locked: the row is written back whole; a concurrent change of another field
             # (a password) must not be undone by this one.
             user = await self._locked_user(identity.user_id, uow)
@@ -66,6 +77,16 @@ class UserUseCases(UseCases):
                 user.status = status
             if new_hash is not None:
                 user.password_hash = new_hash
+            old_avatar = user.avatar
+            if new_avatar is not None:
+                user.avatar = new_avatar.version
+                await uow.file_deletions.cancel([new_avatar])
+            elif remove_avatar:
+                user.avatar = None
+            replaced: list[FileRef] = []
+            if old_avatar is not None and old_avatar != user.avatar:
+                replaced = [FileRef(FileKind.AVATAR, user.id, old_avatar)]
+                await uow.file_deletions.schedule(replaced, updated_at)
             user.updated_at = updated_at
             try:
                 await uow.users.update(user)
@@ -80,9 +101,16 @@ class UserUseCases(UseCases):
             memberships = await uow.servers.list_for_user(user.id)
             events += await self._announce(user, before, [m for _, m in memberships])
             uow.record(events)
-            return user
+            return user, replaced
 
-        return await self.deps.uow.run(work)
+        try:
+            saved, replaced = await self.deps.uow.run(work)
+        except BaseException:
+            if new_avatar is not None and new_avatar.version != user.avatar:
+                await discard_files(self.deps, [new_avatar])
+            raise
+        await discard_files(self.deps, replaced)  # after the commit: never a row without its file
+        return saved
 
     async def _check_current_password(self, user: User, current_password: str | None) -> None:
         if current_password is None:
@@ -103,14 +131,15 @@ class UserUseCases(UseCases):
         return user
 
     async def _announce(
-        self, user: User, before: tuple[str, UserStatus], memberships: list[Member]
+        self, user: User, before: tuple[str, UserStatus, str | None], memberships: list[Member]
     ) -> list[Event]:
-        """MEMBER_UPDATE for a new username, PRESENCE_UPDATE when what others see changed."""
+        """MEMBER_UPDATE for a new username or avatar, PRESENCE_UPDATE when what others see
+        changed."""
         events: list[Event] = []
-        old_username, old_status = before
-        if user.username != old_username:
+        old_username, old_status, old_avatar = before
+        if user.username != old_username or user.avatar != old_avatar:
             events += [
-                MemberUpdated(m.server_id, MemberView(m, user.username, user.status))
+                MemberUpdated(m.server_id, MemberView(m, user.username, user.status, user.avatar))
                 for m in memberships
             ]
         online = user.id in await self.deps.presence.online([user.id])
