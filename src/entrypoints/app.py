@@ -23,6 +23,7 @@ from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
 from .http.channels import ChannelController, MessageController
 from .http.errors import EXCEPTION_HANDLERS, document_errors, require_json_body
+from .http.files import FileController, document_files
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
@@ -31,11 +32,10 @@ from .http.servers import ServerController
 from .http.users import UserController
 from .logs import configure_logging
 from .observability import request_context_middleware, track
+from .paths import API_PREFIX
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-API_PREFIX = "/api/v1"
 
 
 def _openapi() -> OpenAPIConfig:
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             ChannelController,
             MessageController,
             SearchController,
+            FileController,
             gateway,
         ],
     )
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.gateway = container.gateway_state  # what the gateway gets
     app.state.container = container  # for tests and tools; handlers never read it
     document_errors(app)  # OpenAPI: the one error shape, public routes, exact id bounds
+    document_files(app)  # OpenAPI: the file routes answer with bytes
     # Outside Litestar's own exception handling, so the access line sees the final status
     # of every request, including errors raised by middleware (401 from auth).
     app.asgi_handler = request_context_middleware(app.asgi_handler)

@@ -19,7 +19,11 @@ from typing import Any, Protocol
 
 from adapters.clock import SystemClock
 from adapters.errors import BackendUnavailable
+from adapters.files import io_pool
+from adapters.files.local import LocalFileStorage
+from adapters.files.s3 import S3FileStorage
 from adapters.ids import SnowflakeGenerator, lowest_snowflake_at
+from adapters.media import PillowMedia
 from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
 from adapters.memory.ratelimit import InMemoryRateLimiter
@@ -31,16 +35,20 @@ from adapters.redis.presence import RedisPresence
 from adapters.redis.ratelimit import RedisRateLimiter
 from adapters.redis.workers import LeasedIds
 from adapters.security import Argon2PasswordHasher, JwtTokenService
+from adapters.signing import HmacSigner
 from adapters.sql.database import Database
 from adapters.wire import EnvelopeSink
 from discord_core.events import Event
-from discord_core.ports import IdGenerator, PresenceRegistry, RateLimiter
+from discord_core.limits import FileLimits
+from discord_core.ports import FileStorage, IdGenerator, PresenceRegistry, RateLimiter
 from discord_core.usecases import (
     AuthUseCases,
     ChannelUseCases,
     Deps,
+    FileUseCases,
     GatewayUseCases,
     InviteUseCases,
+    Linker,
     MemberUseCases,
     MessageUseCases,
     SearchUseCases,
@@ -48,7 +56,8 @@ from discord_core.usecases import (
     UserUseCases,
 )
 
-from .gateway.encode import encode_event
+from .files import FileSweeper, StorageService
+from .gateway.encode import EventEncoder
 from .gateway.hub import Hub
 from .gateway.limits import GatewayLimits
 from .gateway.state import GatewayState
@@ -98,6 +107,7 @@ class Container:
     channels: ChannelUseCases = field(init=False)
     messages: MessageUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
+    files: FileUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
     hub: Hub = field(init=False)
     token_cache: TokenCache = field(init=False)
@@ -114,6 +124,7 @@ class Container:
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
+        self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.hub = Hub(
             resume_window_s=self.settings.resume_window_s,
@@ -134,6 +145,9 @@ class Container:
             channels=self.channels,
             messages=self.messages,
             search=self.search,
+            files=self.files,
+            storage=self.deps.storage,
+            file_limits=self.deps.file_limits,
             gateway=self.gateway,
             rate_limiter=self.rate_limiter,
             token_cache=self.token_cache,
@@ -234,14 +248,23 @@ class _Parts:
 
 def build_container(settings: Settings) -> Container:
     settings = settings.with_secret()
+    assert settings.secret_key is not None
     instance = instance_name()
-    parts = _redis_parts(settings, instance) if settings.redis_url else _embedded_parts(settings)
-    return _build(settings, instance, parts)
+    clock = SystemClock()
+    signer = HmacSigner(settings.secret_key)
+    # Attachment links in events are signed when the event is encoded.
+    linker = Linker(signer, clock, timedelta(seconds=settings.file_url_ttl_s))
+    encode = EventEncoder(linker.link)
+    if settings.redis_url:
+        parts = _redis_parts(settings, instance, encode)
+    else:
+        parts = _embedded_parts(settings, encode)
+    return _build(settings, instance, parts, clock, signer)
 
 
-def _embedded_parts(settings: Settings) -> _Parts:
+def _embedded_parts(settings: Settings, encode: EventEncoder) -> _Parts:
     return _Parts(
-        bus=InProcessEventBus(encode_event),
+        bus=InProcessEventBus(encode),
         presence=InMemoryPresence(),
         rate_limiter=InMemoryRateLimiter(),
         ids=SnowflakeGenerator(settings.worker_id or 0),
@@ -249,12 +272,12 @@ def _embedded_parts(settings: Settings) -> _Parts:
     )
 
 
-def _redis_parts(settings: Settings, instance: str) -> _Parts:
+def _redis_parts(settings: Settings, instance: str, encode: EventEncoder) -> _Parts:
     assert settings.redis_url is not None
     client = make_client(settings.redis_url)
     prefix = settings.redis_prefix
     log.info("using Redis at %s (prefix %r)", safe_url(settings.redis_url), prefix)
-    bus = RedisEventBus(client, encode_event, prefix=prefix, instance=instance)
+    bus = RedisEventBus(client, encode, prefix=prefix, instance=instance)
     presence_ttl = settings.heartbeat_interval_ms / 1000 * 1.5
     presence = RedisPresence(client, prefix, instance, ttl_s=presence_ttl)
     ids: IdGenerator
@@ -271,14 +294,43 @@ def _redis_parts(settings: Settings, instance: str) -> _Parts:
     return _Parts(bus, presence, limiter, ids, background, client)
 
 
-def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
+def _file_storage(settings: Settings) -> FileStorage:
+    if settings.storage == "s3":
+        assert settings.s3_bucket is not None
+        return S3FileStorage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            prefix=settings.s3_prefix,
+            executor=io_pool(16),
+        )
+    return LocalFileStorage(settings.storage_path, io_pool())
+
+
+def _file_limits(settings: Settings) -> FileLimits:
+    return FileLimits(
+        max_file_bytes=settings.upload_max_file_bytes,
+        max_files=settings.upload_max_files,
+        max_request_bytes=settings.upload_max_request_bytes,
+        image_max_pixels=settings.image_max_pixels,
+        avatar_max_bytes=settings.avatar_max_bytes,
+    )
+
+
+def _build(
+    settings: Settings, instance: str, parts: _Parts, clock: SystemClock, signer: HmacSigner
+) -> Container:
     assert settings.secret_key is not None
     database = Database.from_url(settings.effective_database_url, pool_size=settings.db_pool_size)
     database.uow_factory.events = parts.bus  # what committed transactions recorded
+    storage = _file_storage(settings)
+    media = PillowMedia(workers=settings.media_workers)
     deps = Deps(
         uow=database.uow_factory,
         ids=parts.ids,
-        clock=SystemClock(),
+        clock=clock,
         events=parts.bus,
         hasher=Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
@@ -288,6 +340,11 @@ def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
         tokens=JwtTokenService(settings.secret_key),
         presence=parts.presence,
         common_passwords=CommonPasswordList(),
+        storage=storage,
+        media=media,
+        signer=signer,
+        file_limits=_file_limits(settings),
+        file_url_ttl=timedelta(seconds=settings.file_url_ttl_s),
     )
     container = Container(
         settings=settings,
@@ -297,8 +354,11 @@ def _build(settings: Settings, instance: str, parts: _Parts) -> Container:
         bus=parts.bus,
         presence=parts.presence,
         rate_limiter=parts.rate_limiter,
-        background=parts.background,
+        background=[StorageService(storage, media), *parts.background],
         redis=parts.redis,
+    )
+    container.background.append(
+        FileSweeper(container.files, settings.upload_path, settings.file_sweep_interval_s)
     )
     _wire_redis_callbacks(container)
     return container

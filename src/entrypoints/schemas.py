@@ -6,13 +6,19 @@ IDs are strings: Godot and JavaScript parse JSON numbers as doubles.
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import msgspec
 
 from discord_core import limits
+from discord_core.errors import ValidationFailed
 from discord_core.model import (
+    Attachment,
     Channel,
     Invite,
     Member,
@@ -23,7 +29,9 @@ from discord_core.model import (
     ServerSnapshot,
     User,
 )
-from discord_core.usecases import SearchHit, SearchResults
+from discord_core.usecases import SearchHit, SearchResults, SignedLink, Variant
+
+from .paths import API_PREFIX
 
 Id = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$", examples=["1307302048210944"])]
 RoleName = Literal["owner", "admin", "moderator", "member"]
@@ -35,12 +43,30 @@ class Out(msgspec.Struct, kw_only=True):
     """Base of response shapes."""
 
 
+LinkAttachment = Callable[[Attachment, Variant], SignedLink]
+"""Signs a link to an attachment's file (`discord_core.usecases.Linker.link`)."""
+
+
+def avatar_url(user_id: int, version: str | None) -> str | None:
+    """The 128 px avatar (`?size=512` for the large one), or None without an avatar."""
+    if version is None:
+        return None
+    return f"{API_PREFIX}/avatars/{user_id}/{version}.png"
+
+
+def icon_url(server_id: int, version: str | None) -> str | None:
+    if version is None:
+        return None
+    return f"{API_PREFIX}/icons/{server_id}/{version}.png"
+
+
 # --- users ----------------------------------------------------------------------------------
 
 
 class UserOut(Out):
     id: Id
     username: str
+    avatar_url: str | None
     created_at: datetime
 
 
@@ -49,12 +75,14 @@ class MeOut(Out):
     username: str
     email: str
     status: StatusName
+    avatar_url: str | None
     created_at: datetime
 
 
 class AuthorOut(Out):
     id: Id
     username: str
+    avatar_url: str | None
 
 
 class TokenOut(Out):
@@ -64,7 +92,12 @@ class TokenOut(Out):
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=str(user.id), username=user.username, created_at=user.created_at)
+    return UserOut(
+        id=str(user.id),
+        username=user.username,
+        avatar_url=avatar_url(user.id, user.avatar),
+        created_at=user.created_at,
+    )
 
 
 def me_out(user: User) -> MeOut:
@@ -73,6 +106,7 @@ def me_out(user: User) -> MeOut:
         username=user.username,
         email=user.email,
         status=user.status.value,
+        avatar_url=avatar_url(user.id, user.avatar),
         created_at=user.created_at,
     )
 
@@ -85,6 +119,7 @@ class ServerOut(Out):
     name: str
     description: str
     owner_id: Id
+    icon_url: str | None
     created_at: datetime
 
 
@@ -122,6 +157,7 @@ def server_out(server: Server) -> ServerOut:
         name=server.name,
         description=server.description,
         owner_id=str(server.owner_id),
+        icon_url=icon_url(server.id, server.icon),
         created_at=server.created_at,
     )
 
@@ -132,6 +168,7 @@ def my_server_out(server: Server, member: Member) -> MyServerOut:
         name=server.name,
         description=server.description,
         owner_id=str(server.owner_id),
+        icon_url=icon_url(server.id, server.icon),
         created_at=server.created_at,
         role=member.role.value,
     )
@@ -155,6 +192,7 @@ def server_detail_out(snap: ServerSnapshot) -> ServerDetailOut:
         name=server.name,
         description=server.description,
         owner_id=str(server.owner_id),
+        icon_url=icon_url(server.id, server.icon),
         created_at=server.created_at,
         member_count=snap.member_count,
         role=snap.member.role.value,
@@ -166,7 +204,11 @@ def member_out(view: MemberView, presence: str | None = None) -> MemberOut:
     member = view.member
     return MemberOut(
         server_id=str(member.server_id),
-        user=AuthorOut(id=str(member.user_id), username=view.username),
+        user=AuthorOut(
+            id=str(member.user_id),
+            username=view.username,
+            avatar_url=avatar_url(member.user_id, view.avatar),
+        ),
         role=member.role.value,
         joined_at=member.joined_at,
         presence=presence if presence is not None else msgspec.UNSET,  # type: ignore[arg-type]
@@ -174,6 +216,21 @@ def member_out(view: MemberView, presence: str | None = None) -> MemberOut:
 
 
 # --- messages -------------------------------------------------------------------------------
+
+
+class AttachmentOut(Out, omit_defaults=True):
+    """A message's file. `url` and `thumbnail_url` are signed and expire (a day by default):
+    a plain GET works; take fresh ones from the message when they are old."""
+
+    id: Id
+    filename: str
+    content_type: str
+    size: int
+    url: str
+    width: int | None = None
+    height: int | None = None
+    thumbnail_url: str | None = None
+    """Images only: a WebP at most 400 px wide and high."""
 
 
 class MessageOut(Out):
@@ -185,19 +242,50 @@ class MessageOut(Out):
     created_at: datetime
     edited_at: datetime | None
     nonce: str | None
+    attachments: list[AttachmentOut]
 
 
-def message_out(view: MessageView) -> MessageOut:
+def _signed(path: str, link: SignedLink) -> str:
+    return f"{path}?ex={link.expires}&sig={link.signature}"
+
+
+def attachment_out(attachment: Attachment, link: LinkAttachment) -> AttachmentOut:
+    base = f"{API_PREFIX}/attachments/{attachment.channel_id}/{attachment.id}"
+    url = _signed(
+        f"{base}/{quote(attachment.filename, safe='')}", link(attachment, Variant.ORIGINAL)
+    )
+    thumbnail = None
+    if attachment.has_thumbnail:
+        path = f"{API_PREFIX}/thumbnails/{attachment.channel_id}/{attachment.id}.webp"
+        thumbnail = _signed(path, link(attachment, Variant.THUMBNAIL))
+    return AttachmentOut(
+        id=str(attachment.id),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        url=url,
+        width=attachment.width,
+        height=attachment.height,
+        thumbnail_url=thumbnail,
+    )
+
+
+def message_out(view: MessageView, link: LinkAttachment) -> MessageOut:
     message: Message = view.message
     return MessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
         server_id=str(message.server_id),
-        author=AuthorOut(id=str(message.author_id), username=view.author_username),
+        author=AuthorOut(
+            id=str(message.author_id),
+            username=view.author_username,
+            avatar_url=avatar_url(message.author_id, view.author_avatar),
+        ),
         content=message.content,
         created_at=message.created_at,
         edited_at=message.edited_at,
         nonce=message.nonce,
+        attachments=[attachment_out(a, link) for a in view.attachments],
     )
 
 
@@ -214,25 +302,31 @@ class SearchOut(Out):
     messages: list[SearchMessageOut]
 
 
-def search_out(results: SearchResults) -> SearchOut:
+def search_out(results: SearchResults, link: LinkAttachment) -> SearchOut:
     return SearchOut(
         total_results=results.total,
         total_results_exact=results.exact,
-        messages=[search_message_out(hit) for hit in results.hits],
+        messages=[search_message_out(hit, link) for hit in results.hits],
     )
 
 
-def search_message_out(hit: SearchHit) -> SearchMessageOut:
-    message: Message = hit.message.message
+def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut:
+    view = hit.message
+    message: Message = view.message
     return SearchMessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
         server_id=str(message.server_id),
-        author=AuthorOut(id=str(message.author_id), username=hit.message.author_username),
+        author=AuthorOut(
+            id=str(message.author_id),
+            username=view.author_username,
+            avatar_url=avatar_url(message.author_id, view.author_avatar),
+        ),
         content=message.content,
         created_at=message.created_at,
         edited_at=message.edited_at,
         nonce=message.nonce,
+        attachments=[attachment_out(a, link) for a in view.attachments],
         highlights=hit.highlights,
     )
 
@@ -254,6 +348,7 @@ class ServerBriefOut(Out):
     id: Id
     name: str
     description: str
+    icon_url: str | None
 
 
 class InvitePreviewOut(Out):
@@ -273,6 +368,23 @@ def invite_out(invite: Invite) -> InviteOut:
         max_uses=invite.max_uses,
         uses=invite.uses,
     )
+
+
+def picture_change(value: str | msgspec.UnsetType | None, field: str) -> tuple[bytes | None, bool]:
+    """A body's avatar / icon field -> (image bytes to set, whether to remove the picture)."""
+    if value is msgspec.UNSET:
+        return None, False
+    if value is None:
+        return None, True
+    assert isinstance(value, str)
+    _, _, encoded = value.partition(";base64,")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(
+            f"{field} must be a base64 data URL of an image.", field=field
+        ) from exc
+    return data, False
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -328,12 +440,24 @@ class LogoutIn(In):
     everywhere: bool = False
 
 
+DataUrl = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^data:image/[a-z0-9.+-]+;base64,",
+        description="An image as a data URL: data:image/png;base64,... (PNG, JPEG, GIF or WebP).",
+        examples=["data:image/png;base64,iVBORw0KGgo..."],
+    ),
+]
+
+
 class UpdateMeIn(In):
     username: Annotated[str, _text(limits.USERNAME_MAX, 1)] | None = None
     email: Annotated[str, _text(limits.EMAIL_MAX, 1)] | None = None
     status: StatusName | None = None
     password: Annotated[str, msgspec.Meta(max_length=limits.PASSWORD_MAX)] | None = None
     current_password: Annotated[str, msgspec.Meta(max_length=limits.PASSWORD_MAX)] | None = None
+    avatar: DataUrl | msgspec.UnsetType | None = msgspec.UNSET
+    """A new avatar (resized to 128 and 512 px squares), or null to remove it."""
 
 
 class CreateServerIn(In):
@@ -344,6 +468,8 @@ class CreateServerIn(In):
 class UpdateServerIn(In):
     name: Annotated[str, _text(limits.SERVER_NAME_MAX, 1)] | None = None
     description: Annotated[str, _text(limits.SERVER_DESCRIPTION_MAX)] | None = None
+    icon: DataUrl | msgspec.UnsetType | None = msgspec.UNSET
+    """A new icon (resized to 128 and 512 px squares), or null to remove it."""
 
 
 class TransferIn(In):
@@ -379,5 +505,13 @@ class PostMessageIn(In):
     nonce: Annotated[str, _text(limits.NONCE_MAX, 1)] | None = None
 
 
+class PostFilesPayloadIn(In):
+    """`payload_json` of a multipart post: like PostMessageIn, but the text may be empty."""
+
+    content: Annotated[str, _text(limits.MESSAGE_MAX)] = ""
+    nonce: Annotated[str, _text(limits.NONCE_MAX, 1)] | None = None
+
+
 class EditMessageIn(In):
-    content: Annotated[str, _text(limits.MESSAGE_MAX, 1)]
+    content: Annotated[str, _text(limits.MESSAGE_MAX)]
+    """May be empty only for a message that carries files."""

@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from discord_core.ports import RateLimiter, TokenService
+from discord_core.limits import FileLimits
+from discord_core.ports import FileStorage, RateLimiter, TokenService
 from discord_core.usecases import (
     AuthUseCases,
     ChannelUseCases,
+    FileUseCases,
     GatewayUseCases,
     Identity,
     InviteUseCases,
@@ -50,6 +52,11 @@ class Services:
     channels: ChannelUseCases
     messages: MessageUseCases
     search: SearchUseCases
+    files: FileUseCases
+    storage: FileStorage
+    """Read directly to stream a file the files use case opened."""
+    file_limits: FileLimits
+    """Applied while an upload streams in (http/uploads.py), before the use case sees it."""
     gateway: GatewayUseCases
     rate_limiter: RateLimiter
     token_cache: Authenticator

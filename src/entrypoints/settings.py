@@ -42,11 +42,16 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from discord_core.limits import AVATAR_MAX_BYTES_CAP
+
 log = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
 SECRET_FILE = "secret.key"
 SQLITE_FILE = "concord.db"
+FILES_DIR = "files"
+UPLOADS_DIR = "uploads"
+MIB: Final = 1024 * 1024
 ENV_PREFIX: Final = "CHAT_"
 ENV_FILE: Final = ".env"
 ENV_FILE_VARIABLE: Final = "CHAT_ENV_FILE"
@@ -111,6 +116,8 @@ class RateLimits(BaseModel):
     """Message searches (server and channel), per user."""
     per_user: Rate = RateLimit(50, 1)
     """Every authenticated request, all routes together (Discord's global limit)."""
+    upload_per_user: Rate = RateLimit(10, 60)
+    """Messages with files, per user (each may carry up to 50 MiB)."""
 
 
 RATE_VARIABLES: Final = {
@@ -189,6 +196,35 @@ class Settings(BaseSettings):
     """The name the front page (`/`) shows."""
     rate_limits: RateLimits = Field(default_factory=RateLimits)
 
+    # --- files: attachments, avatars, server icons ------------------------------------------
+    storage: Literal["local", "s3"] = "local"
+    """"local" (a folder, files_dir) or "s3" (S3-compatible object storage; scaled mode)."""
+    files_dir: Path | None = None
+    """The local storage folder; default <data dir>/files."""
+    upload_dir: Path | None = None
+    """Where uploads arrive before they are checked and stored; default <data dir>/uploads
+    (keep it on the storage folder's file system: files move there by hard link)."""
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    """Unset for AWS; e.g. http://minio:9000 for MinIO."""
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(default=None, repr=False)
+    s3_secret_access_key: str | None = Field(default=None, repr=False)
+    """Unset: boto3's usual sources (environment, config files, instance role)."""
+    s3_prefix: str = ""
+    upload_max_file_bytes: int = Field(default=25 * MIB, ge=1)
+    upload_max_files: int = Field(default=10, ge=1, le=100)
+    upload_max_request_bytes: int = Field(default=50 * MIB, ge=1)
+    image_max_pixels: int = Field(default=40_000_000, ge=1)
+    """Images with more pixels are refused before they are decoded (decompression bombs)."""
+    avatar_max_bytes: int = Field(default=4 * MIB, ge=1, le=AVATAR_MAX_BYTES_CAP)
+    file_url_ttl_s: float = Field(default=86_400.0, gt=0)
+    """How long a signed attachment URL works (rounded up to the next hour)."""
+    media_workers: int = Field(default=2, ge=1, le=64)
+    """Images decoded at once (each may hold width x height x 4 bytes)."""
+    file_sweep_interval_s: float = Field(default=300.0, gt=0)
+    """How often due file deletions (and stale uploads) are swept."""
+
     # --- checks beyond the types ------------------------------------------------------------
 
     @field_validator("log_level", "log_format", mode="before")
@@ -259,6 +295,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _s3(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("CHAT_STORAGE=s3 needs CHAT_S3_BUCKET (the bucket to keep files in)")
+        return self
+
+    @model_validator(mode="after")
     def _argon2(self) -> Settings:
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
             raise ValueError("CHAT_ARGON2_MEMORY_KIB must be at least 8 x CHAT_ARGON2_PARALLELISM")
@@ -271,6 +313,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
+
+    @property
+    def storage_path(self) -> Path:
+        """The local storage folder."""
+        return self.files_dir or self.data_dir / FILES_DIR
+
+    @property
+    def upload_path(self) -> Path:
+        """Where uploads arrive."""
+        return self.upload_dir or self.data_dir / UPLOADS_DIR
 
     @property
     def is_sqlite(self) -> bool:

@@ -27,6 +27,7 @@ from ..search import (
 )
 from .auth import Identity
 from .base import CHANNEL_NOT_FOUND, UseCases, channel_as_member, readable_channels
+from .messages import with_attachments
 
 NOT_SUPPORTED_YET = "filter_not_supported"
 """The error code of a filter whose data does not exist yet (400)."""
@@ -190,6 +191,7 @@ class SearchUseCases(UseCases):
             if scope == ():  # no channel to read: nothing can match
                 return SearchResults(0, True, [])
             page = await uow.search.search(asked.query(server_id, scope))
+            await with_attachments(uow, page.messages)
         return _results(page.total, page.messages, asked.terms)
 
     async def in_channel(
@@ -205,6 +207,7 @@ class SearchUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
             page = await uow.search.search(asked.query(channel.server_id, (channel_id,)))
+            await with_attachments(uow, page.messages)
         return _results(page.total, page.messages, asked.terms)
 
 

@@ -20,19 +20,25 @@ from .. import schemas as s
 
 _encoder = msgspec.json.Encoder()
 
-Payload = Callable[[Any], msgspec.Struct]
+Payload = Callable[..., msgspec.Struct]
 F = TypeVar("F", bound=Payload)
 PAYLOADS: dict[type[ev.Event], Payload] = {}
+LINKED: set[type[ev.Event]] = set()
+"""Event types whose payload also takes the attachment link signer (messages with files)."""
 
 
-def payload(*types: type[ev.Event]) -> Callable[[F], F]:
-    """Register the wire payload (`d`) of these event types."""
+def payload(*types: type[ev.Event], links: bool = False) -> Callable[[F], F]:
+    """Register the wire payload (`d`) of these event types. With `links`, the function is
+    called as fn(event, link): signed attachment URLs are made when the event is encoded,
+    once for every recipient."""
 
     def register(fn: F) -> F:
         for event_type in types:
             if event_type in PAYLOADS:
                 raise TypeError(f"{event_type.__name__} already has a payload")
             PAYLOADS[event_type] = fn
+            if links:
+                LINKED.add(event_type)
         return fn
 
     return register
@@ -73,9 +79,11 @@ class SessionsRevokedOut(s.Out):
     session_ids: list[str]
 
 
-@payload(ev.MessageCreated, ev.MessageUpdated)
-def _message(event: ev.MessageCreated | ev.MessageUpdated) -> msgspec.Struct:
-    return s.message_out(event.message)
+@payload(ev.MessageCreated, ev.MessageUpdated, links=True)
+def _message(
+    event: ev.MessageCreated | ev.MessageUpdated, link: s.LinkAttachment
+) -> msgspec.Struct:
+    return s.message_out(event.message, link)
 
 
 @payload(ev.MessageDeleted)
@@ -145,14 +153,31 @@ def _sessions_revoked(event: ev.SessionsRevoked) -> msgspec.Struct:
     return SessionsRevokedOut(user_id=str(event.user_id), session_ids=list(event.session_ids))
 
 
-def encode_event(event: ev.Event) -> Envelope:
-    fn = PAYLOADS.get(type(event))
-    if fn is None:
-        raise TypeError(f"no wire form for {type(event).__name__}")
-    return Envelope(
-        topic=str(event.topic),
-        name=event.name,
-        payload=_encoder.encode(fn(event)).decode(),
-        effect=event.effect,
-        dispatched=event.dispatched,
-    )
+class EventEncoder:
+    """Domain event -> Envelope (the buses' encoder). It holds what payloads need beyond the
+    event: the signer of attachment links."""
+
+    def __init__(self, link: s.LinkAttachment) -> None:
+        self._link = link
+
+    def __call__(self, event: ev.Event) -> Envelope:
+        kind = type(event)
+        fn = PAYLOADS.get(kind)
+        if fn is None:
+            raise TypeError(f"no wire form for {kind.__name__}")
+        data = fn(event, self._link) if kind in LINKED else fn(event)
+        return Envelope(
+            topic=str(event.topic),
+            name=event.name,
+            payload=_encoder.encode(data).decode(),
+            effect=event.effect,
+            dispatched=event.dispatched,
+        )
+
+
+def _unsigned(attachment: Any, variant: Any) -> Any:
+    raise TypeError("attachment links need an EventEncoder built with the signer")
+
+
+encode_event = EventEncoder(_unsigned)
+"""An encoder without a link signer: for events that carry no attachments (tests, tools)."""

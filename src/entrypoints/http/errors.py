@@ -30,6 +30,7 @@ from discord_core.errors import (
     LimitReached,
     MissingParent,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     TransactionConflict,
     Unauthorized,
@@ -39,6 +40,7 @@ from discord_core.limits import SNOWFLAKE_MAX
 
 from ..schemas import ErrorOut
 from .bodies import refuse_duplicate_keys, shorten
+from .uploads import ClientGone
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     LimitReached: 409,
+    PayloadTooLarge: 413,
     RateLimited: 429,
 }
 
@@ -58,6 +61,7 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
@@ -114,7 +118,7 @@ _MISSING = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 
 
-def _body_problem(message: str) -> tuple[str | None, str]:
+def body_problem(message: str) -> tuple[str | None, str]:
     """Name the field in a msgspec decoding message and make the message plain."""
     if match := _MISSING.search(message):
         return match.group(1), f"{match.group(1)} is required."
@@ -135,7 +139,7 @@ def _first_problem(exc: ValidationException) -> tuple[str | None, str]:
         message = str(item.get("message") or exc.detail)
         if key == "data" and (message == "'data'" or "missing required field `data`" in message):
             return None, BODY_MISSING  # the handler's body parameter, not a field in it
-        field, plain = _body_problem(message)
+        field, plain = body_problem(message)
         if field is not None:
             return field, plain
         if key and key != "data":
@@ -199,10 +203,13 @@ def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[E
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MULTIPART = "multipart"
+"""Route opt: the route also takes multipart/form-data (it reads the body itself)."""
 
 
 async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """A request body must be JSON (415 otherwise); bodiless requests need no content type."""
+    """A request body must be JSON (415 otherwise), or multipart/form-data on routes that
+    take files; bodiless requests need no content type."""
     if request.method not in _BODY_METHODS:
         return
     headers = request.headers
@@ -210,11 +217,20 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if not has_body:
         return
+    if media_type == "multipart/form-data" and request.route_handler.opt.get(MULTIPART):
+        return  # the handler streams it (http/uploads.py)
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(
             status_code=415, detail="Send the body as JSON with Content-Type: application/json."
         )
     refuse_duplicate_keys(await request.body())
+
+
+def client_gone(request: Request[Any, Any, Any], exc: ClientGone) -> Response[ErrorOut]:
+    """The client disconnected mid-upload: nothing was stored, nobody reads this answer."""
+    log.info("client left during an upload to %s", request.url.path)
+    body = ErrorOut(code="bad_request", message="The request body was not complete.")
+    return error_response(400, body)
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
@@ -224,6 +240,7 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ClientGone: client_gone,
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
@@ -251,7 +268,7 @@ _ERROR_STATUSES: dict[str, str] = {
     "403": "Your role does not allow this.",
     "404": "Unknown, or not visible to you (a non-member cannot tell a server exists).",
     "409": "Clashes with the current state, or a quota is full.",
-    "413": "The request body is over the size cap.",
+    "413": "The request body is over the size cap (or an upload over a file limit).",
     "429": "Rate limited: wait `retry_after` seconds (also the Retry-After header).",
     "503": "The database or Redis is unreachable; retry after Retry-After.",
     "default": "Any other error, in the same shape.",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from litestar import Controller, delete, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from ..schemas import InvitePreviewOut, ServerBriefOut, ServerDetailOut, server_detail_out
+from ..schemas import (
+    InvitePreviewOut,
+    ServerBriefOut,
+    ServerDetailOut,
+    icon_url,
+    server_detail_out,
+)
 from .params import AppContainer, Caller, InviteCode
 
 
@@ -23,7 +29,10 @@ class InviteController(Controller):
         return InvitePreviewOut(
             code=preview.invite.code,
             server=ServerBriefOut(
-                id=str(server.id), name=server.name, description=server.description
+                id=str(server.id),
+                name=server.name,
+                description=server.description,
+                icon_url=icon_url(server.id, server.icon),
             ),
             member_count=preview.member_count,
             expires_at=preview.invite.expires_at,

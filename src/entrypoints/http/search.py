@@ -111,7 +111,8 @@ class SearchController(Controller):
     ) -> SearchOut:
         """Search the messages of the server's channels you can read, newest first (or by
         relevance). A non-member gets 404."""
-        return search_out(await container.search.in_server(identity, server_id, server_asked))
+        found = await container.search.in_server(identity, server_id, server_asked)
+        return search_out(found, container.files.linker.link)
 
     @get("/channels/{channel_id:int}/messages/search", opt={RATE: "search_per_user"})
     async def in_channel(
@@ -122,4 +123,5 @@ class SearchController(Controller):
         asked: NamedDependency[SearchRequest],
     ) -> SearchOut:
         """Search one channel's messages."""
-        return search_out(await container.search.in_channel(identity, channel_id, asked))
+        found = await container.search.in_channel(identity, channel_id, asked)
+        return search_out(found, container.files.linker.link)

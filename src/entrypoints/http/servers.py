@@ -9,6 +9,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core import limits
+from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import Role
 
 from ..schemas import (
@@ -26,6 +27,7 @@ from ..schemas import (
     channel_out,
     invite_out,
     member_out,
+    picture_change,
     server_detail_out,
     server_out,
 )
@@ -53,7 +55,7 @@ class ServerController(Controller):
     ) -> ServerDetailOut:
         return server_detail_out(await container.servers.get(identity, server_id))
 
-    @patch("/{server_id:int}")
+    @patch("/{server_id:int}", request_max_body_size=PICTURE_BODY_MAX)
     async def update(
         self,
         container: AppContainer,
@@ -61,8 +63,16 @@ class ServerController(Controller):
         server_id: ServerId,
         data: JSONBody[UpdateServerIn],
     ) -> ServerOut:
+        """Change the name, description or icon (a data URL of an image, resized to 128 and
+        512 px squares, or null to remove it)."""
+        icon, remove_icon = picture_change(data.icon, "icon")
         server = await container.servers.update(
-            identity, server_id, name=data.name, description=data.description
+            identity,
+            server_id,
+            name=data.name,
+            description=data.description,
+            icon=icon,
+            remove_icon=remove_icon,
         )
         return server_out(server)
 

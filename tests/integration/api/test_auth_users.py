@@ -124,6 +124,7 @@ async def test_public_profile_never_shows_email(api: Api) -> None:
     assert r.json() == {
         "id": alice.id,
         "username": alice.username,
+        "avatar_url": None,
         "created_at": r.json()["created_at"],
     }
     assert (await api.get("/users/999999999", bob)).status_code == 404

@@ -43,7 +43,7 @@ async def test_post_edit_delete_messages(api: Api) -> None:
     await api.set_role(owner, sid, mod, "moderator")
     msg = await api.send(member, cid, "  hello\nworld  ")
     assert msg["content"] == "hello\nworld"
-    assert msg["author"] == {"id": member.id, "username": member.username}
+    assert msg["author"] == {"id": member.id, "username": member.username, "avatar_url": None}
     assert msg["edited_at"] is None and msg["server_id"] == sid and msg["channel_id"] == cid
     r = await api.patch(f"/channels/{cid}/messages/{msg['id']}", mod, json={"content": "hacked"})
     assert r.status_code == 403 and r.json()["code"] == "not_author"

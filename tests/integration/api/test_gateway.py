@@ -77,7 +77,7 @@ async def test_channel_server_and_member_events(api: Api) -> None:
     carol = await api.register("carol")
     await api.join(carol, sid, alice)
     added = await alice_gw.wait_for("MEMBER_ADD")
-    assert added["user"] == {"id": carol.id, "username": carol.username}
+    assert added["user"] == {"id": carol.id, "username": carol.username, "avatar_url": None}
     await api.delete(f"/users/@me/servers/{sid}", carol)
     removed = await alice_gw.wait_for("MEMBER_REMOVE")
     assert removed == {"server_id": sid, "user_id": carol.id, "kicked": False}

@@ -261,7 +261,19 @@ MATRIX = [
         foreign="401 404 404 404 404 404",
     ),
 ]
-PUBLIC = {"POST /auth/register", "POST /auth/login", "GET /health", "GET /ready"}
+PUBLIC = {
+    "POST /auth/register",
+    "POST /auth/login",
+    "GET /health",
+    "GET /ready",
+    # Files: the signed URL (attachments) or the content version (avatars, icons) is the
+    # capability, so image loaders can fetch with a plain GET. Who gets an attachment URL is
+    # the message rules' matter (tests/integration/api/test_attachments.py).
+    "GET /attachments/{channel_id}/{attachment_id}/{filename}",
+    "GET /thumbnails/{channel_id}/{thumbnail_name}",
+    "GET /avatars/{user_id}/{avatar_name}",
+    "GET /icons/{server_id}/{icon_name}",
+}
 
 
 # --- the cast and the servers ---------------------------------------------------------------

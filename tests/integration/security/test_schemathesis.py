@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ..api.files_helpers import data_url, png
 from ..api.harness import LiveServer, live_server, make_settings
 from .conftest import BACKENDS
 
@@ -55,7 +56,11 @@ NOT_OBJECT_SCOPED = {
     ("GET", f"{PREFIX}/users/{{user_id}}"),
     ("GET", f"{PREFIX}/invites/{{code}}"),
     ("POST", f"{PREFIX}/invites/{{code}}"),
+    # Avatars and icons are public by their content version, like Discord's.
+    ("GET", f"{PREFIX}/avatars/{{user_id}}/{{avatar_name}}"),
+    ("GET", f"{PREFIX}/icons/{{server_id}}/{{icon_name}}"),
 }
+PIXEL = png(2, 2)
 
 
 @dataclass
@@ -106,24 +111,44 @@ def _as(person: Person) -> dict[str, str]:
 def _server_with_objects(
     http: httpx.Client, owner: Person, name: str, member: Person | None = None
 ) -> dict[str, str]:
-    """A server with a message and an invite (and `member` joined): its path parameters."""
+    """A server with a message, a picture posted in it, an icon and an invite (and `member`
+    joined, with an avatar): its path parameters."""
     server = http.post(f"{PREFIX}/servers", headers=_as(owner), json={"name": name}).json()
     channel = server["channels"][0]
+    picture = http.post(
+        f"{PREFIX}/channels/{channel['id']}/messages",
+        headers=_as(owner),
+        data={"payload_json": '{"content": "the map"}'},
+        files={"files[0]": ("map.png", PIXEL, "image/png")},
+    )
+    assert picture.status_code == 201, picture.text
+    attachment = picture.json()["attachments"][0]
     message = http.post(
         f"{PREFIX}/channels/{channel['id']}/messages",
         headers=_as(owner),
         json={"content": "secret plans"},
     ).json()
+    icon = data_url(PIXEL)
+    server = http.patch(f"{PREFIX}/servers/{server['id']}", headers=_as(owner), json={"icon": icon})
+    assert server.status_code == 200, server.text
+    server = server.json()
     invite = http.post(f"{PREFIX}/servers/{server['id']}/invites", headers=_as(owner), json={})
     code = invite.json()["code"]
     if member is not None:
         assert http.post(f"{PREFIX}/invites/{code}", headers=_as(member)).status_code == 200
+    avatar = http.patch(f"{PREFIX}/users/@me", headers=_as(member or owner), json={"avatar": icon})
+    assert avatar.status_code == 200, avatar.text
     return {
         "server_id": server["id"],
         "channel_id": channel["id"],
         "message_id": message["id"],
         "user_id": member.id if member is not None else owner.id,
         "code": code,
+        "attachment_id": attachment["id"],
+        "filename": attachment["filename"],
+        "thumbnail_name": f"{attachment['id']}.webp",
+        "avatar_name": avatar.json()["avatar_url"].rsplit("/", 1)[1],
+        "icon_name": server["icon_url"].rsplit("/", 1)[1],
     }
 
 
@@ -241,7 +266,7 @@ def test_another_user_cannot_reach_victims_objects(fuzzed: Fuzzed) -> None:
     assert not failures, failures
 
 
-NOT_FOUND_MESSAGES = {"Unknown server.", "Unknown channel.", "Unknown invite."}
+NOT_FOUND_MESSAGES = {"Unknown server.", "Unknown channel.", "Unknown invite.", "Unknown file."}
 
 
 def test_victims_objects_survived(fuzzed: Fuzzed) -> None:
@@ -252,8 +277,11 @@ def test_victims_objects_survived(fuzzed: Fuzzed) -> None:
         assert server["owner_id"] == fuzzed.victim.id
         assert [c["id"] for c in server["channels"]] == [t["channel_id"]]
         history = http.get(f"/channels/{t['channel_id']}/messages").json()
-        assert [(m["id"], m["content"], m["edited_at"]) for m in history] == [
-            (t["message_id"], "secret plans", None)
-        ]
+        assert (history[0]["id"], history[0]["content"], history[0]["edited_at"]) == (
+            t["message_id"],
+            "secret plans",
+            None,
+        )
+        assert [(m["content"], len(m["attachments"])) for m in history[1:]] == [("the map", 1)]
         invites = http.get(f"/servers/{t['server_id']}/invites").json()
         assert [(i["code"], i["uses"]) for i in invites] == [(t["code"], 0)]
