@@ -22,6 +22,7 @@ from . import (
     w7_slow,
     w8_outage,
     w9_search,
+    w10_uploads,
 )
 from .harness import Config, Line, pick_cores
 from .report import environment, markdown_table, other_load
@@ -36,6 +37,7 @@ WORKLOADS = {
     7: w7_slow.run,
     8: w8_outage.run,
     9: w9_search.run,
+    10: w10_uploads.run,
 }
 
 

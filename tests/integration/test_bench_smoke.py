@@ -39,7 +39,7 @@ def test_bench_tiny_prints_a_result_for_every_workload(postgres_url: str, redis_
     )
     out = done.stdout
     assert done.returncode == 0, out[-6000:] + done.stderr[-4000:]
-    for workload in range(1, 10):
+    for workload in range(1, 11):
         assert re.search(rf"^RESULT w{workload} ", out, re.MULTILINE), (
             f"no result line for workload {workload}:\n{out[-6000:]}"
         )
