@@ -55,6 +55,7 @@ class FileSweeper:
 
     async def start(self) -> None:
         self.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.upload_dir.chmod(0o700)
         self._task = asyncio.create_task(self._run(), name="file-sweeper")
 
     async def stop(self) -> None:

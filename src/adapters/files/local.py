@@ -3,6 +3,7 @@
 A key is a relative path under the root. Writes go to a temporary name in the same folder,
 are fsynced, then renamed over the key (atomic: a reader sees the old file or the new one);
 a local source file is hard-linked when it is on the same file system (no copy), else copied.
+Folders are 0700 and files 0600 whatever the umask (they are people's private files).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class LocalFileStorage:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
+    async def check(self) -> None:
+        """At start: the root exists, private, and is writable (a clear error otherwise)."""
+        await self._run(_private_dirs, self.root, self.root.parent)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"the file storage folder {self.root} is not writable")
+
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
@@ -42,11 +49,12 @@ class LocalFileStorage:
         await self._run(self._put, self._path(key), source)
 
     def _put(self, dest: Path, source: Path | bytes) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(dest.parent, self.root.parent)
         temporary = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
         try:
             if isinstance(source, bytes):
-                with open(temporary, "xb") as file:
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as file:
                     file.write(source)
                     file.flush()
                     os.fsync(file.fileno())
@@ -113,8 +121,22 @@ def _link_or_copy(source: Path, temporary: Path) -> None:
         os.link(source, temporary)
     except OSError:  # another file system (or links not allowed): copy
         shutil.copyfile(source, temporary)
+    os.chmod(temporary, 0o600)
     with open(temporary, "rb+") as file:
         os.fsync(file.fileno())
+
+
+def _private_dirs(directory: Path, stop: Path) -> None:
+    """Create `directory` and any missing parents below `stop`, each 0700 (Path.mkdir gives
+    the parents it creates the default mode)."""
+    missing = []
+    while not directory.exists() and directory != stop:
+        missing.append(directory)
+        directory = directory.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)
 
 
 def _fsync_dir(directory: Path) -> None:

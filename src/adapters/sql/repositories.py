@@ -963,14 +963,24 @@ class SqlFileDeletionRepository(_Repository[FileDeletionRow]):
         return refs
 
     async def schedule_channel(self, channel_id: Snowflake, due_at: datetime) -> None:
+        await self._lock_channels(ChannelRow.id == channel_id)
         await self._schedule_attachments(AttachmentRow.channel_id == channel_id, due_at)
 
     async def schedule_server(self, server_id: Snowflake, due_at: datetime) -> None:
+        await self._lock_channels(ChannelRow.server_id == server_id)
         await self._schedule_attachments(AttachmentRow.server_id == server_id, due_at)
         icon = select(
             literal(FileKind.ICON.value), ServerRow.id, ServerRow.icon, _due(due_at)
         ).where(ServerRow.id == server_id, ServerRow.icon.is_not(None))
         await self._insert_selected(icon)
+
+    async def _lock_channels(self, condition: Any) -> None:
+        """PostgreSQL: lock the channel rows first. A post in flight holds a key-share lock on
+        its channel (the messages foreign key), so this waits for it to commit, and the
+        INSERT ... SELECT below then sees its attachments; posts after it wait for the delete
+        and find the channel gone. (SQLite has one writer: nothing to do.)"""
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._execute(select(ChannelRow.id).where(condition).with_for_update())
 
     async def _schedule_attachments(self, condition: Any, due_at: datetime) -> None:
         selected = select(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import JSONBody, Parameter
@@ -29,7 +30,7 @@ from ..schemas import (
     message_out,
 )
 from ..services import Services
-from .errors import MULTIPART, body_problem
+from .errors import MULTIPART
 from .params import AppContainer, Caller, ChannelId, MessageId
 from .ratelimit import RATE, RATE_DEFERRED, RATE_KEY, enforce, spend_route_budget
 from .uploads import PAYLOAD_FIELD, FormReceiver
@@ -38,12 +39,18 @@ Cursor = Annotated[int | None, Parameter(gt=0, le=limits.SNOWFLAKE_MAX)]
 
 
 def _decode(body: bytes, kind: type[Any]) -> Any:
-    """A JSON body into its request struct, with the errors Litestar's own decoding gives."""
+    """A JSON body into its request struct, with the answers Litestar's own decoding gives
+    (through the same error handler: field names, shortened echoes, a missing body)."""
+    if not body.strip():
+        raise ValidationException(
+            detail="missing body", extra=[{"key": "data", "message": "'data'"}]
+        )
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
-        field, message = body_problem(str(exc))
-        raise ValidationFailed(message, field=field) from exc
+        raise ValidationException(
+            detail=str(exc), extra=[{"key": "data", "message": str(exc)}]
+        ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationFailed(f"The body is not valid JSON: {exc}", code="bad_request") from exc
 

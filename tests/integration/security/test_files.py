@@ -31,7 +31,9 @@ async def test_data_folder_and_database_files_are_private(tmp_path: Path) -> Non
         os.umask(old_umask)
     assert mode(data_dir) == 0o700
     assert {"concord.db", "concord.db-wal", "concord.db-shm"} <= set(files), files
-    assert all(m == 0o600 for m in files.values()), {n: oct(m) for n, m in files.items()}
+    folders = {p.name for p in data_dir.iterdir() if p.is_dir()}  # uploads/, files/
+    expected = {n: 0o700 if n in folders else 0o600 for n in files}
+    assert files == expected, {n: oct(m) for n, m in files.items()}
 
 
 def test_the_generated_secret_and_its_folder_are_private(tmp_path: Path) -> None:
