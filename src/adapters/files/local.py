@@ -38,7 +38,7 @@ class LocalFileStorage:
 
     async def check(self) -> None:
         """At start: the root exists, private, and is writable (a clear error otherwise)."""
-        await self._run(_private_dirs, self.root, self.root.parent)
+        await self._run(_private_dirs, self.root)
         if not os.access(self.root, os.W_OK):
             raise PermissionError(f"the file storage folder {self.root} is not writable")
 
@@ -49,7 +49,7 @@ class LocalFileStorage:
         await self._run(self._put, self._path(key), source)
 
     def _put(self, dest: Path, source: Path | bytes) -> None:
-        _private_dirs(dest.parent, self.root.parent)
+        _private_dirs(dest.parent)
         temporary = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
         try:
             if isinstance(source, bytes):
@@ -126,11 +126,11 @@ def _link_or_copy(source: Path, temporary: Path) -> None:
         os.fsync(file.fileno())
 
 
-def _private_dirs(directory: Path, stop: Path) -> None:
-    """Create `directory` and any missing parents below `stop`, each 0700 (Path.mkdir gives
-    the parents it creates the default mode)."""
+def _private_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents, each 0700 (Path.mkdir gives the parents it
+    creates the default mode)."""
     missing = []
-    while not directory.exists() and directory != stop:
+    while not directory.exists() and directory != directory.parent:
         missing.append(directory)
         directory = directory.parent
     for folder in reversed(missing):

@@ -234,6 +234,7 @@ _LOCK_USER = (
         UserRow.status,
         UserRow.created_at,
         UserRow.updated_at,
+        UserRow.avatar,
     )
     .where(UserRow.id == bindparam("id"))
     .with_for_update()
@@ -245,6 +246,7 @@ _LOCK_SERVER = (
         ServerRow.description,
         ServerRow.owner_id,
         ServerRow.created_at,
+        ServerRow.icon,
     )
     .where(ServerRow.id == bindparam("id"))
     .with_for_update()
@@ -408,9 +410,16 @@ class SqlUserRepository(_Repository[UserRow]):
         row = result.first()
         if row is None:
             return None
-        user_id, username, email, password_hash, status, created_at, updated_at = row
+        user_id, username, email, password_hash, status, created_at, updated_at, avatar = row
         return User(
-            user_id, username, email, password_hash, _STATUSES[status], created_at, updated_at
+            user_id,
+            username,
+            email,
+            password_hash,
+            _STATUSES[status],
+            created_at,
+            updated_at,
+            avatar,
         )
 
     async def get_by_username(self, username: str) -> User | None:

@@ -19,6 +19,7 @@ from adapters.files.s3 import S3FileStorage
 from entrypoints.settings import Settings
 
 from .files_helpers import (
+    data_url,
     file,
     gif,
     jpeg,
@@ -540,3 +541,99 @@ async def _upload_one(api: Api, owner: Account, cid: str, n: int) -> int:
 async def _delete_soon(api: Api, owner: Account, cid: str) -> int:
     await asyncio.sleep(0.01)
     return (await api.delete(f"/channels/{cid}", owner)).status_code
+
+
+# --- avatars and server icons ---------------------------------------------------------------
+
+
+async def test_avatars_are_served_replaced_kept_and_removed(api: Api, live: LiveServer) -> None:
+    alice = await api.register("alice")
+    bob = await api.register("bob")
+    server = await api.create_server(alice)
+    await api.join(bob, server["id"], alice)
+    gateway = await GatewayClient.identify(live.ws_url, bob.token)
+    try:
+        before = stored(live)
+        r = await api.patch(
+            "/users/@me", alice, json={"avatar": data_url(jpeg(300, 200), "image/jpeg")}
+        )
+        assert r.status_code == 200, r.text
+        url = r.json()["avatar_url"]
+        member = await gateway.wait_for("MEMBER_UPDATE", server_id=server["id"])
+        assert member["user"]["avatar_url"] == url
+        small, large = await fetch(api, url), await fetch(api, url + "?size=512")
+        assert small.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(small.content)).size == (128, 128)
+        assert Image.open(io.BytesIO(large.content)).size == (512, 512)
+        assert len(stored(live) - before) == 2
+        # Other changes keep the avatar (the profile row is written back whole).
+        r = await api.patch("/users/@me", alice, json={"status": "away"})
+        assert r.json()["avatar_url"] == url
+        message = await api.send(alice, server["channels"][0]["id"], "with a face")
+        assert message["author"]["avatar_url"] == url
+        members = (await api.get(f"/servers/{server['id']}/members", bob)).json()
+        assert {m["user"]["id"]: m["user"]["avatar_url"] for m in members}[alice.id] == url
+        # A new one replaces the old files; null removes it.
+        r = await api.patch("/users/@me", alice, json={"avatar": data_url(png(64, 64))})
+        assert r.json()["avatar_url"] != url
+        assert (await fetch(api, url)).status_code == 404
+        assert len(stored(live) - before) == 2
+        r = await api.patch("/users/@me", alice, json={"avatar": None})
+        assert r.status_code == 200 and r.json()["avatar_url"] is None
+        assert stored(live) - before == set()
+    finally:
+        await gateway.close()
+
+
+async def test_server_icons(api: Api, live: LiveServer) -> None:
+    owner = await api.register("owner")
+    member = await api.register("member")
+    server = await api.create_server(owner)
+    sid = server["id"]
+    await api.join(member, sid, owner)
+    before = stored(live)
+    r = await api.patch(f"/servers/{sid}", member, json={"icon": data_url(png())})
+    assert r.status_code == 403 and r.json()["code"] == "missing_permission"
+    assert await settle(live, before) == set()
+    gateway = await GatewayClient.identify(live.ws_url, member.token)
+    try:
+        r = await api.patch(
+            f"/servers/{sid}", owner, json={"icon": data_url(webp(80, 40), "image/webp")}
+        )
+        assert r.status_code == 200, r.text
+        icon = r.json()["icon_url"]
+        update = await gateway.wait_for("SERVER_UPDATE", id=sid)
+        assert update["icon_url"] == icon
+    finally:
+        await gateway.close()
+    assert Image.open(io.BytesIO((await fetch(api, icon)).content)).size == (128, 128)
+    r = await api.patch(f"/servers/{sid}", owner, json={"name": "renamed"})
+    assert r.json()["icon_url"] == icon  # kept
+    mine = (await api.get("/users/@me/servers", member)).json()
+    assert [s["icon_url"] for s in mine if s["id"] == sid] == [icon]
+    assert (await api.delete(f"/servers/{sid}", owner)).status_code == 204
+    assert (await fetch(api, icon)).status_code == 404
+    assert stored(live) - before == set()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"avatar": "data:image/png;base64,not base64!"}, 400, "validation_failed"),
+        ({"avatar": "https://example.com/a.png"}, 400, "validation_failed"),
+        ({"avatar": data_url(b"plain text")}, 400, "invalid_image"),
+        ({"avatar": data_url(png_bomb())}, 400, "image_too_large"),
+        ({"avatar": data_url(b"\x89PNG" + b"\x00" * (5 * MIB))}, 413, "payload_too_large"),
+        ({"avatar": data_url(b"")}, 400, "empty_file"),
+    ],
+)
+async def test_bad_avatars_change_nothing(
+    api: Api, live: LiveServer, body: dict[str, str], status: int, code: str
+) -> None:
+    alice = await api.register("alice")
+    before = stored(live)
+    r = await api.patch("/users/@me", alice, json=body)
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code, r.text
+    assert (await api.get("/users/@me", alice)).json()["avatar_url"] is None
+    assert await settle(live, before) == set()
