@@ -23,6 +23,11 @@ const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const GatewaySession := preload("res://scripts/net/gateway_session.gd")
 const RestClient := preload("res://scripts/net/rest_client.gd")
 const GatewayConnection := preload("res://scripts/net/gateway_connection.gd")
+const ImageCache := preload("res://scripts/net/image_cache.gd")
+const UploadRequest := preload("res://scripts/net/upload_request.gd")
+const Attachments := preload("res://scripts/model/attachments.gd")
+
+const DOWNLOAD_TIMEOUT_S := 600.0
 
 ## Normalised server address, e.g. "http://127.0.0.1:8000".
 var base_url := ""
@@ -30,6 +35,7 @@ var token := ""
 
 var _rest: RestClient
 var _gateway: GatewayConnection
+var _images: ImageCache
 
 
 func _ready() -> void:
@@ -45,6 +51,9 @@ func _ready() -> void:
 	_gateway.status_changed.connect(gateway_status_changed.emit)
 	_gateway.backfill_needed.connect(backfill_needed.emit)
 	_gateway.fatal_closed.connect(_on_gateway_fatal)
+	_images = ImageCache.new()
+	_images.name = "Images"
+	add_child(_images)
 
 
 func configure(url: String, auth_token: String) -> void:
@@ -67,6 +76,58 @@ func api_patch(pattern: String, params := {}, body: Variant = {}, as_token := ""
 
 func api_delete(pattern: String, params := {}, as_token := "") -> ApiResult:
 	return await _call(HTTPClient.METHOD_DELETE, _url(pattern, params), null, as_token)
+
+
+## A message post with files (multipart, streamed from disk). Returns the running upload: listen
+## to its `progressed` and `finished` signals, call `cancel()` to stop it.
+func upload(
+	pattern: String, params: Dictionary, payload: Dictionary, files: Array
+) -> UploadRequest:
+	var request := UploadRequest.new()
+	add_child(request)
+	request.start(_url(pattern, params), token, payload, files)
+	return request
+
+
+## A file URL from the server (a path) made absolute.
+func file_url(url: String) -> String:
+	return Attachments.absolute(base_url, url)
+
+
+## The texture of an image URL (avatar, icon, thumbnail, attachment), from the bounded cache
+## or fetched once; null when it cannot be loaded. Await it.
+func texture(url: String) -> Texture2D:
+	return await _images.texture(file_url(url))
+
+
+## The texture if it is cached now (no fetch), else null.
+func cached_texture(url: String) -> Texture2D:
+	return _images.cached(file_url(url))
+
+
+func image_cache() -> ImageCache:
+	return _images
+
+
+## Saves a file URL to `path`, streamed to disk. Returns "" or what went wrong.
+func download(url: String, path: String) -> String:
+	var request := HTTPRequest.new()
+	request.timeout = DOWNLOAD_TIMEOUT_S
+	request.download_file = path
+	add_child(request)
+	var problem := ""
+	if request.request(file_url(url)) != OK:
+		problem = "Cannot reach the server."
+	else:
+		var out: Array = await request.request_completed
+		if out[0] != HTTPRequest.RESULT_SUCCESS:
+			problem = "The download failed."
+		elif out[1] != 200:
+			problem = "The server answered %d (the link may have expired)." % out[1]
+	request.queue_free()
+	if problem != "":
+		DirAccess.remove_absolute(path)
+	return problem
 
 
 func connect_gateway() -> void:

@@ -16,6 +16,10 @@ signal unread_changed
 signal jump_requested(channel_id: String, message_id: String)
 ## Something the user should read (e.g. "You were removed from X").
 signal notice(text: String, is_error: bool)
+## An upload of files to the channel started, progressed, or ended (see `uploads`).
+signal upload_changed(channel_id: String)
+## Someone's avatar changed (a new URL in `avatar_url`).
+signal avatar_changed(user_id: String)
 
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Ids := preload("res://scripts/model/ids.gd")
@@ -40,6 +44,12 @@ var current_server_id := ""
 var current_channel_id := ""
 ## READY has been received since sign-in (the server list is known).
 var ready_received := false
+## channel_id -> the upload running or last ended there: {"sent": int, "total": int,
+## "names": Array, "state": "sending" | "done" | "failed" | "cancelled", "error": String}.
+var uploads := {}
+
+## user_id -> their avatar URL ("" for none), learnt from READY, members and messages.
+var _avatars := {}
 
 var _stores := {}
 ## channel_id -> {user_id -> {"username": String, "until": int (ticks ms)}}
@@ -52,6 +62,28 @@ var _replaying := false
 
 func me_id() -> String:
 	return Ids.of(me.get("id"))
+
+
+## The freshest avatar URL known for a user ("" for none): what member and profile events
+## said last, else `fallback` (e.g. the one a message carries).
+func avatar_url(user_id: String, fallback: Variant = "") -> String:
+	if _avatars.has(user_id):
+		return str(_avatars[user_id])
+	return fallback if fallback is String else ""
+
+
+## Learns a user's avatar from an object that has one (Member.user, Message.author, Me).
+func learn_avatar(user: Dictionary) -> void:
+	var user_id := Ids.of(user.get("id"))
+	if user_id == "" or not user.has("avatar_url"):
+		return
+	var url: Variant = user.get("avatar_url")
+	var value: String = url if url is String else ""
+	if _avatars.get(user_id, null) != value:
+		var known := _avatars.has(user_id)
+		_avatars[user_id] = value
+		if known:
+			avatar_changed.emit(user_id)
 
 
 ## The message store of a channel (created on first use).
@@ -137,6 +169,7 @@ func set_members(server_id: String, list: Array) -> void:
 		if member is Dictionary:
 			var user_id := Ids.of(member.get("user", {}).get("id"))
 			by_user[user_id] = member
+			learn_avatar(member.get("user", {}))
 			if member.has("presence"):
 				presence[user_id] = member["presence"]
 	members[server_id] = by_user
@@ -167,6 +200,8 @@ func clear() -> void:
 	_typing.clear()
 	_last_channel_of.clear()
 	_members_loading.clear()
+	_avatars.clear()
+	uploads.clear()
 	current_server_id = ""
 	current_channel_id = ""
 	ready_received = false
@@ -218,6 +253,7 @@ func apply_dispatch(event: String, data: Variant) -> void:
 			_apply_typing(d)
 		Protocol.EVENT_USER_UPDATE:
 			me = d
+			learn_avatar(d)
 			me_changed.emit()
 
 
@@ -242,6 +278,7 @@ func _remember_while_loading(event: String, d: Dictionary) -> void:
 func _apply_ready(d: Dictionary) -> void:
 	ready_received = true
 	me = d.get("user", {})
+	learn_avatar(me)
 	servers.clear()
 	server_order.clear()
 	channels.clear()
@@ -269,6 +306,7 @@ func _apply_ready(d: Dictionary) -> void:
 func _apply_message_create(d: Dictionary) -> void:
 	var channel_id := Ids.of(d.get("channel_id"))
 	var author_id := Ids.of(d.get("author", {}).get("id"))
+	learn_avatar(d.get("author", {}))
 	emit_messages(channel_id, store(channel_id).upsert(d))
 	if _typing.has(channel_id) and (_typing[channel_id] as Dictionary).erase(author_id):
 		typing_changed.emit(channel_id)
@@ -358,6 +396,7 @@ func _put_member(d: Dictionary, is_new: bool) -> void:
 	var user_id := Ids.of(d.get("user", {}).get("id"))
 	if not servers.has(server_id) or user_id == "":
 		return
+	learn_avatar(d.get("user", {}))
 	var known: bool = members.has(server_id) and (members[server_id] as Dictionary).has(user_id)
 	if members.has(server_id):
 		var entry := d.duplicate(true)

@@ -12,6 +12,7 @@ const TimeFormat := preload("res://scripts/model/time_format.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const DataState := preload("res://scripts/model/data_state.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
+const Multipart := preload("res://scripts/model/multipart.gd")
 
 const TYPING_INTERVAL_MS := 8000
 const BACKFILL_MAX_PAGES := 10
@@ -233,6 +234,62 @@ func send_message(channel_id: String, text: String) -> String:
 	_data.emit_messages(channel_id, _data.store(channel_id).add_pending(pending))
 	_enqueue(channel_id, nonce)
 	return ""
+
+
+## Posts a message with files (and maybe text): one upload per channel at a time, streamed
+## from disk with progress (DataState.uploads, upload_changed) and cancellable. `files` holds
+## {"path", "name", "size"}. Returns "" when it started, else why it cannot.
+func send_with_files(channel_id: String, text: String, files: Array) -> String:
+	if channel_id == "":
+		return "Pick a channel first."
+	var running: Dictionary = _data.uploads.get(channel_id, {})
+	if running.get("state", "") == "sending":
+		return "Wait for the upload in progress, or cancel it."
+	var problem := Multipart.problem(files)
+	if problem == "":
+		problem = Validation.message(text) if text.strip_edges() != "" else ""
+	if problem != "":
+		return problem
+	var nonce := _new_nonce()
+	var payload := {"content": text.strip_edges(), "nonce": nonce}
+	var names: Array = []
+	for entry: Dictionary in files:
+		names.append(entry["name"])
+	var upload := _net.upload(Api.POST_CHANNEL_MESSAGES, {"channel_id": channel_id}, payload, files)
+	var state := {"sent": 0, "total": upload.total, "names": names, "state": "sending"}
+	state["error"] = ""
+	state["request"] = upload
+	_data.uploads[channel_id] = state
+	_data.upload_changed.emit(channel_id)
+	upload.progressed.connect(
+		func(sent: int, total: int) -> void:
+			state["sent"] = sent
+			state["total"] = total
+			_data.upload_changed.emit(channel_id)
+	)
+	upload.finished.connect(_on_upload_finished.bind(channel_id, state))
+	return ""
+
+
+## Stops the channel's upload (nothing is kept on the server).
+func cancel_upload(channel_id: String) -> void:
+	var state: Dictionary = _data.uploads.get(channel_id, {})
+	var request: Variant = state.get("request")
+	if state.get("state", "") == "sending" and is_instance_valid(request):
+		request.cancel()
+
+
+func _on_upload_finished(result: ApiResult, channel_id: String, state: Dictionary) -> void:
+	state.erase("request")
+	if result.ok:
+		state["state"] = "done"
+		_data.apply_dispatch(Protocol.EVENT_MESSAGE_CREATE, result.dict())
+	elif result.code == "cancelled":
+		state["state"] = "cancelled"
+	else:
+		state["state"] = "failed"
+		state["error"] = result.message
+	_data.upload_changed.emit(channel_id)
 
 
 ## Sends a failed message again with the same nonce (so it cannot be posted twice).

@@ -9,6 +9,10 @@ const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Ids := preload("res://scripts/model/ids.gd")
 const DataState := preload("res://scripts/model/data_state.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
+const Multipart := preload("res://scripts/model/multipart.gd")
+
+## The server's default limit for an avatar or icon image (before it is resized).
+const PICTURE_MAX_BYTES := 4 * 1024 * 1024
 
 var _data: DataState
 var _net: NetworkManagerScript
@@ -136,6 +140,62 @@ func set_status(status: String) -> ApiResult:
 		_data.notice.emit("Could not change your status: " + result.message, true)
 		_data.me_changed.emit()  # puts the selector back on the status that holds
 	return result
+
+
+## Sets your avatar from an image file (PNG, JPEG, GIF or WebP; the server makes 128 and
+## 512 px squares of it). Returns "" or what went wrong.
+func set_avatar(path: String) -> String:
+	var picture := picture_data_url(path)
+	if picture.begins_with("!"):
+		return picture.substr(1)
+	var result := await _net.api_patch(Api.PATCH_ME, {}, {"avatar": picture})
+	if result.ok:
+		_data.apply_dispatch(Protocol.EVENT_USER_UPDATE, result.dict())
+	return "" if result.ok else result.message
+
+
+func remove_avatar() -> String:
+	var result := await _net.api_patch(Api.PATCH_ME, {}, {"avatar": null})
+	if result.ok:
+		_data.apply_dispatch(Protocol.EVENT_USER_UPDATE, result.dict())
+	return "" if result.ok else result.message
+
+
+## Sets a server's icon from an image file (admins). Returns "" or what went wrong.
+func set_server_icon(server_id: String, path: String) -> String:
+	var picture := picture_data_url(path)
+	if picture.begins_with("!"):
+		return picture.substr(1)
+	return await _patch_server(server_id, {"icon": picture})
+
+
+func remove_server_icon(server_id: String) -> String:
+	return await _patch_server(server_id, {"icon": null})
+
+
+func _patch_server(server_id: String, body: Dictionary) -> String:
+	var result := await _net.api_patch(Api.PATCH_SERVER, {"server_id": server_id}, body)
+	if result.ok:
+		_data.apply_dispatch(Protocol.EVENT_SERVER_UPDATE, result.dict())
+	return "" if result.ok else result.message
+
+
+## An image file as a data URL, or "!" + what is wrong with it.
+static func picture_data_url(path: String) -> String:
+	var size := FileAccess.open(path, FileAccess.READ)
+	if size == null:
+		return "!That file could not be read."
+	var length := size.get_length()
+	size.close()
+	if length <= 0:
+		return "!That file is empty."
+	if length > PICTURE_MAX_BYTES:
+		return "!Pick an image of at most 4 MiB."
+	var mime := Multipart.guess_type(path)
+	if not mime.begins_with("image/"):
+		return "!Pick a PNG, JPEG, GIF or WebP image."
+	var data := FileAccess.get_file_as_bytes(path)
+	return "data:%s;base64,%s" % [mime, Marshalls.raw_to_base64(data)]
 
 
 func _after_server_gone(server_id: String, result: ApiResult, verb: String) -> void:

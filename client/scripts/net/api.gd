@@ -23,6 +23,7 @@ const DELETE_MY_SERVER := "/api/v1/users/@me/servers/{server_id}"
 # Servers
 const POST_SERVERS := "/api/v1/servers"
 const GET_SERVER := "/api/v1/servers/{server_id}"
+const PATCH_SERVER := "/api/v1/servers/{server_id}"
 const DELETE_SERVER := "/api/v1/servers/{server_id}"
 
 # Members

@@ -3,7 +3,17 @@
 ## user panel at the bottom.
 extends PanelContainer
 
-enum Item { INVITE, CREATE_CHANNEL, LEAVE, DELETE_SERVER, COPY_ID, RENAME_CHANNEL, DELETE_CHANNEL }
+enum Item {
+	INVITE,
+	CREATE_CHANNEL,
+	LEAVE,
+	DELETE_SERVER,
+	COPY_ID,
+	RENAME_CHANNEL,
+	DELETE_CHANNEL,
+	CHANGE_ICON,
+	REMOVE_ICON,
+}
 
 const Style := preload("res://scripts/ui/style.gd")
 const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
@@ -12,6 +22,7 @@ const InviteDialog := preload("res://scripts/ui/invite_dialog.gd")
 const UserPanel := preload("res://scripts/ui/user_panel.gd")
 const Permissions := preload("res://scripts/model/permissions.gd")
 const Validation := preload("res://scripts/model/validation.gd")
+const ImagePicker := preload("res://scripts/ui/image_picker.gd")
 
 var _server_button: Button
 var _add_channel: Button
@@ -150,6 +161,9 @@ func _show_server_menu() -> void:
 		_server_menu.add_item("Invite people", Item.INVITE)
 	if Permissions.can_manage_channels(role):
 		_server_menu.add_item("Create channel", Item.CREATE_CHANNEL)
+		_server_menu.add_item("Change server icon...", Item.CHANGE_ICON)
+		if DataManager.servers.get(server_id, {}).get("icon_url") is String:
+			_server_menu.add_item("Remove server icon", Item.REMOVE_ICON)
 	_server_menu.add_item("Copy server ID", Item.COPY_ID)
 	_server_menu.add_separator()
 	if role == "owner":
@@ -190,6 +204,24 @@ func _on_item(id: int) -> void:
 			)
 		Item.COPY_ID:
 			DisplayServer.clipboard_set(server_id)
+		Item.CHANGE_ICON:
+			var picker := ImagePicker.new()
+			picker.picked.connect(_on_icon_picked.bind(server_id))
+			picker.open(get_tree().root, "Pick an icon for %s" % server_name)
+		Item.REMOVE_ICON:
+			_icon_done(await DataManager.servers_api.remove_server_icon(server_id))
+
+
+func _on_icon_picked(path: String, server_id: String) -> void:
+	DataManager.notice.emit("Uploading the server icon...", false)
+	_icon_done(await DataManager.servers_api.set_server_icon(server_id, path))
+
+
+func _icon_done(problem: String) -> void:
+	if problem == "":
+		DataManager.notice.emit("The server icon is updated.", false)
+	else:
+		DataManager.notice.emit("Could not change the server icon: " + problem, true)
 
 
 func _prompt(heading: String, hint: String, initial: String, ok: String, then: Callable) -> void:

@@ -1,22 +1,38 @@
 ## The message box under the chat: Enter sends, Esc cancels an edit, Up (in an empty box)
-## edits your last message. Shows problems (too long, edit failed) right above it.
+## edits your last message. Shows problems (too long, edit failed) right above it. The "+"
+## button (or files dropped on the window) attaches files: they show as chips above the box,
+## go with the next send, and upload with a progress bar and a Cancel button.
 extends MarginContainer
 
 signal send_requested(text: String)
+signal files_send_requested(text: String, files: Array)
+signal upload_cancel_requested
 signal edit_requested(message_id: String, text: String)
 signal edit_last_requested
 signal typing(text: String)
 
 const Style := preload("res://scripts/ui/style.gd")
 const Validation := preload("res://scripts/model/validation.gd")
+const Multipart := preload("res://scripts/model/multipart.gd")
+const Attachments := preload("res://scripts/model/attachments.gd")
 
 const COUNT_FROM := 1800
+
+## The files attached to the next send: {"path", "name", "size"}.
+var files: Array = []
 
 var _field := LineEdit.new()
 var _send := Button.new()
 var _banner: Label
 var _problem: Label
 var _editing_id := ""
+var _attach := Button.new()
+var _chips := HFlowContainer.new()
+var _progress_row := HBoxContainer.new()
+var _progress := ProgressBar.new()
+var _progress_text: Label
+var _dialog: FileDialog
+var _sent_text := ""
 
 
 func _init() -> void:
@@ -32,9 +48,20 @@ func _init() -> void:
 	_problem = Style.label("", 12, Style.RED, true)
 	_problem.visible = false
 	column.add_child(_problem)
+	_chips.add_theme_constant_override("h_separation", 6)
+	_chips.add_theme_constant_override("v_separation", 6)
+	_chips.visible = false
+	column.add_child(_chips)
+	_build_progress()
+	column.add_child(_progress_row)
 	var row := HBoxContainer.new()
 	row.add_theme_constant_override("separation", 8)
 	column.add_child(row)
+	_attach.text = "+"
+	_attach.tooltip_text = "Attach files (or drop them on the window)"
+	_attach.custom_minimum_size = Vector2(40, 0)
+	_attach.pressed.connect(_pick_files)
+	row.add_child(_attach)
 	_field.theme_type_variation = &"ComposerEdit"
 	_field.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	_field.max_length = Validation.MESSAGE_MAX
@@ -48,10 +75,31 @@ func _init() -> void:
 	row.add_child(_send)
 
 
+func _build_progress() -> void:
+	_progress_row.visible = false
+	_progress_row.add_theme_constant_override("separation", 10)
+	_progress_text = Style.label("", 12, Style.TEXT_MUTED)
+	_progress_text.custom_minimum_size = Vector2(220, 0)
+	_progress_text.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	_progress_row.add_child(_progress_text)
+	_progress.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_progress.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	_progress.custom_minimum_size = Vector2(0, 10)
+	_progress.show_percentage = false
+	_progress.max_value = 1.0
+	_progress_row.add_child(_progress)
+	var cancel := Button.new()
+	cancel.text = "Cancel"
+	cancel.theme_type_variation = &"FlatButton"
+	cancel.pressed.connect(func() -> void: upload_cancel_requested.emit())
+	_progress_row.add_child(cancel)
+
+
 func set_channel(channel_id: String, channel_name: String) -> void:
 	var has_channel := channel_id != ""
 	_field.editable = has_channel
 	_send.disabled = not has_channel
+	_attach.disabled = not has_channel
 	_field.placeholder_text = "Message #" + channel_name if has_channel else "No channel selected"
 
 
@@ -90,13 +138,113 @@ func focus() -> void:
 	_field.grab_focus()
 
 
-func _submit(text: String) -> void:
-	if text.strip_edges() == "":
+## Attaches files by path (the file dialog, or files dropped on the window).
+func add_files(paths: PackedStringArray) -> void:
+	for path in paths:
+		var file := FileAccess.open(path, FileAccess.READ)
+		if file == null:
+			show_problem("%s could not be read." % path.get_file())
+			continue
+		var size := file.get_length()
+		file.close()
+		var already := files.any(func(entry: Dictionary) -> bool: return entry["path"] == path)
+		if not already:
+			files.append({"path": path, "name": path.get_file(), "size": size})
+	show_problem(Multipart.problem(files))
+	_refresh_chips()
+
+
+func clear_files() -> void:
+	files.clear()
+	_refresh_chips()
+
+
+## Shows the channel's upload: progress with Cancel while it runs; its failure after.
+func show_upload(state: Dictionary) -> void:
+	var running := str(state.get("state", "")) == "sending"
+	_progress_row.visible = running
+	_attach.disabled = running or not _field.editable
+	if running:
+		var total := maxi(int(state.get("total", 1)), 1)
+		_progress.value = float(state.get("sent", 0)) / float(total)
+		var names: Array = state.get("names", [])
+		var what := str(names[0]) if names.size() == 1 else "%d files" % names.size()
+		_progress_text.text = (
+			"Uploading %s  -  %s of %s"
+			% [
+				what,
+				Attachments.human_size(int(state.get("sent", 0))),
+				Attachments.human_size(total)
+			]
+		)
 		return
+	match str(state.get("state", "")):
+		"done":
+			clear_files()
+			_sent_text = ""
+		"failed":
+			show_problem("The upload failed: %s" % state.get("error", ""))
+			_restore_text()
+		"cancelled":
+			show_problem("Upload cancelled; your files are still attached.")
+			_restore_text()
+
+
+func _restore_text() -> void:
+	if _field.text == "" and _sent_text != "":
+		_field.text = _sent_text
+	_sent_text = ""
+
+
+func _pick_files() -> void:
+	if _dialog == null:
+		_dialog = FileDialog.new()
+		_dialog.file_mode = FileDialog.FILE_MODE_OPEN_FILES
+		_dialog.access = FileDialog.ACCESS_FILESYSTEM
+		_dialog.title = "Attach files"
+		_dialog.use_native_dialog = true
+		_dialog.files_selected.connect(add_files)
+		add_child(_dialog)
+	_dialog.popup_centered_ratio(0.6)
+
+
+func _refresh_chips() -> void:
+	for child in _chips.get_children():
+		child.queue_free()
+	_chips.visible = not files.is_empty()
+	for entry: Dictionary in files:
+		var chip := PanelContainer.new()
+		chip.add_theme_stylebox_override("panel", Style.box(Style.BG_INPUT, 6, 4, 8))
+		var line := HBoxContainer.new()
+		line.add_theme_constant_override("separation", 6)
+		chip.add_child(line)
+		var label := "%s  (%s)" % [entry["name"], Attachments.human_size(int(entry["size"]))]
+		line.add_child(Style.label(label, 12, Style.TEXT))
+		var remove := Button.new()
+		remove.text = "x"
+		remove.theme_type_variation = &"MiniButton"
+		remove.tooltip_text = "Remove this file"
+		remove.pressed.connect(_remove_file.bind(str(entry["path"])))
+		line.add_child(remove)
+		_chips.add_child(chip)
+
+
+func _remove_file(path: String) -> void:
+	files = files.filter(func(entry: Dictionary) -> bool: return entry["path"] != path)
+	show_problem(Multipart.problem(files))
+	_refresh_chips()
+
+
+func _submit(text: String) -> void:
 	if _editing_id != "":
+		if text.strip_edges() == "":
+			return
 		_send.disabled = true
 		edit_requested.emit(_editing_id, text)
-	else:
+	elif not files.is_empty():
+		_sent_text = text
+		files_send_requested.emit(text, files.duplicate())
+	elif text.strip_edges() != "":
 		send_requested.emit(text)
 
 

@@ -14,6 +14,8 @@ const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
 const Permissions := preload("res://scripts/model/permissions.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+const ImageViewer := preload("res://scripts/ui/image_viewer.gd")
+const Attachments := preload("res://scripts/model/attachments.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120
@@ -61,6 +63,10 @@ func _ready() -> void:
 	_top_note = Style.label("", 13, Style.TEXT_MUTED, true)
 	_composer = ChatComposer.new()
 	_composer.send_requested.connect(_on_send)
+	_composer.files_send_requested.connect(_on_send_files)
+	_composer.upload_cancel_requested.connect(
+		func() -> void: DataManager.messages_api.cancel_upload(_channel_id)
+	)
 	_composer.edit_requested.connect(_on_edit_submitted)
 	_composer.edit_last_requested.connect(_edit_last)
 	_composer.typing.connect(_on_typing)
@@ -81,6 +87,8 @@ func _ready() -> void:
 	DataManager.selection_changed.connect(_on_selection_changed)
 	DataManager.messages_changed.connect(_on_messages_changed)
 	DataManager.typing_changed.connect(_on_typing_changed)
+	DataManager.upload_changed.connect(_on_upload_changed)
+	get_window().files_dropped.connect(_on_files_dropped)
 	DataManager.channels_changed.connect(func(_s: String) -> void: _refresh_header())
 	DataManager.servers_changed.connect(_refresh_header)
 	DataManager.jump_requested.connect(_on_jump)
@@ -177,6 +185,8 @@ func _on_selection_changed() -> void:
 		return
 	_channel_id = DataManager.current_channel_id
 	_composer.cancel_edit()
+	_composer.clear_files()
+	_composer.show_upload(DataManager.uploads.get(_channel_id, {}))
 	_refresh_header()
 	_stick_to_bottom = true
 	_keep_from_bottom = -1.0
@@ -312,6 +322,8 @@ func _add_row(msg: Dictionary, previous: Dictionary) -> void:
 	row.discard_requested.connect(
 		func(nonce: String) -> void: DataManager.messages_api.discard_send(_channel_id, nonce)
 	)
+	row.image_opened.connect(open_image)
+	row.download_requested.connect(download)
 	_list.add_child(row)
 	_rows[row.key] = row
 	if row.key == _flash_key and Time.get_ticks_msec() < _flash_until:
@@ -445,6 +457,49 @@ func _on_send(text: String) -> void:
 		return
 	_composer.clear()
 	_stick_to_bottom = true
+
+
+func _on_send_files(text: String, files: Array) -> void:
+	var problem := DataManager.messages_api.send_with_files(_channel_id, text, files)
+	if problem != "":
+		_composer.show_problem(problem)
+		return
+	_composer.clear()
+	_stick_to_bottom = true
+
+
+func _on_upload_changed(channel_id: String) -> void:
+	if channel_id == _channel_id:
+		_composer.show_upload(DataManager.uploads.get(channel_id, {}))
+
+
+func _on_files_dropped(paths: PackedStringArray) -> void:
+	if _channel_id != "" and is_visible_in_tree():
+		_composer.add_files(paths)
+
+
+## The full-size view of an image attachment.
+func open_image(attachment: Dictionary) -> void:
+	var viewer := ImageViewer.new()
+	viewer.download_requested.connect(download)
+	get_tree().root.add_child(viewer)
+	viewer.open(attachment)
+
+
+## Saves an attachment to the Downloads folder (never overwriting a file there).
+func download(attachment: Dictionary) -> void:
+	var folder := OS.get_system_dir(OS.SYSTEM_DIR_DOWNLOADS)
+	if folder == "":
+		folder = OS.get_user_data_dir()
+	var path := Attachments.free_name(
+		folder, str(attachment.get("filename", "file")), FileAccess.file_exists
+	)
+	DataManager.notice.emit("Downloading %s..." % path.get_file(), false)
+	var problem: String = await NetworkManager.download(str(attachment.get("url", "")), path)
+	if problem != "":
+		DataManager.notice.emit("Could not download %s: %s" % [path.get_file(), problem], true)
+	else:
+		DataManager.notice.emit("Saved %s" % path, false)
 
 
 func _on_edit_submitted(message_id: String, text: String) -> void:

@@ -5,10 +5,14 @@ extends PanelContainer
 signal actions_requested(key: String, at: Vector2)
 signal retry_requested(nonce: String)
 signal discard_requested(nonce: String)
+signal image_opened(attachment: Dictionary)
+signal download_requested(attachment: Dictionary)
 
 const Style := preload("res://scripts/ui/style.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
+const AttachmentView := preload("res://scripts/ui/attachment_view.gd")
 
 const AVATAR_SIZE := 40
 
@@ -34,7 +38,10 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	var author_id := str(author.get("id", ""))
 	var author_name := str(author.get("username", "?"))
 	if with_header:
-		row.add_child(Style.avatar(author_id, author_name, AVATAR_SIZE))
+		var avatar := Avatar.new()
+		var url := DataManager.avatar_url(author_id, author.get("avatar_url", ""))
+		avatar.setup(author_id, author_name, url, AVATAR_SIZE)
+		row.add_child(avatar)
 	else:
 		var gutter := Control.new()
 		gutter.custom_minimum_size = Vector2(AVATAR_SIZE, 0)
@@ -48,7 +55,15 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	if with_header:
 		body.add_child(_header(author_id, author_name, str(msg.get("created_at", ""))))
 	_content = _make_content()
+	_content.visible = str(msg.get("content", "")) != "" or msg.get("edited_at") is String
 	body.add_child(_content)
+	var files: Array = msg.get("attachments", [])
+	if not files.is_empty():
+		var view := AttachmentView.new()
+		view.setup(files)
+		view.image_opened.connect(image_opened.emit)
+		view.download_requested.connect(download_requested.emit)
+		body.add_child(view)
 	_more = Button.new()
 	_more.text = "..."
 	_more.theme_type_variation = &"MiniButton"
@@ -72,6 +87,7 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 func refresh(msg: Dictionary) -> void:
 	message = msg
 	_content.text = _bbcode(msg)
+	_content.visible = str(msg.get("content", "")) != "" or msg.get("edited_at") is String
 	_content.modulate.a = 0.55 if int(msg.get("_send", 0)) == ChannelMessages.Send.SENDING else 1.0
 	var body := _content.get_parent()
 	var old := body.get_node_or_null(^"State")

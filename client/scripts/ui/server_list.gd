@@ -5,6 +5,7 @@ extends PanelContainer
 enum Add { CREATE, JOIN }
 
 const Style := preload("res://scripts/ui/style.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
 const PromptDialog := preload("res://scripts/ui/prompt_dialog.gd")
 const Validation := preload("res://scripts/model/validation.gd")
 
@@ -82,7 +83,27 @@ func _server_icon(server: Dictionary) -> Control:
 	button.add_theme_font_override("font", Style.bold_font())
 	button.pressed.connect(DataManager.select_server.bind(server_id))
 	row.add_child(button)
+	var icon_url: Variant = server.get("icon_url")
+	if icon_url is String:
+		_show_icon(button, str(icon_url))
 	return row
+
+
+## The server's icon on its button (the initials stay underneath until it loads).
+func _show_icon(button: Button, url: String) -> void:
+	var picture := TextureRect.new()
+	picture.expand_mode = TextureRect.EXPAND_IGNORE_SIZE
+	picture.stretch_mode = TextureRect.STRETCH_KEEP_ASPECT_COVERED
+	picture.set_anchors_preset(Control.PRESET_FULL_RECT)
+	picture.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	picture.material = Avatar.circle_material()
+	button.add_child(picture)
+	var texture: Texture2D = NetworkManager.cached_texture(url)
+	if texture == null:
+		texture = await NetworkManager.texture(url)
+	if is_instance_valid(picture) and texture != null:
+		picture.texture = texture
+		button.text = ""
 
 
 static func _has_unread(server_id: String) -> bool:

@@ -3,6 +3,7 @@
 extends PanelContainer
 
 const Style := preload("res://scripts/ui/style.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
 const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
 const Permissions := preload("res://scripts/model/permissions.gd")
 
@@ -99,7 +100,9 @@ func _member_row(member: Dictionary) -> Control:
 	line.add_theme_constant_override("separation", 10)
 	line.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	row.add_child(line)
-	line.add_child(Style.avatar(user_id, username, 32))
+	var avatar := Avatar.new()
+	avatar.setup(user_id, username, DataManager.avatar_url(user_id, user.get("avatar_url", "")), 32)
+	line.add_child(avatar)
 	line.add_child(Style.dot(Style.presence_color(status), 10))
 	var name_label := Style.label(username, 14, Style.name_color(user_id))
 	name_label.size_flags_horizontal = Control.SIZE_EXPAND_FILL

@@ -1,9 +1,13 @@
-## The signed-in user at the bottom of the channel column: name, connection state (always
-## visible), the status selector and sign-out.
+## The signed-in user at the bottom of the channel column: avatar (click it to change or
+## remove it), name, connection state (always visible), the status selector and sign-out.
 extends PanelContainer
+
+enum Picture { CHANGE, REMOVE }
 
 const Style := preload("res://scripts/ui/style.gd")
 const GatewaySession := preload("res://scripts/net/gateway_session.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
+const ImagePicker := preload("res://scripts/ui/image_picker.gd")
 
 const STATUSES := [
 	["online", "Online"], ["away", "Away"], ["dnd", "Do Not Disturb"], ["invisible", "Invisible"]
@@ -15,6 +19,7 @@ var _link_dot: Panel
 var _link_text: Label
 var _status := OptionButton.new()
 var _last_link := ""
+var _picture_menu := PopupMenu.new()
 
 
 func _ready() -> void:
@@ -26,6 +31,12 @@ func _ready() -> void:
 	row.add_theme_constant_override("separation", 8)
 	column.add_child(row)
 	row.add_child(_avatar_slot)
+	_avatar_slot.tooltip_text = "Change your avatar"
+	_avatar_slot.mouse_filter = Control.MOUSE_FILTER_STOP
+	_avatar_slot.mouse_default_cursor_shape = Control.CURSOR_POINTING_HAND
+	_avatar_slot.gui_input.connect(_on_avatar_input)
+	_picture_menu.id_pressed.connect(_on_picture_menu)
+	add_child(_picture_menu)
 	var names := VBoxContainer.new()
 	names.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	names.add_theme_constant_override("separation", 0)
@@ -72,7 +83,10 @@ func _refresh_me() -> void:
 	_name.text = str(me.get("username", ""))
 	for child in _avatar_slot.get_children():
 		child.queue_free()
-	_avatar_slot.add_child(Style.avatar(DataManager.me_id(), _name.text, 32))
+	var avatar := Avatar.new()
+	var url: Variant = me.get("avatar_url")
+	avatar.setup(DataManager.me_id(), _name.text, url if url is String else "", 32)
+	_avatar_slot.add_child(avatar)
 	var chosen := str(me.get("status", "online"))
 	for i in STATUSES.size():
 		if STATUSES[i][0] == chosen:
@@ -108,3 +122,36 @@ func _refresh_link() -> void:
 
 func _on_status_selected(index: int) -> void:
 	DataManager.servers_api.set_status(STATUSES[index][0])
+
+
+func _on_avatar_input(event: InputEvent) -> void:
+	var click := event as InputEventMouseButton
+	if click == null or not click.pressed:
+		return
+	_picture_menu.clear()
+	_picture_menu.add_item("Change avatar...", Picture.CHANGE)
+	if DataManager.me.get("avatar_url") is String:
+		_picture_menu.add_item("Remove avatar", Picture.REMOVE)
+	_picture_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+	accept_event()
+
+
+func _on_picture_menu(id: int) -> void:
+	if id == Picture.REMOVE:
+		_report(await DataManager.servers_api.remove_avatar(), "Your avatar was removed.")
+		return
+	var picker := ImagePicker.new()
+	picker.picked.connect(_on_avatar_picked)
+	picker.open(get_tree().root, "Pick your avatar")
+
+
+func _on_avatar_picked(path: String) -> void:
+	DataManager.notice.emit("Uploading your avatar...", false)
+	_report(await DataManager.servers_api.set_avatar(path), "Your avatar is updated.")
+
+
+func _report(problem: String, success: String) -> void:
+	if problem == "":
+		DataManager.notice.emit(success, false)
+	else:
+		DataManager.notice.emit("Could not change your avatar: " + problem, true)

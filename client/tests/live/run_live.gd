@@ -93,6 +93,7 @@ func _scenario(url: String) -> void:
 	var shown: bool = not _data.store(general).get_message(mine).is_empty()
 	_step("jump to a result loads the page around it", jumped == "" and shown, jumped)
 	search.close()
+	await _files(general, server_id, tag)
 	var deleted = await messages.delete_message(general, their_id)
 	var gone: bool = _data.store(general).get_message(their_id).is_empty()
 	_step("owner deletes their message", deleted.ok and gone, deleted.message)
@@ -108,6 +109,80 @@ func _scenario(url: String) -> void:
 	_step("delete server", dropped.ok and not _data.servers.has(server_id), dropped.message)
 	await _auth.logout()
 	_step("sign out", not _auth.is_signed_in(), "")
+
+
+## Files: an upload with progress (a PNG and a text file), its thumbnail through the texture
+## cache, a cancelled upload that leaves nothing, a download, an avatar, a server icon.
+func _files(general: String, server_id: String, tag: String) -> void:
+	var folder := OS.get_user_data_dir().path_join("live-" + tag)
+	DirAccess.make_dir_recursive_absolute(folder)
+	var image := Image.create(320, 200, false, Image.FORMAT_RGB8)
+	image.fill(Color(0.2, 0.5, 0.9))
+	var png := folder.path_join("live.png")
+	image.save_png(png)
+	var notes := folder.path_join("notes.txt")
+	var file := FileAccess.open(notes, FileAccess.WRITE)
+	file.store_string("live notes\n".repeat(2000))
+	file.close()
+	var files := [_entry(png), _entry(notes)]
+	var messages = _data.messages_api
+	var problem: String = messages.send_with_files(general, "two files", files)
+	var progress: Array[int] = []
+	_data.upload_changed.connect(
+		func(_channel: String) -> void:
+			progress.append(int(_data.uploads.get(general, {}).get("sent", 0)))
+	)
+	var done := func() -> bool: return _data.uploads.get(general, {}).get("state") != "sending"
+	var finished: bool = await _until(done)
+	var state: Dictionary = _data.uploads.get(general, {})
+	_step(
+		"upload two files with progress",
+		problem == "" and finished and state.get("state") == "done",
+		str(state.get("error", problem))
+	)
+	_step("upload progress was reported", progress.size() >= 2, str(progress))
+	var posted: Dictionary = _data.store(general).confirmed[-1]
+	var attachments: Array = posted.get("attachments", [])
+	var kinds := attachments.map(func(a: Dictionary) -> String: return str(a.get("content_type")))
+	_step("the message carries both files", kinds == ["image/png", "text/plain"], str(kinds))
+	if attachments.size() == 2:
+		var thumb: Texture2D = await _net.texture(str(attachments[0].get("thumbnail_url", "")))
+		_step(
+			"thumbnail loads into the texture cache", thumb != null and thumb.get_width() <= 400, ""
+		)
+		var saved := folder.path_join("saved.txt")
+		var failure: String = await _net.download(str(attachments[1].get("url", "")), saved)
+		var same := FileAccess.get_file_as_bytes(saved) == FileAccess.get_file_as_bytes(notes)
+		_step("download a file", failure == "" and same, failure)
+	var count: int = _data.store(general).confirmed.size()
+	messages.send_with_files(general, "cancel me", [_entry(notes)])
+	messages.cancel_upload(general)
+	await _until(done)
+	var cancelled: String = _data.uploads.get(general, {}).get("state", "")
+	await create_timer(0.5).timeout
+	var nothing_posted: bool = _data.store(general).confirmed.size() == count
+	_step(
+		"cancel an upload (nothing posted)", cancelled == "cancelled" and nothing_posted, cancelled
+	)
+	var servers = _data.servers_api
+	var avatar_problem: String = await servers.set_avatar(png)
+	var avatar_url: Variant = _data.me.get("avatar_url")
+	_step("set my avatar", avatar_problem == "" and avatar_url is String, avatar_problem)
+	if avatar_url is String:
+		var picture: Texture2D = await _net.texture(str(avatar_url))
+		_step("the avatar loads (128 px)", picture != null and picture.get_width() == 128, "")
+	var icon_problem: String = await servers.set_server_icon(server_id, png)
+	var icon: Variant = _data.servers.get(server_id, {}).get("icon_url")
+	_step("set the server icon", icon_problem == "" and icon is String, icon_problem)
+	var removed: String = await servers.remove_avatar()
+	_step("remove my avatar", removed == "" and _data.me.get("avatar_url") == null, removed)
+
+
+func _entry(path: String) -> Dictionary:
+	var file := FileAccess.open(path, FileAccess.READ)
+	var size := file.get_length()
+	file.close()
+	return {"path": path, "name": path.get_file(), "size": size}
 
 
 func _member_role(server_id: String, user_id: String) -> String:
