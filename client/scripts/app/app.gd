@@ -105,6 +105,12 @@ func _open_dialog(dialog_name: String) -> void:
 			var channel_id := DataManager.current_channel_id
 			for entry in DataManager.store(channel_id).pending:
 				DataManager.messages_api.retry_send(channel_id, str(entry["nonce"]))
+		"image_viewer":
+			_open_image()
+		"attach":
+			_demo_attach(false)
+		"upload_progress":
+			_demo_attach(true)
 		"register_errors", "wrong_password":
 			var method := (
 				"demo_errors" if dialog_name == "register_errors" else "demo_wrong_password"
@@ -130,6 +136,46 @@ func _run_search(text: String, jump: bool) -> void:
 		var panel := find_child("SearchPanel", true, false)
 		if panel != null:
 			await panel.call("open_result", str(first["channel_id"]), str(first["id"]))
+
+
+## The full-size view of the newest image in the open channel.
+func _open_image() -> void:
+	var chat := find_child("ChatUI", true, false)
+	for msg: Dictionary in DataManager.store(DataManager.current_channel_id).all():
+		for attachment: Dictionary in msg.get("attachments", []):
+			if attachment.has("thumbnail_url") and chat != null:
+				chat.call("open_image", attachment)
+				return
+
+
+## Files attached in the composer (and, with `sending`, the upload bar as it looks mid-way;
+## a real upload to a local server is over too fast to catch).
+func _demo_attach(sending: bool) -> void:
+	var folder := OS.get_cache_dir().path_join("concord-attach-demo")
+	DirAccess.make_dir_recursive_absolute(folder)
+	var paths := PackedStringArray()
+	for name: String in ["holiday.jpg", "budget.pdf"]:
+		var path := folder.path_join(name)
+		var file := FileAccess.open(path, FileAccess.WRITE)
+		file.store_buffer(PackedByteArray([1, 2, 3]).duplicate())
+		for _i in 4000:
+			file.store_64(randi())
+		file.close()
+		paths.append(path)
+	var composers := find_children("*", "MarginContainer", true, false).filter(
+		func(node: Node) -> bool: return node.has_method("add_files")
+	)
+	if composers.is_empty():
+		return
+	composers[0].call("add_files", paths)
+	if sending:
+		var state := {
+			"state": "sending",
+			"sent": 19_100_000,
+			"total": 31_500_000,
+			"names": ["holiday.jpg", "budget.pdf"]
+		}
+		composers[0].call("show_upload", state)
 
 
 func _log_network() -> void:

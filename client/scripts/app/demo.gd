@@ -1,7 +1,8 @@
 ## `-- --demo URL`: fills a live server with a small realistic scene for screenshots and
 ## trying the client out: three fresh users (two of them online through their own gateway
-## sessions), a server with channels, a conversation, an edit, a failed send, and typing.
-## Nothing is saved to user://.
+## sessions), a server with channels and an icon, avatars, a conversation with an image and a
+## file, an edit, a failed send, and typing. Nothing is saved to user:// (the demo's pictures
+## are made in the cache folder).
 extends Node
 
 const Api := preload("res://scripts/net/api.gd")
@@ -50,12 +51,15 @@ func run(url: String) -> void:
 		Api.PATCH_MEMBER, {"server_id": server_id, "user_id": carol_id}, {"role": "moderator"}, bob
 	)
 	await NetworkManager.api_patch(Api.PATCH_ME, {}, {"status": "dnd"}, carol)
+	await _pictures(bob, carol, server_id)
 	_go_online(base, bob)
 	_go_online(base, carol)
 	await _say(bob, general, "Hey everyone! Welcome to the new server.")
 	await _say(bob, general, "Channels are on the left, members on the right.")
 	await _say(carol, general, "Nice, it feels just like home. Is the build from today?")
 	await _say(bob, general, "Yes - tagged this morning. Release notes are in #dev-talk.")
+	await _post_files(carol, general, "Here is the new mockup:", [_picture("mockup.png", 960, 540)])
+	await _post_files(bob, general, "", [_text_file("release-notes.txt")])
 	var me := "you_" + _tag
 	var result := await AuthManager.register(base, me, me + "@example.com", PASSWORD)
 	if not result.ok:
@@ -65,6 +69,7 @@ func run(url: String) -> void:
 	while not DataManager.ready_received:
 		await get_tree().process_frame
 	await DataManager.servers_api.join_invite(code)
+	await DataManager.servers_api.set_avatar(_picture("me.png", 256, 256))
 	var me_params := {"server_id": server_id, "user_id": DataManager.me_id()}
 	await NetworkManager.api_patch(Api.PATCH_MEMBER, me_params, {"role": "admin"}, bob)
 	await _say(carol, general, "Oh hi %s! Make yourself at home.\nAsk if anything is unclear." % me)
@@ -90,6 +95,68 @@ func run(url: String) -> void:
 	if history > 0:
 		DataManager.select_channel(random)
 		await get_tree().create_timer(1.0).timeout
+
+
+## Avatars for bob and carol, an icon for the server.
+func _pictures(bob: String, carol: String, server_id: String) -> void:
+	var faces := [
+		[bob, Color("e67e22"), Color("f1c40f")], [carol, Color("8e44ad"), Color("1abc9c")]
+	]
+	for face: Array in faces:
+		var url := _data_url(_drawing(256, 256, face[1], face[2]))
+		await NetworkManager.api_patch(Api.PATCH_ME, {}, {"avatar": url}, face[0])
+	var icon := _data_url(_drawing(256, 256, Color("2980b9"), Color("ecf0f1")))
+	await NetworkManager.api_patch(Api.PATCH_SERVER, {"server_id": server_id}, {"icon": icon}, bob)
+
+
+func _post_files(token: String, channel_id: String, text: String, paths: Array) -> void:
+	var files := []
+	for path: String in paths:
+		var file := FileAccess.open(path, FileAccess.READ)
+		files.append({"path": path, "name": path.get_file(), "size": file.get_length()})
+		file.close()
+	var params := {"channel_id": channel_id}
+	var upload := NetworkManager.upload(
+		Api.POST_CHANNEL_MESSAGES, params, {"content": text}, files, token
+	)
+	await upload.finished
+
+
+## A made-up picture: two colours in bands and blocks (no files are shipped for the demo).
+static func _drawing(width: int, height: int, first: Color, second: Color) -> Image:
+	var image := Image.create(width, height, false, Image.FORMAT_RGB8)
+	var bands := 12
+	for i in bands:
+		var color := first.lerp(second, float(i) / float(bands - 1))
+		image.fill_rect(Rect2i(0, height * i / bands, width, height / bands + 1), color)
+	var block := Rect2i(width / 5, height / 4, width * 3 / 5, height / 2)
+	image.fill_rect(block, second.darkened(0.35))
+	image.fill_rect(block.grow(-width / 20), first.lightened(0.25))
+	return image
+
+
+func _picture(filename: String, width: int, height: int) -> String:
+	var path := _demo_folder().path_join(filename)
+	_drawing(width, height, Color("1e3c72"), Color("ff9966")).save_png(path)
+	return path
+
+
+func _text_file(filename: String) -> String:
+	var path := _demo_folder().path_join(filename)
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_string("Concord 1.4\n\n- attachments and image previews\n- avatars\n".repeat(40))
+	file.close()
+	return path
+
+
+func _demo_folder() -> String:
+	var folder := OS.get_cache_dir().path_join("concord-demo-" + _tag)
+	DirAccess.make_dir_recursive_absolute(folder)
+	return folder
+
+
+static func _data_url(image: Image) -> String:
+	return "data:image/png;base64," + Marshalls.raw_to_base64(image.save_png_to_buffer())
 
 
 ## `-- --fresh URL`: signs in as a brand-new user with no servers (the welcome screen).

@@ -81,11 +81,11 @@ func api_delete(pattern: String, params := {}, as_token := "") -> ApiResult:
 ## A message post with files (multipart, streamed from disk). Returns the running upload: listen
 ## to its `progressed` and `finished` signals, call `cancel()` to stop it.
 func upload(
-	pattern: String, params: Dictionary, payload: Dictionary, files: Array
+	pattern: String, params: Dictionary, payload: Dictionary, files: Array, as_token := ""
 ) -> UploadRequest:
 	var request := UploadRequest.new()
 	add_child(request)
-	request.start(_url(pattern, params), token, payload, files)
+	request.start(_url(pattern, params), as_token if as_token != "" else token, payload, files)
 	return request
 
 

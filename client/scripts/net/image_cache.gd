@@ -15,10 +15,13 @@ const MAX_ENTRIES := 400
 const MAX_LOADS := 4
 const MAX_IMAGE_BYTES := 26 * 1024 * 1024
 const TIMEOUT_S := 30.0
+## A URL that failed is not asked for again this long (a broken link, the server away).
+const RETRY_AFTER_MS := 30000
 
 var cache := LruCache.new(BUDGET_BYTES, MAX_ENTRIES)
 var _waiting: Array[String] = []
 var _loading := {}
+## url -> when it last failed (ticks ms).
 var _failed := {}
 
 
@@ -34,7 +37,7 @@ func texture(url: String) -> Texture2D:
 	var hit := cached(url)
 	if hit != null:
 		return hit
-	if _failed.has(url):
+	if Time.get_ticks_msec() - int(_failed.get(url, -RETRY_AFTER_MS)) < RETRY_AFTER_MS:
 		return null
 	if not _loading.has(url) and url not in _waiting:
 		_waiting.append(url)
@@ -69,7 +72,7 @@ func _fetch(url: String) -> void:
 		var size := texture.get_size()
 		cache.put(url, texture, int(size.x * size.y * 4))
 	else:
-		_failed[url] = true
+		_failed[url] = Time.get_ticks_msec()
 	loaded.emit(url, texture)
 	_pump()
 

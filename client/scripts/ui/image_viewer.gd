@@ -14,15 +14,15 @@ var _status: Label
 
 func open(item: Dictionary) -> void:
 	attachment = item
-	set_anchors_preset(Control.PRESET_FULL_RECT)
+	set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
 	mouse_filter = Control.MOUSE_FILTER_STOP
 	var dim := ColorRect.new()
 	dim.color = Color(0, 0, 0, 0.82)
-	dim.set_anchors_preset(Control.PRESET_FULL_RECT)
+	dim.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
 	dim.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	add_child(dim)
 	var column := VBoxContainer.new()
-	column.set_anchors_preset(Control.PRESET_FULL_RECT)
+	column.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
 	column.add_theme_constant_override("separation", 10)
 	column.alignment = BoxContainer.ALIGNMENT_CENTER
 	column.mouse_filter = Control.MOUSE_FILTER_IGNORE
@@ -30,7 +30,8 @@ func open(item: Dictionary) -> void:
 	_picture = TextureRect.new()
 	_picture.expand_mode = TextureRect.EXPAND_IGNORE_SIZE
 	_picture.stretch_mode = TextureRect.STRETCH_KEEP_ASPECT_CENTERED
-	_picture.size_flags_vertical = Control.SIZE_EXPAND_FILL
+	_picture.size_flags_horizontal = Control.SIZE_SHRINK_CENTER
+	_picture.size_flags_vertical = Control.SIZE_SHRINK_CENTER
 	_picture.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	column.add_child(_picture)
 	_status = Style.label("Loading...", 14, Style.TEXT_MUTED)
@@ -54,9 +55,6 @@ func open(item: Dictionary) -> void:
 	close.pressed.connect(queue_free)
 	bar.add_child(close)
 	column.add_child(bar)
-	var spacer := Control.new()
-	spacer.custom_minimum_size = Vector2(0, 16)
-	column.add_child(spacer)
 	_load()
 
 

@@ -94,7 +94,7 @@ func _show_icon(button: Button, url: String) -> void:
 	var picture := TextureRect.new()
 	picture.expand_mode = TextureRect.EXPAND_IGNORE_SIZE
 	picture.stretch_mode = TextureRect.STRETCH_KEEP_ASPECT_COVERED
-	picture.set_anchors_preset(Control.PRESET_FULL_RECT)
+	picture.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
 	picture.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	picture.material = Avatar.circle_material()
 	button.add_child(picture)
