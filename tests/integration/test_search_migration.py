@@ -114,10 +114,19 @@ async def test_sqlite_index_matches_its_content_after_writes(tmp_path: Path) -> 
         await db.upgrade()
         async with db.write_engine.begin() as conn:
             await conn.execute(
-                text("INSERT INTO users VALUES (1, 'u', 'u@x.org', 'h', 'online', :t, :t)"),
+                text(
+                    "INSERT INTO users (id, username, email, password_hash, status, created_at,"
+                    " updated_at) VALUES (1, 'u', 'u@x.org', 'h', 'online', :t, :t)"
+                ),
                 {"t": T0},
             )
-            await conn.execute(text("INSERT INTO servers VALUES (2, 's', '', 1, :t)"), {"t": T0})
+            await conn.execute(
+                text(
+                    "INSERT INTO servers (id, name, description, owner_id, created_at)"
+                    " VALUES (2, 's', '', 1, :t)"
+                ),
+                {"t": T0},
+            )
             for channel in (3, 4):
                 await conn.execute(
                     text(f"INSERT INTO channels VALUES ({channel}, 2, 'c', '', 0, :t)"), {"t": T0}
