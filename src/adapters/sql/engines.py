@@ -120,6 +120,7 @@ def create_sqlite_engine(
     )
     engine = create_async_engine(
         url,
+        hide_parameters=True,  # errors and logs never show values (emails, hashes, tokens)
         # The driver must not BEGIN on its own; the "begin" listener below does.
         connect_args={
             "isolation_level": None,
@@ -156,6 +157,7 @@ def create_postgres_engine(url: URL, *, pool_size: int, null_pool: bool = False)
     )
     return create_async_engine(
         url,
+        hide_parameters=True,  # errors and logs never show values (emails, hashes, tokens)
         connect_args={
             "timeout": PG_CONNECT_TIMEOUT_S,
             "server_settings": {"application_name": "concord"},

@@ -50,3 +50,69 @@ def concord(
 
 def which(program: str) -> str | None:
     return shutil.which(program)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningServer:
+    """`concord serve` in a process of its own; `stop()` ends it and returns its output."""
+
+    def __init__(self, cwd: Path, env: dict[str, str], *args: str) -> None:
+        import httpx
+
+        self.port = free_port()
+        self.log_path = cwd / f"serve-{self.port}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [*COMMAND, "serve", "--port", str(self.port), *args],
+            cwd=cwd,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = 60.0
+        import time
+
+        started = time.monotonic()
+        while time.monotonic() - started < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"concord serve exited: {self.output()}")
+            try:
+                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"concord serve did not become ready: {self.output()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/gateway"
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> str:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.log_path.read_text(errors="replace")
