@@ -12,9 +12,11 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
 
 from . import slow_clients
 from .bootstrap import Container, build_container
@@ -24,6 +26,7 @@ from .http.auth_routes import AuthController
 from .http.channels import ChannelController, MessageController
 from .http.errors import EXCEPTION_HANDLERS, document_errors, require_json_body
 from .http.files import FileController, document_files
+from .http.front import front_page
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
@@ -37,6 +40,10 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
+DOCS_ASSETS = "/schema/assets"
+"""Swagger UI's scripts and styles, served from the pinned swagger-ui-bundle package: the API
+docs page works on a box without internet access and loads nothing from a CDN."""
+
 
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
@@ -45,7 +52,15 @@ def _openapi() -> OpenAPIConfig:
         description="REST API of a self-hostable Discord-style chat service. "
         "IDs are strings. The live gateway is described in docs/gateway.md.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path=["/swagger", "/"],
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f'<link rel="icon" href="{DOCS_ASSETS}/favicon-32x32.png">',
+            )
+        ],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -93,7 +108,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     track(container)
     app = Litestar(
-        route_handlers=[api, health, ready, *([Metrics] if settings.metrics else [])],
+        route_handlers=[
+            api,
+            front_page,
+            health,
+            ready,
+            create_static_files_router(
+                path=DOCS_ASSETS,
+                directories=[swagger_ui_path],
+                include_in_schema=False,
+                opt={PUBLIC: True},
+                name="docs-assets",
+            ),
+            *([Metrics] if settings.metrics else []),
+        ],
         dependencies={
             "container": Provide(provide_container, sync_to_thread=False, use_cache=True),
             "identity": Provide(provide_identity, sync_to_thread=False),
