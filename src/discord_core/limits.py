@@ -127,6 +127,8 @@ def username(value: str) -> str:
         )
     if ".." in value:
         raise ValidationFailed("username must not contain '..'.", field="username")
+    if value.startswith("deleted_"):  # model.DELETED_USERNAME_PREFIX: deleted accounts' names
+        raise ValidationFailed("usernames starting with 'deleted_' are reserved.", field="username")
     return value
 
 

@@ -48,6 +48,30 @@ class User:
     updated_at: datetime
     avatar: str | None = None
     """The version (content hash) of the user's avatar images, or None for no avatar."""
+    disabled_at: datetime | None = None
+    """Set by an operator: the user cannot sign in and has no live session."""
+    deleted_at: datetime | None = None
+    """The account was deleted: username and email are freed (see `deleted_username`), the
+    messages stay and show `DELETED_USER`."""
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.disabled_at is None and self.deleted_at is None
+
+
+DELETED_USERNAME_PREFIX = "deleted_"
+"""A deleted account's username becomes deleted_<id>; nobody may choose such a name."""
+DELETED_USER = "Deleted user"
+"""What clients see instead of a deleted account's username."""
+
+
+def deleted_username(user_id: Snowflake) -> str:
+    return f"{DELETED_USERNAME_PREFIX}{user_id}"
+
+
+def shown_username(username: str) -> str:
+    """The name to show for a stored username (a deleted account's is `DELETED_USER`)."""
+    return DELETED_USER if username.startswith(DELETED_USERNAME_PREFIX) else username
 
 
 @dataclass(slots=True)

@@ -47,6 +47,9 @@ class UserRepository(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def update(self, user: User) -> None: ...
+    async def list_page(self, after: Snowflake, limit: int) -> list[User]:
+        """Users with an id above `after`, oldest first."""
+        ...
 
 
 class AuthSessionRepository(Protocol):
@@ -77,6 +80,10 @@ class ServerRepository(Protocol):
 
     async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
         """The user's servers with their membership, oldest joined first."""
+        ...
+
+    async def list_page(self, after: Snowflake, limit: int) -> list[Server]:
+        """Servers with an id above `after`, oldest first."""
         ...
 
 

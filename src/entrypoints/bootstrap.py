@@ -55,6 +55,7 @@ from discord_core.usecases import (
     ServerUseCases,
     UserUseCases,
 )
+from discord_core.usecases.admin import AdminUseCases
 
 from .files import FileSweeper, StorageService
 from .gateway.encode import EventEncoder
@@ -109,6 +110,8 @@ class Container:
     search: SearchUseCases = field(init=False)
     files: FileUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
+    admin: AdminUseCases = field(init=False)
+    """The operator's use cases (the CLI's); not in `services`: no handler gets them."""
     hub: Hub = field(init=False)
     token_cache: TokenCache = field(init=False)
     services: Services = field(init=False)
@@ -126,6 +129,7 @@ class Container:
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
+        self.admin = AdminUseCases(self.auth)
         self.hub = Hub(
             resume_window_s=self.settings.resume_window_s,
             on_subscribe=self.bus.subscribe,

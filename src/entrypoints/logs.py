@@ -68,7 +68,6 @@ _UVICORN_QUIET: Final = frozenset(
     {
         "Waiting for application startup.",
         "Waiting for application shutdown.",
-        "Application shutdown complete.",
         "connection open",  # the WebSocket library, once per socket
         "connection closed",
         '%s - "WebSocket %s" [accepted]',  # concord.access has one line per socket

@@ -28,6 +28,7 @@ from discord_core.model import (
     Server,
     ServerSnapshot,
     User,
+    shown_username,
 )
 from discord_core.usecases import SearchHit, SearchResults, SignedLink, Variant
 
@@ -94,7 +95,7 @@ class TokenOut(Out):
 def user_out(user: User) -> UserOut:
     return UserOut(
         id=str(user.id),
-        username=user.username,
+        username=shown_username(user.username),
         avatar_url=avatar_url(user.id, user.avatar),
         created_at=user.created_at,
     )
@@ -206,7 +207,7 @@ def member_out(view: MemberView, presence: str | None = None) -> MemberOut:
         server_id=str(member.server_id),
         user=AuthorOut(
             id=str(member.user_id),
-            username=view.username,
+            username=shown_username(view.username),
             avatar_url=avatar_url(member.user_id, view.avatar),
         ),
         role=member.role.value,
@@ -278,7 +279,7 @@ def message_out(view: MessageView, link: LinkAttachment) -> MessageOut:
         server_id=str(message.server_id),
         author=AuthorOut(
             id=str(message.author_id),
-            username=view.author_username,
+            username=shown_username(view.author_username),
             avatar_url=avatar_url(message.author_id, view.author_avatar),
         ),
         content=message.content,

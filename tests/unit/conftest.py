@@ -17,6 +17,7 @@ import pytest
 from discord_core.errors import DomainError
 from discord_core.model import Role
 from discord_core.usecases import (
+    AdminUseCases,
     AuthUseCases,
     ChannelUseCases,
     Deps,
@@ -126,6 +127,7 @@ class World:
         self.gateway = GatewayUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
+        self.admin = AdminUseCases(self.auth)
         self.tokens_of: dict[int, str] = {}
 
     async def register(self, username: str, *, password: str = PASSWORD) -> Identity:

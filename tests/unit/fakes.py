@@ -504,6 +504,12 @@ class FakeUserRepository(_Repo):
         row = _copy(user)
         self.uow.write(lambda s: s.users.__setitem__(row.id, _copy(row)))
 
+    async def list_page(self, after: Snowflake, limit: int) -> list[User]:
+        t = await self._t("list_page")
+        return [_copy(u) for u in sorted(t.users.values(), key=lambda u: u.id) if u.id > after][
+            :limit
+        ]
+
     def _check_unique(self, user: User) -> None:
         if self.uow.unique_clash("users", lambda u: u.username == user.username, user.id):
             raise DuplicateKey("username")
@@ -626,6 +632,11 @@ class FakeServerRepository(_Repo):
             key=lambda m: (m.joined_at, m.server_id),
         )
         return [(_copy(t.servers[m.server_id]), _copy(m)) for m in mine]
+
+    async def list_page(self, after: Snowflake, limit: int) -> list[Server]:
+        t = await self._t("list_page")
+        ordered = sorted(t.servers.values(), key=lambda s: s.id)
+        return [_copy(s) for s in ordered if s.id > after][:limit]
 
 
 class FakeMemberRepository(_Repo):

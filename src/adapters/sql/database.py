@@ -126,6 +126,21 @@ class Database:
         """The newest revision the code knows."""
         return migrate.head_revision()
 
+    async def other_clients(self) -> int:
+        """PostgreSQL: how many other connections of Concord (application_name "concord")
+        the database has now: running instances. 0 on SQLite (see the data folder's lock)."""
+        if self._dialect != "postgresql":
+            return 0
+        with translated():
+            async with self.read_engine.connect() as connection:
+                found = await connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND application_name = 'concord' AND pid <> pg_backend_pid()"
+                    )
+                )
+                return int(found.scalar_one())
+
     async def dispose(self) -> None:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:

@@ -66,6 +66,8 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC)
     avatar: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
 
 
 class AuthSessionRow(Base):

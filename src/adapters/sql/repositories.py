@@ -134,6 +134,8 @@ def _user(row: UserRow) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         avatar=row.avatar,
+        disabled_at=row.disabled_at,
+        deleted_at=row.deleted_at,
     )
 
 
@@ -397,6 +399,8 @@ class SqlUserRepository(_Repository[UserRow]):
                 created_at=user.created_at,
                 updated_at=user.updated_at,
                 avatar=user.avatar,
+                disabled_at=user.disabled_at,
+                deleted_at=user.deleted_at,
             )
         )
 
@@ -441,8 +445,16 @@ class SqlUserRepository(_Repository[UserRow]):
                 status=user.status.value,
                 updated_at=user.updated_at,
                 avatar=user.avatar,
+                disabled_at=user.disabled_at,
+                deleted_at=user.deleted_at,
             )
         )
+
+    async def list_page(self, after: Snowflake, limit: int) -> list[User]:
+        result = await self._session.execute(  # whole rows: the ORM's path
+            select(UserRow).where(UserRow.id > after).order_by(UserRow.id).limit(limit)
+        )
+        return [_user(row) for row in result.scalars().all()]
 
 
 @translate_public_methods
@@ -561,6 +573,12 @@ class SqlServerRepository(_Repository[ServerRow]):
             (Server(*row[:6]), Member(row[0], user_id, Role(row[6]), row[7]))
             for row in result.all()
         ]
+
+    async def list_page(self, after: Snowflake, limit: int) -> list[Server]:
+        result = await self._session.execute(  # whole rows: the ORM's path
+            select(ServerRow).where(ServerRow.id > after).order_by(ServerRow.id).limit(limit)
+        )
+        return [_server(row) for row in result.scalars().all()]
 
 
 @translate_public_methods

@@ -1,5 +1,6 @@
 """Use cases: every rule of the product, shared by REST, the gateway and tests."""
 
+from .admin import AdminUseCases, ExportItem, ServerSummary
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
 from .channels import ChannelUseCases
@@ -13,11 +14,13 @@ from .servers import ServerUseCases
 from .users import UserUseCases
 
 __all__ = [
+    "AdminUseCases",
     "AuthUseCases",
     "ChannelUseCases",
     "Deps",
     "FileGrant",
     "FileUseCases",
+    "ExportItem",
     "GatewayUseCases",
     "Identity",
     "InviteUseCases",
@@ -31,6 +34,7 @@ __all__ = [
     "SearchRequest",
     "SearchResults",
     "SearchUseCases",
+    "ServerSummary",
     "ServerUseCases",
     "SignedLink",
     "UserUseCases",

@@ -13,6 +13,7 @@ from ..ports import UnitOfWork
 from .base import Deps, UseCases
 
 INVALID_CREDENTIALS = "Login or password is incorrect."
+ACCOUNT_DISABLED = "This account is disabled; ask the server's operator."
 DEFAULT_TOKEN_TTL = timedelta(days=30)
 
 
@@ -43,6 +44,18 @@ class AuthUseCases(UseCases):
         self.token_ttl = token_ttl
 
     async def register(self, username: str, email: str, password: str) -> IssuedToken:
+        user, session = await self._create(username, email, password, sign_in=True)
+        assert session is not None
+        return IssuedToken(self.deps.tokens.issue(session), session, user)
+
+    async def create_account(self, username: str, email: str, password: str) -> User:
+        """An account as registration makes it (same rules), without signing it in."""
+        user, _ = await self._create(username, email, password, sign_in=False)
+        return user
+
+    async def _create(
+        self, username: str, email: str, password: str, *, sign_in: bool
+    ) -> tuple[User, AuthSession | None]:
         username = limits.username(username)
         email = limits.email(email)
         password = self._new_password(password)
@@ -59,7 +72,7 @@ class AuthUseCases(UseCases):
             updated_at=now,
         )
 
-        async def work(uow: UnitOfWork) -> AuthSession:
+        async def work(uow: UnitOfWork) -> AuthSession | None:
             if await uow.users.get_by_username(username) is not None:
                 raise _taken("username")
             if await uow.users.get_by_email(email) is not None:
@@ -68,10 +81,9 @@ class AuthUseCases(UseCases):
                 await uow.users.add(user)
             except DuplicateKey as exc:  # a concurrent registration won the race
                 raise _taken(exc.constraint) from exc
-            return await self._open_session(uow, user.id)
+            return await self._open_session(uow, user.id) if sign_in else None
 
-        session = await self.deps.uow.run(work)
-        return IssuedToken(self.deps.tokens.issue(session), session, user)
+        return user, await self.deps.uow.run(work)
 
     async def login(self, login: str, password: str) -> IssuedToken:
         """`login` is a username or an email. Unknown account and wrong password look alike."""
@@ -90,23 +102,24 @@ class AuthUseCases(UseCases):
         stored_hash = user.password_hash if user is not None else None
         if not await self.deps.hasher.verify(stored_hash, password) or user is None:
             raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+        if not user.can_sign_in:  # said only to someone who knows the password
+            raise Unauthorized(ACCOUNT_DISABLED, code="account_disabled")
         new_hash = None
         if self.deps.hasher.needs_rehash(user.password_hash):
             new_hash = await self.deps.hasher.hash(password)
         verified = user
 
         async def work(uow: UnitOfWork) -> tuple[AuthSession, User]:
-            current = verified
-            if new_hash is not None:
-                # Write the new hash onto the row as it is now (locked), and only if it still
-                # holds the hash just verified: a profile or password change committed
-                # meanwhile stays.
-                locked = await uow.users.lock(verified.id)
-                if locked is not None:
-                    if locked.password_hash == verified.password_hash:
-                        locked.password_hash = new_hash
-                        await uow.users.update(locked)
-                    current = locked
+            # The row as it is now (locked): an operator may have disabled the account
+            # meanwhile, and the session must not be opened after that.
+            current = await uow.users.lock(verified.id)
+            if current is None or not current.can_sign_in:
+                raise Unauthorized(ACCOUNT_DISABLED, code="account_disabled")
+            # Write the new hash only if the row still holds the hash just verified: a
+            # profile or password change committed meanwhile stays.
+            if new_hash is not None and current.password_hash == verified.password_hash:
+                current.password_hash = new_hash
+                await uow.users.update(current)
             return await self._open_session(uow, current.id), current
 
         session, current = await self.deps.uow.run(work)

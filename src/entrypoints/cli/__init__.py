@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from . import db, serve
+from . import admin, data, db, serve
 
 __all__ = ["main"]
 
@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.add_commands(sub)
     db.add_commands(sub)
+    admin.add_commands(sub)
+    data.add_commands(sub)
     return root
 
 

@@ -8,10 +8,12 @@ failure is one line per problem on stderr, `concord: ...`, never a traceback.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..logs import configure_logging
@@ -71,8 +73,13 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def start_logging(settings: Settings) -> None:
-    configure_logging(settings.log_level, settings.log_format)
+def start_logging(settings: Settings, *, quiet: bool = False) -> None:
+    """`quiet`: an operator's one-shot command shows warnings and errors only (unless the
+    level is debug), not the service's start-up lines."""
+    level = settings.log_level
+    if quiet and level == "info":
+        level = "warning"
+    configure_logging(level, settings.log_format)
     for name in unknown_environment_variables():
         log.warning("%s is not a Concord setting (ignored; see .env.example)", name)
 
@@ -82,14 +89,14 @@ def fail(*lines: str) -> None:
         print(f"concord: {line}", file=sys.stderr)
 
 
-def run(handler: Handler, args: argparse.Namespace) -> int:
+def run(handler: Handler, args: argparse.Namespace, *, quiet: bool = False) -> int:
     """Read the settings (or fail with 2), start logging, run the command."""
     try:
         settings = load_settings(args)
     except SettingsError as exc:
         fail(*exc.problems)
         return 2
-    start_logging(settings)
+    start_logging(settings, quiet=quiet)
     try:
         return handler(args, settings) or 0
     except SettingsError as exc:
@@ -121,3 +128,31 @@ def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
     for row in rows:
         print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+
+
+LOCK_FILE = ".concord.lock"
+
+
+def hold_data_dir(data_dir: Path) -> int:
+    """Mark the data folder as in use by a running service for as long as this process lives
+    (a shared lock: several `serve` processes may hold it). Returns the file descriptor."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def data_dir_in_use(data_dir: Path) -> bool:
+    """Whether a running service holds the data folder's lock."""
+    path = data_dir / LOCK_FILE
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

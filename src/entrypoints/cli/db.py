@@ -32,8 +32,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     for parser in (upgrade, current):
         add_setting_flags(parser, "data_dir", "database_url")
-    upgrade.set_defaults(run=lambda args: run(_upgrade, args))
-    current.set_defaults(run=lambda args: run(_current, args))
+    upgrade.set_defaults(run=lambda args: run(_upgrade, args, quiet=True))
+    current.set_defaults(run=lambda args: run(_current, args, quiet=True))
 
 
 def _upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,7 +15,7 @@ import sys
 import time
 
 from ..settings import Settings, SettingsError
-from .common import CommandError, add_setting_flags, describe_backend_error, run
+from .common import CommandError, add_setting_flags, describe_backend_error, hold_data_dir, run
 
 log = logging.getLogger("concord")
 
@@ -103,6 +103,7 @@ def serve(settings: Settings) -> None:
 
     check_scaling(settings)
     check_port(settings.host, settings.port)
+    hold_data_dir(settings.data_dir)  # `concord restore` refuses while this is held
     settings.with_secret()  # create the secret once, before workers race to do it
     asyncio.run(prepare_backends(settings))
     os.environ["CHAT_MIGRATE_ON_START"] = "false"  # done once above, not once per worker
@@ -171,6 +172,7 @@ def run_cluster(settings: Settings, instances: int, base_port: int) -> int:
         raise SettingsError(f"--base-port: ports {ports[0]}-{ports[-1]} are not all valid")
     for port in ports:
         check_port(settings.host, port, "--base-port")
+    hold_data_dir(settings.data_dir)
     settings.with_secret()
     asyncio.run(prepare_backends(settings))
     env = {**os.environ, "CHAT_MIGRATE_ON_START": "false", "CHAT_WORKERS": "1"}
