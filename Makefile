@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck imports client-lint unit integration bench clean
+.PHONY: run test system-deps lint typecheck imports client-lint unit integration bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ run: $(STAMP)
 	$(BIN)/concord serve
 
 test: lint typecheck imports client-lint unit integration
+
+# Debian packages some integration tests run (nginx, the PostgreSQL client tools): installed
+# when missing if we are root, else a clear message (scripts/system-deps.sh).
+system-deps:
+	bash scripts/system-deps.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -36,7 +41,7 @@ client-lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)
+integration: $(STAMP) system-deps
 	$(BIN)/pytest tests/integration -q
 
 bench: $(STAMP)
