@@ -237,6 +237,8 @@ _LOCK_USER = (
         UserRow.created_at,
         UserRow.updated_at,
         UserRow.avatar,
+        UserRow.disabled_at,
+        UserRow.deleted_at,
     )
     .where(UserRow.id == bindparam("id"))
     .with_for_update()
@@ -414,7 +416,7 @@ class SqlUserRepository(_Repository[UserRow]):
         row = result.first()
         if row is None:
             return None
-        user_id, username, email, password_hash, status, created_at, updated_at, avatar = row
+        user_id, username, email, password_hash, status, created_at, updated_at, *rest = row
         return User(
             user_id,
             username,
@@ -423,7 +425,9 @@ class SqlUserRepository(_Repository[UserRow]):
             _STATUSES[status],
             created_at,
             updated_at,
-            avatar,
+            avatar=rest[0],
+            disabled_at=rest[1],
+            deleted_at=rest[2],
         )
 
     async def get_by_username(self, username: str) -> User | None:
