@@ -217,7 +217,7 @@ async def _write_export(container: Container, target: int, out: IO[bytes]) -> di
                 writer.first_in_list = True
                 counts["channels"] += 1
             elif item.message is not None:
-                writer.item(schemas.message_out(item.message))
+                writer.item(schemas.message_out(item.message, container.files.linker.link))
                 counts["messages"] += 1
                 if task is not None and counts["messages"] % 500 == 0:
                     progress.update(task, messages=counts["messages"])
