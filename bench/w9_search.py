@@ -13,7 +13,7 @@ relevance and a two-word phrase are reported beside them.
 
 Baseline, in the same run over the same rows: what the endpoint would do without an index,
 `content LIKE '%word%'` for the same page and its exact total, through the app's engine and
-pinned to the app's core (bench/likeloop.py). The search endpoint's own total stops at 5,000
+pinned to the app's core (bench/likeloop.py). The search endpoint's own total stops at 1,000
 (`total_results_exact` false beyond), so for the common word the baseline does more counting
 than we do; the LIKE page alone (which stops early for a common word) is printed beside it.
 
@@ -34,6 +34,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.sql import search as index
+from discord_core.search import COUNT_MAX
 
 from . import rawdb
 from .harness import Config, Line, community, concord, emit, load, run_child, skip, verdict, voids
@@ -269,7 +270,7 @@ def _report(
         note = (
             f"LIKE page alone (no total) p50 {ms(theirs['page']['p50'])}; "
             f"matches: {theirs['total']:,} (ours says {totals[label]:,}"
-            f"{'+' if totals[label] >= 5000 else ''})"
+            f"{'+' if totals[label] >= COUNT_MAX else ''})"
         )
         if label == "common":
             note += f", {common_share:.1%} of the rows; other queries: {extra}"

@@ -297,9 +297,9 @@ class SearchMessageOut(MessageOut):
 
 class SearchOut(Out):
     total_results: int
-    """Matching messages, counted up to 5,000."""
+    """Matching messages, counted up to 1,000."""
     total_results_exact: bool
-    """False when more than 5,000 match (total_results is then 5,000)."""
+    """False when more than 1,000 match (total_results is then 1,000)."""
     messages: list[SearchMessageOut]
 
 

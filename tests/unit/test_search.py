@@ -205,7 +205,7 @@ async def test_total_stops_at_count_max(world: World, crew: Crew) -> None:
             for i in range(COUNT_MAX + 2)
         )
     )
-    found = await search(crew, content="many", offset=OFFSET_MAX)
+    found = await search(crew, content="many", offset=COUNT_MAX)
     assert (found.total, found.exact) == (COUNT_MAX, False)
     assert len(found.hits) == 2
 

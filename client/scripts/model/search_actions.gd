@@ -16,7 +16,7 @@ var server_id := ""
 var loading := false
 ## Why the search could not be made or answered ("" when it was).
 var error := ""
-## Matches in all (up to 5,000) and whether that count is exact.
+## Matches in all (up to 1,000) and whether that count is exact.
 var total := 0
 var exact := true
 var offset := 0

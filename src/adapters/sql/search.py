@@ -22,7 +22,8 @@ they only split that text at the spaces, so both find exactly the same messages.
   `strpos(' ' || search_text || ' ', ' w1 w2 ')` - the same test FTS5's phrase does on the
   same text.
 
-Counts stop at the query's `count_limit`; relevance is computed here from the words of the
+Counts stop at the query's `count_limit` (on PostgreSQL the count and the page are one
+statement, planned for each search's own words); relevance is computed here from the words of the
 newest `relevance_window` matches with `discord_core.search.rank` (see the port).
 """
 
@@ -327,6 +328,13 @@ class SqlMessageSearch:
         return bool(self._session.get_bind().dialect.name == "postgresql")
 
     async def search(self, query: SearchQuery) -> SearchPage:
+        if self._postgres:
+            # Plan every search for its own words: a plan cached for a common word (scan the
+            # table) would take a rare one through a million rows, and the other way round.
+            await self._execute(text("SET LOCAL plan_cache_mode = force_custom_plan"), {})
+            if query.sort is not SearchSort.RELEVANCE or not query.terms:
+                total, ids = await self._pg_count_and_page(query)
+                return SearchPage(total, await self._load_views(ids))
         total = await self._count(query)
         capped = total >= query.count_limit
         if total == 0 or (query.offset >= total and not capped):
@@ -375,6 +383,21 @@ class SqlMessageSearch:
         )
         result = await self._execute(statement, {**params, "cap": query.count_limit})
         return int(result.scalar_one())
+
+    async def _pg_count_and_page(self, query: SearchQuery) -> tuple[int, list[Snowflake]]:
+        """The capped count and the newest-first page in one statement (one pass over the
+        matches, newest first, as far as either needs)."""
+        _, where, params = self._where(query)
+        statement = text(
+            f"WITH found AS (SELECT id FROM messages WHERE {where} "
+            "ORDER BY id DESC LIMIT :reach) "
+            "SELECT (SELECT count(*) FROM found), "
+            "ARRAY(SELECT id FROM found ORDER BY id DESC OFFSET :offset LIMIT :limit)"
+        )
+        reach = max(query.count_limit, query.offset + query.limit)
+        params |= {"reach": reach, "offset": query.offset, "limit": query.limit}
+        row = (await self._execute(statement, params)).one()
+        return min(int(row[0]), query.count_limit), [int(i) for i in row[1]]
 
     async def _newest_ids(self, query: SearchQuery, offset: int, limit: int) -> list[Snowflake]:
         source, where, params = self._where(query)
