@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from discord_core.events import Effect, Event, Topic
 
@@ -24,10 +25,25 @@ class Envelope:
     """How the event changes who listens where (discord_core.routing)."""
     dispatched: bool = True
     """False for events the gateway acts on but never sends to clients."""
+    id: int = 0
+    """The event's snowflake, from the outbox (0: an event that is not stored)."""
+    seq: int = 0
+    """Its place in its topic: 1, 2, 3 ... in commit order, no gaps (0: not stored, so not
+    sequenced: typing, presence of connections)."""
+    join_seq: int = 0
+    """For an effect that joins a topic: that topic's sequence at this event (the joining
+    sessions get that topic's events after it)."""
 
 
 EventEncoder = Callable[[Event], Envelope]
 EnvelopeSink = Callable[[Envelope], None]
+
+
+class EventLookup(Protocol):
+    """Finds a committed event in the outbox by its id (adapters.sql.outbox.SqlEventLog)."""
+
+    async def get(self, event_id: int) -> Envelope | None: ...
+
 
 _FIELD = ";"
 _LIST = ","

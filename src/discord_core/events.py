@@ -105,6 +105,12 @@ class Event:
         """How this event changes who listens where (see `Effect`); None for most events."""
         return None
 
+    @property
+    def key(self) -> Snowflake | None:
+        """An id the committed event can be found by again (a created message's id, so a
+        nonce replay can make sure its event went out); None for most events."""
+        return None
+
 
 def event_types() -> list[type[Event]]:
     """Every concrete event type (those with a name), wherever in the core it is defined."""
@@ -150,6 +156,10 @@ class UserEvent(Event):
 class MessageCreated(ServerEvent):
     name: ClassVar[str] = "MESSAGE_CREATE"
     message: MessageView
+
+    @property
+    def key(self) -> Snowflake | None:
+        return self.message.message.id
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-from .events import Event
+from .events import Event, Topic
 from .files import FileRef
 from .model import (
     Attachment,
@@ -235,6 +235,12 @@ class FileDeletionRepository(Protocol):
     async def still_named(self, refs: Sequence[FileRef]) -> list[FileRef]:
         """Those of the refs a row names: an attachment that exists, a user's or a server's
         current avatar or icon version."""
+class TopicRepository(Protocol):
+    """Where each topic's event sequence stands (the outbox numbers every topic's committed
+    events 1, 2, 3 ... in commit order)."""
+
+    async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
+        """The sequence of each topic's last committed event (0: none yet)."""
         ...
 
 
@@ -264,6 +270,7 @@ class UnitOfWork(Protocol):
 
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
+    topics: TopicRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -275,7 +282,8 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
     def record(self, events: Iterable[Event]) -> None:
-        """Events this transaction causes: they are published if, and only after, it commits
+        """Events this transaction causes: they are written with the change (the outbox, with
+        their topic's next sequence numbers) and published if, and only after, it commits
         (`UnitOfWorkFactory.run`)."""
         ...
 
@@ -338,9 +346,17 @@ class Clock(Protocol):
 
 
 class EventPublisher(Protocol):
+    """For events that are not recorded in a transaction (`UnitOfWork.record` is the durable
+    way): typing, presence of connections. Best effort, never stored, never raises."""
+
     async def publish(self, events: Sequence[Event]) -> None:
-        """Deliver committed events to their topics. Never raises for delivery problems:
-        the data is committed; clients that miss an event resync (see docs/gateway.md)."""
+        """Deliver these events to their topics now; a client that misses one is not told."""
+        ...
+
+    async def republish(self, key: Snowflake) -> None:
+        """Publish again the committed event found by this key (`Event.key`: a created
+        message's id), in case the instance that committed it died before publishing it.
+        Receivers drop it if they had it."""
         ...
 
 

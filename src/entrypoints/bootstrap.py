@@ -22,7 +22,7 @@ from adapters.errors import BackendUnavailable
 from adapters.files import io_pool
 from adapters.files.local import LocalFileStorage
 from adapters.files.s3 import S3FileStorage
-from adapters.ids import SnowflakeGenerator, lowest_snowflake_at
+from adapters.ids import SnowflakeGenerator
 from adapters.media import PillowMedia
 from adapters.memory.events import InProcessEventBus
 from adapters.memory.presence import InMemoryPresence
@@ -37,9 +37,11 @@ from adapters.redis.workers import LeasedIds
 from adapters.security import Argon2PasswordHasher, JwtTokenService
 from adapters.signing import HmacSigner
 from adapters.sql.database import Database
-from adapters.wire import EnvelopeSink
+from adapters.sql.outbox import Outbox, SqlEventLog
+from adapters.wire import Envelope, EnvelopeSink, EventLookup
 from discord_core.events import Event
 from discord_core.limits import FileLimits
+from discord_core.model import Snowflake
 from discord_core.ports import FileStorage, IdGenerator, PresenceRegistry, RateLimiter
 from discord_core.usecases import (
     AuthUseCases,
@@ -61,6 +63,7 @@ from .files import FileSweeper, StorageService
 from .gateway.encode import EventEncoder
 from .gateway.hub import Hub
 from .gateway.limits import GatewayLimits
+from .gateway.relay import Relay
 from .gateway.state import GatewayState
 from .http.token_cache import TokenCache
 from .observability import GatewayCounters
@@ -71,9 +74,13 @@ log = logging.getLogger(__name__)
 
 
 class EventBus(Protocol):
-    """The event publisher port plus what the gateway hub needs from a bus."""
+    """The event publisher port plus what the outbox and the gateway hub need from a bus."""
+
+    log: EventLookup | None
 
     async def publish(self, events: Sequence[Event]) -> None: ...
+    async def republish(self, key: Snowflake) -> None: ...
+    async def send(self, envelopes: Sequence[Envelope]) -> None: ...
     def attach(self, sink: EnvelopeSink) -> Callable[[], None]: ...
     async def subscribe(self, topic: str) -> None: ...
     async def unsubscribe(self, topic: str) -> None: ...
@@ -113,6 +120,7 @@ class Container:
     admin: AdminUseCases = field(init=False)
     """The operator's use cases (the CLI's); not in `services`: no handler gets them."""
     hub: Hub = field(init=False)
+    relay: Relay = field(init=False)
     token_cache: TokenCache = field(init=False)
     services: Services = field(init=False)
     gateway_state: GatewayState = field(init=False)
@@ -130,13 +138,23 @@ class Container:
         self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.admin = AdminUseCases(self.auth)
+        event_log = SqlEventLog(self.database.read_engine, self.database.write_engine)
+        self.bus.log = event_log
         self.hub = Hub(
             resume_window_s=self.settings.resume_window_s,
             on_subscribe=self.bus.subscribe,
             on_unsubscribe=self.bus.unsubscribe,
+            log=event_log,
         )
+        self.relay = Relay(
+            self.hub,
+            event_log,
+            interval_s=self.settings.relay_interval_s,
+            retention_s=self.settings.outbox_retention_s,
+        )
+        self.background.append(self.relay)
         self.token_cache = TokenCache(self.auth, self.deps.tokens)
-        self.bus.attach(self.token_cache.on_event)
+        self.hub.attach(self.token_cache.on_event)  # in order, repaired from the outbox
         self.bus.attach(self.hub.deliver)
         self.services = Services(
             settings=self.settings,
@@ -175,7 +193,7 @@ class Container:
             published=getattr(self.bus, "published", 0),
             delivered=self.hub.delivered,
             dropped_slow=self.hub.dropped_slow,
-            gaps=getattr(self.bus, "gaps", 0),
+            gaps=getattr(self.bus, "gaps", 0) + self.hub.gaps,
         )
 
     async def start(self) -> None:
@@ -328,7 +346,9 @@ def _build(
 ) -> Container:
     assert settings.secret_key is not None
     database = Database.from_url(settings.effective_database_url, pool_size=settings.db_pool_size)
-    database.uow_factory.events = parts.bus  # what committed transactions recorded
+    # Recorded events go into the outbox with their change, then to the bus after COMMIT.
+    database.uow_factory.outbox = Outbox(encode_event, parts.ids)
+    database.uow_factory.send = parts.bus.send
     storage = _file_storage(settings)
     media = PillowMedia(workers=settings.media_workers)
     deps = Deps(
@@ -373,10 +393,12 @@ def _wire_redis_callbacks(container: Container) -> None:
     if isinstance(container.bus, RedisEventBus):
         hub = container.hub
 
-        def resync(why: str, since: float) -> None:
-            container.token_cache.clear()  # a revocation may have been among the lost events
-            hub.invalidate_all(why, lowest_snowflake_at(int(since * 1000)))
+        def catch_up(why: str, since: float) -> None:
+            # Stored events come back from the outbox (revocations too); the cache is only
+            # an optimisation: start it afresh.
+            container.token_cache.clear()
+            hub.catch_up(why)
 
-        container.bus.on_gap = resync
+        container.bus.on_gap = catch_up
     if isinstance(container.presence, RedisPresence):
         container.presence.on_expired = container.gateway.announce_offline

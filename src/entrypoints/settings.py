@@ -178,6 +178,12 @@ class Settings(BaseSettings):
     resume_window_s: float = Field(default=60.0, ge=0)
     send_queue_max: int = Field(default=1000, ge=1)
     """Dispatches a socket may fall behind before it is closed (4000) as too slow."""
+    relay_interval_s: float = Field(default=1.0, gt=0)
+    """How often the relay compares this instance's topic streams with the outbox and reads
+    what the bus did not bring (a crashed publisher, a Redis outage)."""
+    outbox_retention_s: float = Field(default=900.0, ge=60)
+    """How long committed events stay in the outbox. A session missing events older than
+    this gets RESYNC (docs/gateway.md)."""
     ws_max_per_ip: int = Field(default=50, ge=1)
     """Gateway connections one IP address may hold open at once."""
     ws_max_per_user: int = Field(default=10, ge=1)

@@ -31,6 +31,8 @@ TABLES = {
     "invites",
     "attachments",
     "file_deletions",
+    "outbox",
+    "topic_sequences",
 }
 
 
@@ -134,6 +136,13 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     assert schema["channels"]["ix"] == ["ix_channels_server_id_position"]
     assert schema["attachments"]["fk"] == ["fk_attachments_message_id_messages"]
     assert schema["file_deletions"]["pk"] == "pk_file_deletions"
+    assert schema["outbox"]["uq"] == ["uq_outbox_topic_seq"]
+    if db.dialect == "postgresql":  # the trigger that numbers events at COMMIT
+        async with db.write_engine.connect() as connection:
+            found = await connection.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'outbox'::regclass"
+            )
+            assert [row[0] for row in found] == ["outbox_number"]
     await db.upgrade()  # at head already: nothing to do
     assert await db.current_revision() == HEAD
 
@@ -167,7 +176,8 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     assert (SCRIPT_LOCATION / "env.py").is_file()
     assert (SCRIPT_LOCATION / "script.py.mako").is_file()
     names = sorted(p.name for p in (SCRIPT_LOCATION / "versions").glob("*.py"))
-    assert names[:2] == ["0001_initial.py", "0002_message_search.py"]
+    assert names[:3] == ["0001_initial.py", "0002_message_search.py", "0003_attachments.py"]
+    assert "0005_outbox.py" in names
     assert all(re.fullmatch(r"\d{4}_\w+\.py", name) for name in names), names
     assert names[-1][:4] == HEAD  # one head: the newest file
 

@@ -236,14 +236,16 @@ async def test_pages_and_membership_are_one_statement_and_use_the_index(
     log = StatementLog(sqlite_db)
     try:
         async with sqlite_db.uow_factory(read_only=True) as uow:
-            await uow.channels.get_with_member(channel.id, 1)
-            assert len(log.statements) == 1
+            # Every send's first read goes straight to the driver: one statement, one thread
+            # hop, unseen by SQLAlchemy's events.
+            assert await uow.channels.get_with_member(channel.id, 1) is not None
+            assert len(log.statements) == 0
             page = await uow.messages.list_before(channel.id, 10_150, 20)
-            assert len(log.statements) == 2
+            assert len(log.statements) == 1
             await uow.messages.list_after(channel.id, 10_150, 20)
-            assert len(log.statements) == 3
+            assert len(log.statements) == 2
             plans = []
-            for statement, params in log.statements[1:]:
+            for statement, params in list(log.statements):
                 result = await uow.session.connection()
                 rows = await result.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
                 plans.append(" | ".join(str(row[-1]) for row in rows.all()))

@@ -30,8 +30,11 @@ so a use case that breaks a contract fails here the way it would fail against a 
 - `FakeMessageSearch` (`uow.search`) answers searches from the transaction's messages with the
   core's own definitions (`discord_core.search`): the reference the SQL adapters are checked
   against by the shared contract suite (tests/integration/test_search_contract.py).
+- Committed recorded events bump their topic's sequence (`FakeDatabase.positions`), as the
+  outbox does; `uow.topics.positions` reads them.
 - `RecordingPublisher` records published events in order and checks, at each publish, that no
-  transaction holding uncommitted writes is open: events only ever follow a commit.
+  transaction holding uncommitted writes is open: events only ever follow a commit. It also
+  records `republish` keys.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from discord_core.errors import (
     Unauthorized,
     UnreadableImage,
 )
-from discord_core.events import Event
+from discord_core.events import Event, Topic
 from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
@@ -205,6 +208,8 @@ class FakeDatabase:
         self.open_uows: list[FakeUnitOfWork] = []
         self.paused_uows: list[FakeUnitOfWork] = []
         self._hooks: dict[str, list[Hook]] = {}
+        self.positions: dict[Topic, int] = {}
+        """Each topic's sequence: bumped by every committed recorded event (the outbox)."""
         self.locks: dict[LockKey, FakeUnitOfWork] = {}
         self.lock_waits = 0
         """How many times a unit of work had to wait for a lock."""
@@ -301,6 +306,7 @@ class FakeUnitOfWork:
         self.search = FakeMessageSearch(self)
         self.attachments = FakeAttachmentRepository(self)
         self.file_deletions = FakeFileDeletionRepository(self)
+        self.topics = FakeTopicRepository(self)
 
     # --- transaction ---
     async def __aenter__(self) -> Self:
@@ -330,6 +336,8 @@ class FakeUnitOfWork:
         await self.db.checkpoint("commit")
         for op in self._log:
             op(self.db.tables)
+        for event in self.recorded:
+            self.db.positions[event.topic] = self.db.positions.get(event.topic, 0) + 1
         if self._log:
             self.db.commits += 1
         self.commits += 1
@@ -1105,6 +1113,14 @@ class FakeMessageSearch(_Repo):
         )
 
 
+class FakeTopicRepository(_Repo):
+    name = "topics"
+
+    async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
+        await self._t("positions")
+        return {topic: self.uow.db.positions.get(topic, 0) for topic in topics}
+
+
 class FakeInviteRepository(_Repo):
     name = "invites"
 
@@ -1271,6 +1287,7 @@ class RecordingPublisher:
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db
         self.batches: list[list[Event]] = []
+        self.republished: list[Snowflake] = []
         self.commits_seen: list[int] = []
         """The database's commit count at each publish."""
 
@@ -1280,6 +1297,9 @@ class RecordingPublisher:
             assert not writers, "events published while a transaction has uncommitted writes"
             self.commits_seen.append(self.db.commits)
         self.batches.append(list(events))
+
+    async def republish(self, key: Snowflake) -> None:
+        self.republished.append(key)
 
     @property
     def events(self) -> list[Event]:

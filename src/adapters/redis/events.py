@@ -4,13 +4,14 @@ instance hands each event to its own sessions at once, not through Redis, and ig
 echo.
 
 Redis pub/sub is fire-and-forget: what is published while a subscriber's connection is down
-(a Redis restart, a network cut) is lost without a trace. So every instance publishes a tick
-on its own channel twice a second and checks that its subscriber sees every tick. A missing
-tick, a silent subscription or a failed publish marks the bus as degraded; when ticks flow
-again, `on_gap` is called once, and the gateway makes every local session resync
-(docs/gateway.md: RESYNC, INVALID_SESSION, identify, backfill over REST). A failed publish
-also lost the event for the other instances, so the publisher then asks every instance to
-resync (a message on the control channel).
+(a Redis restart, a network cut) is lost without a trace. Redis is only the fast path: every
+stored event is in the outbox with its topic sequence, and the gateway hub reads what it
+missed from there (entrypoints/gateway/hub.py). So that it does not wait for its next relay
+pass, every instance publishes a tick on its own channel twice a second and checks that its
+subscriber sees every tick. A missing tick, a silent subscription or a failed publish marks the
+bus as degraded; when ticks flow again, `on_gap` is called once and the hub reads the outbox
+at once. A failed publish also lost the event for the other instances, so the publisher then
+asks every instance to do the same (a message on the control channel).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
 from discord_core.events import Event
+from discord_core.model import Snowflake
 
-from ..wire import Envelope, EnvelopeSink, EventEncoder, pack_effect, unpack_effect
+from ..wire import Envelope, EnvelopeSink, EventEncoder, EventLookup, pack_effect, unpack_effect
 from .client import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -40,17 +42,22 @@ ALL_TOPIC = "all:0"
 def pack(origin: str, envelope: Envelope) -> str:
     dispatched = "" if envelope.dispatched else "0"
     effect = pack_effect(envelope.effect)
-    return SEP.join((origin, envelope.name, dispatched, effect, envelope.payload))
+    sequence = f"{envelope.id},{envelope.seq},{envelope.join_seq}"
+    return SEP.join((origin, envelope.name, dispatched, effect, sequence, envelope.payload))
 
 
 def unpack(topic: str, data: str) -> tuple[str, Envelope]:
-    origin, name, dispatched, effect, payload = data.split(SEP, 4)
+    origin, name, dispatched, effect, sequence, payload = data.split(SEP, 5)
+    event_id, seq, join_seq = sequence.split(",")
     envelope = Envelope(
         topic=topic,
         name=name,
         payload=payload,
         effect=unpack_effect(effect),
         dispatched=dispatched != "0",
+        id=int(event_id),
+        seq=int(seq),
+        join_seq=int(join_seq),
     )
     return origin, envelope
 
@@ -85,6 +92,8 @@ class RedisEventBus:
         """A publish found Redis unreachable: later ones fail at once (no retries on the
         request path) until a tick gets through again."""
         self._last_good = time.time()
+        self.log: EventLookup | None = None
+        """Where `republish` finds committed events (the composition root sets it)."""
         self.on_gap: Callable[[str, float], None] | None = None
         """Called when events may have been missed, once events flow again: (why, since)
         where `since` is a Unix time before which nothing was lost."""
@@ -95,7 +104,17 @@ class RedisEventBus:
     # --- EventPublisher ---------------------------------------------------------------------
 
     async def publish(self, events: Sequence[Event]) -> None:
-        envelopes = [self._encode(event) for event in events]
+        """Events that are not stored (typing, presence of connections)."""
+        await self.send([self._encode(event) for event in events])
+
+    async def republish(self, key: Snowflake) -> None:
+        envelope = await self.log.get(key) if self.log is not None else None
+        if envelope is not None:
+            await self.send([envelope])
+
+    async def send(self, envelopes: Sequence[Envelope]) -> None:
+        """Hand envelopes to this instance's sinks at once and PUBLISH them for the others
+        (one pipeline). Never raises: a failed publish is repaired from the outbox."""
         for envelope in envelopes:
             self._deliver(envelope)
         if self._publish_down:

@@ -242,4 +242,40 @@ class InviteRow(Base):
     uses: Mapped[int] = mapped_column(Integer)
 
 
+class OutboxRow(Base):
+    """A committed event, written in the transaction of the change it describes (the
+    transactional outbox). `seq` numbers the events of one topic 1, 2, 3 ... in commit order
+    with no gaps; `id` is the event's snowflake (its time; what retention prunes by)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_outbox"),
+        UniqueConstraint("topic", "seq", name="uq_outbox_topic_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    topic: Mapped[str] = mapped_column(String(48))
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """NULL only inside the writing transaction on PostgreSQL (numbered at COMMIT)."""
+    name: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[str] = mapped_column(Text)
+    effect: Mapped[str] = mapped_column(Text)
+    """adapters.wire.pack_effect: "" for events that change no subscription."""
+    dispatched: Mapped[bool] = mapped_column(Boolean)
+    join_seq: Mapped[int] = mapped_column(BigInteger)
+    """For an effect that joins a topic: that topic's sequence as of this transaction."""
+
+
+class TopicSequenceRow(Base):
+    """The last sequence number given to an event of each topic. Bumped at commit, in topic
+    order, by every transaction that records events: its row lock makes commit order the
+    sequence order within a topic."""
+
+    __tablename__ = "topic_sequences"
+    __table_args__ = (PrimaryKeyConstraint("topic", name="pk_topic_sequences"),)
+
+    topic: Mapped[str] = mapped_column(String(48))
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
 metadata = Base.metadata

@@ -40,9 +40,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from discord_core.events import Topic
 from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
@@ -70,11 +73,12 @@ from .models import (
     MemberRow,
     MessageRow,
     ServerRow,
+    TopicSequenceRow,
     UserRow,
     metadata,
 )
 from .search import message_document
-from .translate import translate_public_methods
+from .translate import translate_public_methods, translated
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -224,6 +228,35 @@ _CHANNEL_WITH_MEMBER = (
     .where(ChannelRow.id == bindparam("channel_id"))
 )
 _INSERT_MESSAGE = insert(metadata.tables["messages"])  # the table: Core, not the ORM bulk path
+
+
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+_AIOSQLITE = aiosqlite_dialect()
+
+
+def _driver_sql(statement: Any, dialect: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement compiled once for a driver: its SQL text and its parameters' order."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+# Every message send runs this read first: it goes straight to the driver, which costs ~30 us
+# of CPU instead of ~130 us through SQLAlchemy's execute on PostgreSQL, and one thread hop
+# instead of three on SQLite (measured).
+_CHANNEL_WITH_MEMBER_SQL = {
+    "postgresql": _driver_sql(_CHANNEL_WITH_MEMBER, _ASYNCPG),
+    "sqlite": _driver_sql(_CHANNEL_WITH_MEMBER, _AIOSQLITE),
+}
+_SQLITE_TIMESTAMP = ChannelRow.__table__.c.created_at.type._cached_result_processor(
+    _AIOSQLITE, None
+)
+"""SQLite returns timestamps as text: DateTimeUTC's own conversion, as SQLAlchemy applies it."""
+
+
+def _sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
+    """On aiosqlite's thread: one statement, its first row, in one hop."""
+    return driver._conn.execute(sql, params).fetchone()
+
 
 # Row locks (ports.UnitOfWork: users, then servers). SQLite renders no FOR UPDATE: its writer
 # already holds the whole database (BEGIN IMMEDIATE).
@@ -376,6 +409,16 @@ class _Repository(Generic[RowT]):
         saves ~10 % of a message send's CPU; every caller selects columns or inserts."""
         connection = await self._session.connection()
         return await connection.execute(statement, params)
+
+    async def _driver(self) -> tuple[str, Any]:
+        """The dialect and the driver connection (asyncpg or aiosqlite) under the unit of
+        work's session, for the few hot statements that skip SQLAlchemy's execute. Reads only:
+        on PostgreSQL such a read runs in the session's transaction if one has begun on the
+        driver, else on its own; both are READ COMMITTED reads of committed rows. On SQLite
+        the writer's connection is in its BEGIN IMMEDIATE transaction already."""
+        connection = await self._session.connection()
+        raw = await connection.get_raw_connection()
+        return connection.dialect.name, raw.driver_connection
 
     async def _changed(self, statement: Any) -> int:
         """Run an UPDATE / DELETE; the number of rows it touched."""
@@ -687,10 +730,18 @@ class SqlChannelRepository(_Repository[ChannelRow]):
     async def get_with_member(
         self, channel_id: Snowflake, user_id: Snowflake
     ) -> tuple[Channel, MemberView | None] | None:
-        result = await self._execute(
-            _CHANNEL_WITH_MEMBER, {"channel_id": channel_id, "user_id": user_id}
-        )
-        row = result.first()
+        params = {"channel_id": channel_id, "user_id": user_id}
+        dialect, driver = await self._driver()
+        sql, order = _CHANNEL_WITH_MEMBER_SQL[dialect]
+        values = tuple(params[name] for name in order)
+        if dialect == "postgresql":
+            row = await driver.fetchrow(sql, *values)
+        else:
+            row = await driver._execute(_sqlite_fetchone, driver, sql, values)
+            if row is not None and _SQLITE_TIMESTAMP is not None:
+                row = list(row)
+                row[5] = _SQLITE_TIMESTAMP(row[5])
+                row[9] = _SQLITE_TIMESTAMP(row[9]) if row[9] is not None else None
         if row is None:
             return None
         channel = Channel(*row[:6])
@@ -1060,3 +1111,22 @@ class SqlFileDeletionRepository(_Repository[FileDeletionRow]):
 
 def _due(due_at: datetime) -> Any:
     return bindparam("due_at", due_at, type_=DateTimeUTC)
+class SqlTopicRepository:
+    """Positions of topics in the outbox (the `topic_sequences` rows it bumps at commit)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
+        if not topics:
+            return {}
+        names = {str(topic): topic for topic in topics}
+        with translated():
+            connection = await self._session.connection()
+            result = await connection.execute(
+                select(TopicSequenceRow.topic, TopicSequenceRow.seq).where(
+                    TopicSequenceRow.topic.in_(list(names))
+                )
+            )
+            found = {names[name]: int(seq) for name, seq in result.all()}
+        return {topic: found.get(topic, 0) for topic in topics}

@@ -132,8 +132,8 @@ def translate(exc: BaseException) -> BaseException | None:
             return DuplicateKey(name)
         parent = foreign_key_name(exc)
         return MissingParent(parent) if parent is not None else None
-    if isinstance(exc, sa_exc.DBAPIError) and _is_conflict(exc):
-        return TransactionConflict(str(exc.orig))
+    if _is_conflict(exc):  # SQLAlchemy's error or the driver's own (the outbox's raw calls)
+        return TransactionConflict(str(getattr(exc, "orig", exc)))
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return BackendUnavailable(f"database connection lost: {exc.orig}")
     if isinstance(exc, sa_exc.OperationalError):
@@ -148,13 +148,14 @@ def translate(exc: BaseException) -> BaseException | None:
         return InvalidData(f"the database refused a value: {exc.orig}")
     if isinstance(exc, OverflowError):  # sqlite3: int too large for INTEGER
         return InvalidData(str(exc))
-    if isinstance(exc, (sa_exc.DBAPIError, OSError, *_PG_UNAVAILABLE)):
-        for cause in _causes(exc):
-            # OSError: refused or reset connections, TimeoutError while connecting.
-            if isinstance(cause, (OSError, *_PG_UNAVAILABLE)):
-                return BackendUnavailable(f"database unavailable: {cause!r}")
-            if isinstance(cause, _PG_BAD_DATA):
-                return InvalidData(f"the database refused a value: {cause}")
+    # Anything else whose cause is a lost connection: SQLAlchemy's errors, the driver's own,
+    # and the DBAPI adapter's (the outbox calls the driver directly).
+    for cause in _causes(exc):
+        # OSError: refused or reset connections, TimeoutError while connecting.
+        if isinstance(cause, (OSError, *_PG_UNAVAILABLE)):
+            return BackendUnavailable(f"database unavailable: {cause!r}")
+        if isinstance(cause, _PG_BAD_DATA):
+            return InvalidData(f"the database refused a value: {cause}")
     return None
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from discord_core.errors import Conflict, TransactionConflict
@@ -24,11 +25,14 @@ from discord_core.ports import (
     MessageRepository,
     MessageSearchIndex,
     ServerRepository,
+    TopicRepository,
     UnitOfWork,
     UnitOfWorkFactory,
     UserRepository,
 )
 
+from ..wire import Envelope
+from .outbox import Outbox, Pending
 from .repositories import (
     SqlAttachmentRepository,
     SqlAuthSessionRepository,
@@ -38,6 +42,7 @@ from .repositories import (
     SqlMemberRepository,
     SqlMessageRepository,
     SqlServerRepository,
+    SqlTopicRepository,
     SqlUserRepository,
 )
 from .search import SqlMessageSearch
@@ -73,12 +78,23 @@ class SqlUnitOfWork:
     search: MessageSearchIndex
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
+    topics: TopicRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        read_only: bool,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.read_only = read_only
         self._session: AsyncSession | None = None
+        self._outbox = outbox
         self.recorded: list[Event] = []
+        self.committed: list[Event] = []
+        self.sequenced: list[Envelope] = []
+        """The recorded events as the outbox wrote them, once committed (for publishing)."""
 
     @property
     def session(self) -> AsyncSession:
@@ -102,6 +118,7 @@ class SqlUnitOfWork:
         self.search = SqlMessageSearch(session, messages.views)
         self.attachments = SqlAttachmentRepository(session)
         self.file_deletions = SqlFileDeletionRepository(session)
+        self.topics = SqlTopicRepository(session)
         return self
 
     async def __aexit__(
@@ -129,8 +146,23 @@ class SqlUnitOfWork:
             log.warning("closing a failed unit of work failed too", exc_info=True)
 
     async def commit(self) -> None:
+        """Write the recorded events to the outbox (the last statement), then COMMIT.
+
+        On PostgreSQL COMMIT gives the events their numbers (a deferred trigger): it is sent
+        on the driver's connection while the session still holds it, the numbers are read
+        back on the same connection, and the session's own commit then has nothing left to do.
+        """
         with translated():
+            if self.recorded and self._outbox is not None:
+                connection = await self.session.connection()
+                written = await self._outbox.write(connection, self.recorded)
+                if isinstance(written, Pending):
+                    await connection.run_sync(_commit_driver)
+                    self.sequenced = await self._outbox.numbered(written)
+                else:
+                    self.sequenced = written
             await self.session.commit()
+        self.committed, self.recorded = self.recorded, []
 
     async def rollback(self) -> None:
         self.recorded = []
@@ -139,6 +171,12 @@ class SqlUnitOfWork:
 
     def record(self, events: Iterable[Event]) -> None:
         self.recorded.extend(events)
+
+
+def _commit_driver(connection: Connection) -> None:
+    """COMMIT on the DBAPI connection under the session's transaction; the session's commit
+    then finds nothing to commit (the driver's transaction is over)."""
+    connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]
 
 
 def _consume_result(task: asyncio.Future[None]) -> None:
@@ -166,14 +204,20 @@ class SqlUnitOfWorkFactory:
         self._write = write
         self._read = read if read is not None else write
         self.events = events
-        """Where `run` publishes what a committed transaction recorded (the composition root
-        sets it)."""
+        """Where `run` publishes what a committed transaction recorded when there is no
+        outbox (adapter tests)."""
+        self.outbox: Outbox | None = None
+        """Writes recorded events with the change (the composition root sets it)."""
+        self.send: Callable[[list[Envelope]], Awaitable[None]] | None = None
+        """Publishes the outbox's envelopes right after COMMIT (the event bus's `send`)."""
         self.attempts = attempts
         self.conflicts = 0
         """Transactions run again after a deadlock or serialization failure (for metrics)."""
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read if read_only else self._write, read_only=read_only)
+        if read_only:
+            return SqlUnitOfWork(self._read, read_only=True)
+        return SqlUnitOfWork(self._write, read_only=False, outbox=self.outbox)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """See `ports.UnitOfWorkFactory.run`. A conflict rolls back; the next run waits a
@@ -190,8 +234,10 @@ class SqlUnitOfWorkFactory:
                 self.conflicts += 1
                 log.info("transaction conflict (run %d of %d): %s", attempt + 1, self.attempts, exc)
                 continue
-            if uow.recorded and self.events is not None:
-                await self.events.publish(uow.recorded)
+            if uow.sequenced and self.send is not None:
+                await self.send(uow.sequenced)
+            elif uow.committed and self.outbox is None and self.events is not None:
+                await self.events.publish(uow.committed)
             return result
         raise Conflict("Too many concurrent changes; try again.", code="conflict")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import Unauthorized
 from ..events import PresenceUpdated, Topic
@@ -18,17 +18,32 @@ class ReadyState:
     servers: list[ServerSnapshot]
     presences: list[tuple[Snowflake, Presence]]
     """Everyone sharing a server with the user who is not offline (the user too)."""
+    positions: dict[Topic, int] = field(default_factory=dict)
+    """Where each topic's events stood before this state was read: the session gets the
+    events after these positions (some may already be reflected here; none is missed)."""
 
     @property
     def topics(self) -> list[Topic]:
-        """What the user's gateway session listens to: their own topic and each server's."""
-        return [Topic.user(self.user.id), *(Topic.server(s.server.id) for s in self.servers)]
+        """What the user's gateway session listens to: their own topic and each server's. A
+        server joined while this state was read has no position: the session joins its topic
+        when that join's SERVER_CREATE arrives (it comes after the user's position)."""
+        servers = [Topic.server(s.server.id) for s in self.servers]
+        if self.positions:
+            servers = [topic for topic in servers if topic in self.positions]
+        return [Topic.user(self.user.id), *servers]
 
 
 class GatewayUseCases(UseCases):
     async def ready(self, identity: Identity) -> ReadyState:
         """The user, their servers with channels and role, and their contacts' presence."""
         async with self.deps.uow(read_only=True) as uow:
+            # Positions first, then the state: an event committed in between is delivered
+            # (and may repeat what the state shows); none falls between the two. The user's
+            # topic before the server list, so a server joined meanwhile is announced.
+            mine = Topic.user(identity.user_id)
+            positions = await uow.topics.positions([mine])
+            server_ids = await uow.members.server_ids_for_user(identity.user_id)
+            positions |= await uow.topics.positions([Topic.server(sid) for sid in server_ids])
             user = await uow.users.get(identity.user_id)
             if user is None:
                 raise Unauthorized("This account no longer exists.", code="invalid_token")
@@ -51,7 +66,7 @@ class GatewayUseCases(UseCases):
             (uid, visible_presence(status, uid in online)) for uid, status in statuses.items()
         ]
         presences = [(uid, p) for uid, p in presences if p is not Presence.OFFLINE]
-        return ReadyState(user, servers, presences)
+        return ReadyState(user, servers, presences, positions)
 
     async def session_started(self, user_id: Snowflake, session_id: str) -> None:
         """Count the session; announce the user online if this was their first."""

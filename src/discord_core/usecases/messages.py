@@ -126,25 +126,25 @@ class MessageUseCases(UseCases):
                 if earlier is not None:
                     await with_attachments(uow, [earlier])
             if earlier is not None:
-                return self._replay(earlier, channel_id)
+                return await self._replay(earlier, channel_id)
         if admit is not None:
             await admit()
         if uploads:
             return await self._post_with_files(identity, channel_id, content, nonce, uploads)
         # Concurrent first sends of one nonce: the unique (author, nonce) constraint decides,
         # and the losers are answered from the winner's message.
-        message_id = self.deps.ids.next_id()
-        created_at = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> MessageView:
             channel, author = await channel_as_member(uow, channel_id, identity.user_id)
+            # The id (the message's time) is taken as late as possible, just before its
+            # insert: ids then follow commits closely (clients backfill by id, with a margin).
             message = Message(
-                id=message_id,
+                id=self.deps.ids.next_id(),
                 channel_id=channel_id,
                 server_id=channel.server_id,
                 author_id=identity.user_id,
                 content=content,
-                created_at=created_at,
+                created_at=self.deps.clock.now(),
                 nonce=nonce,
             )
             try:
@@ -246,16 +246,19 @@ class MessageUseCases(UseCases):
                 await with_attachments(uow, [earlier])
         if earlier is None:
             raise Conflict("The message could not be saved; try again.", code="conflict")
-        return self._replay(earlier, channel_id)
+        return await self._replay(earlier, channel_id)
 
-    @staticmethod
-    def _replay(earlier: MessageView, channel_id: Snowflake) -> Posted:
+    async def _replay(self, earlier: MessageView, channel_id: Snowflake) -> Posted:
+        """The answer to a resent nonce: the first message, whose MESSAGE_CREATE goes out
+        again (the instance that stored it may have died before publishing it; sessions that
+        had it drop the copy)."""
         if earlier.message.channel_id != channel_id:
             raise Conflict(
                 "You already used this nonce for a message in another channel.",
                 code="nonce_reused",
                 field="nonce",
             )
+        await self.deps.events.republish(earlier.message.id)
         return Posted(earlier, created=False)
 
     async def edit(

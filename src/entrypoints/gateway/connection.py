@@ -247,6 +247,7 @@ class Connection:
             and not self._control
             and self._close is None
             and self.session is not None
+            and not self.session.invalid  # RESYNC: the writer sends INVALID_SESSION after it
         ):
             # No writer runs and this is the only frame due: send it now, without waking
             # a task per socket (the fan-out's biggest cost after the socket write itself).
@@ -407,8 +408,9 @@ class Connection:
             presences=[{"user_id": str(uid), "status": p.value} for uid, p in state.presences],
         )
         self._attach(session, after_seq=0)
-        self.hub.add(session)
         session.dispatch("READY", _encode(ready).decode())
+        # After READY: events the hub holds beyond READY's positions follow it at once.
+        self.hub.add(session, {str(topic): seq for topic, seq in state.positions.items()})
         await self.services.gateway.session_started(session.user_id, session.id)
 
     async def _resume(self, data: ResumeData) -> None:

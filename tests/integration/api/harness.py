@@ -44,10 +44,13 @@ class LiveServer:
     """uvicorn serving the app on a free port, in its own thread and event loop.
 
     `send_buffer` pins the kernel send buffer of accepted sockets (they inherit it from the
-    listening socket), so a client that stops reading fills it quickly.
+    listening socket), so a client that stops reading fills it quickly. `ws` picks uvicorn's
+    WebSocket protocol ("websockets-sansio" is what `concord serve` runs).
     """
 
-    def __init__(self, settings: Settings, send_buffer: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, send_buffer: int | None = None, ws: str = "auto"
+    ) -> None:
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(
@@ -55,6 +58,7 @@ class LiveServer:
             host="127.0.0.1",
             port=0,
             log_level="warning",
+            ws=ws,  # type: ignore[arg-type]
             ws_per_message_deflate=False,
             lifespan="on",
         )
@@ -97,8 +101,10 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(settings: Settings, send_buffer: int | None = None) -> Iterator[LiveServer]:
-    server = LiveServer(settings, send_buffer).start()
+def live_server(
+    settings: Settings, send_buffer: int | None = None, ws: str = "auto"
+) -> Iterator[LiveServer]:
+    server = LiveServer(settings, send_buffer, ws).start()
     try:
         yield server
     finally:

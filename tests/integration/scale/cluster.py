@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from ..api.harness import TEST_SECRET, Account, Api, GatewayClient
 
 SRC = Path(__file__).resolve().parents[3] / "src"
+BACKFILL_MARGIN_MS = 10_000
 
 
 def free_port() -> int:
@@ -117,6 +119,10 @@ class RecoveringClient:
     urls: list[str]
     http: httpx.AsyncClient
     messages: dict[str, str] = field(default_factory=dict)
+    live: Counter[str] = field(default_factory=Counter)
+    """How often each message came live (MESSAGE_CREATE): the gateway sends each once."""
+    invalid_sessions: int = 0
+    resyncs: int = 0
     gateway: GatewayClient | None = None
     session_id: str = ""
     last_seq: int = 0
@@ -171,6 +177,7 @@ class RecoveringClient:
         while True:
             frame = await gw.recv(3600)
             if frame.get("op") == 9:  # INVALID_SESSION: identify again on this socket
+                self.invalid_sessions += 1
                 await self._identify(gw)
             else:
                 self._take(frame)
@@ -189,14 +196,19 @@ class RecoveringClient:
             return
         self.last_seq = frame["s"]
         if frame["t"] == "RESYNC":
+            self.resyncs += 1
             self.resync_after = frame["d"]["after"]
         elif frame["t"] == "MESSAGE_CREATE" and frame["d"]["channel_id"] == self.channel_id:
             self.messages[frame["d"]["id"]] = frame["d"]["content"]
+            self.live[frame["d"]["id"]] += 1
 
     async def backfill(self, resync_after: str | None = None) -> None:
-        """Fetch everything newer than the newest message held (or than the server's RESYNC
-        hint, when it said events after it may be missing), page by page."""
-        after = resync_after or max(self.messages, key=int, default=None)
+        """Fetch everything newer than the server's RESYNC hint when it gave one, else than
+        BACKFILL_MARGIN_MS before the newest message held (docs/gateway.md: ids are taken a
+        moment before their commit), page by page, merging by id."""
+        newest = max(self.messages, key=int, default=None)
+        margin = str(max(0, int(newest) - (BACKFILL_MARGIN_MS << 22))) if newest else None
+        after = resync_after or margin
         while True:
             params = {"limit": 100, **({"after": after} if after else {})}
             r = await self.http.get(
