@@ -155,12 +155,21 @@ def create_postgres_engine(url: URL, *, pool_size: int, null_pool: bool = False)
             "pool_pre_ping": True,
         }
     )
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         hide_parameters=True,  # errors and logs never show values (emails, hashes, tokens)
         connect_args={
             "timeout": PG_CONNECT_TIMEOUT_S,
-            "server_settings": {"application_name": "concord"},
+            # NOTICEs reach the client: the outbox's numbers come that way at COMMIT.
+            "server_settings": {"application_name": "concord", "client_min_messages": "notice"},
         },
         **pool,
     )
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        from .outbox import listen_for_numbers
+
+        listen_for_numbers(dbapi_connection.driver_connection)
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    return engine

@@ -13,8 +13,9 @@ transaction, so two transactions of one topic are numbered in the order they com
   (migration 0005) numbers them at COMMIT, inside the server, so the lock on a busy topic's row
   is held for the commit alone and never across a round trip to the application (bumping it
   before COMMIT capped one server's sends at what one connection can commit with the
-  application's latency in between). The unit of work reads the numbers back right after
-  COMMIT, in one query, before publishing.
+  application's latency in between). The trigger tells the committing connection each number
+  in a NOTICE, which arrives with COMMIT's answer (no extra round trip: `listen_for_numbers`);
+  whatever a NOTICE did not bring is read back in one query.
 
 Rows are inserted sorted by topic (stable), so transactions take topic rows in one order (the
 last step of the lock order in `ports.UnitOfWork`). An event whose effect joins a topic
@@ -27,15 +28,17 @@ position (`after`), one event by id (`get`); `prune` deletes what is older than 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from discord_core.events import Event
 from discord_core.ports import IdGenerator
@@ -80,6 +83,12 @@ _AFTER = (
 )
 _BY_ID = select(*_COLUMNS).where(OutboxRow.id == bindparam("id"))
 HEADS_CHUNK: Final = 500
+
+
+class DriverSource(Protocol):
+    """Where the unit of work's driver connection comes from (repositories.Driver)."""
+
+    async def get(self) -> tuple[str, Any]: ...
 
 
 def _envelope(row: Any) -> Envelope:
@@ -144,6 +153,24 @@ def _row(envelope: Envelope, seq: int | None) -> tuple[Any, ...]:
     )
 
 
+NOTICE_PREFIX: Final = "concord-outbox "
+_numbers: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
+
+
+def listen_for_numbers(driver: Any) -> None:
+    """On each new asyncpg connection: keep the numbers the trigger's NOTICEs announce."""
+    numbers: dict[int, int] = {}
+    _numbers[driver] = numbers
+
+    def on_notice(_connection: Any, message: Any) -> None:
+        text = str(getattr(message, "message", ""))
+        if text.startswith(NOTICE_PREFIX):
+            event_id, seq = text[len(NOTICE_PREFIX) :].split()
+            numbers[int(event_id)] = int(seq)
+
+    driver.add_log_listener(on_notice)
+
+
 class Outbox:
     """Encodes recorded events and writes them with their sequence (see the module doc)."""
 
@@ -153,20 +180,21 @@ class Outbox:
         self.written = 0
         self.unnumbered = 0
         """Committed events whose numbers could not be read back (the relay delivers them)."""
+        self.read_back = 0
+        """Numbers no NOTICE brought, read with a query instead."""
 
     def _envelopes(self, events: Sequence[Event]) -> list[Envelope]:
         return [
             replace(self._encode(event), id=event.key or self._ids.next_id()) for event in events
         ]
 
-    async def write(self, connection: AsyncConnection, events: Sequence[Event]) -> Any:
+    async def write(self, connection: DriverSource, events: Sequence[Event]) -> Any:
         """Write the events in this transaction (the last statement before COMMIT). Returns
         the numbered envelopes (SQLite) or a `Pending` for `numbered` after COMMIT."""
         envelopes = self._envelopes(events)
         self.written += len(envelopes)
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        if connection.dialect.name == "sqlite":
+        dialect, driver = await connection.get()
+        if dialect == "sqlite":
             # aiosqlite runs the function on its thread: the whole outbox in one hop.
             return await driver._execute(_write_sqlite, driver, envelopes)
         # Joining a topic (rare: joins, new servers): lock its row now and read where it
@@ -184,15 +212,23 @@ class Outbox:
         return Pending(driver, envelopes)
 
     async def numbered(self, written: Pending) -> list[Envelope]:
-        """After COMMIT (PostgreSQL): the envelopes with their numbers, in one query. If it
-        fails, the events are committed anyway and the relay delivers them (never raises)."""
+        """After COMMIT (PostgreSQL): the envelopes with their numbers, from the trigger's
+        NOTICEs, else in one query. If that fails, the events are committed anyway and the
+        relay delivers them (never raises)."""
         ids = [envelope.id for envelope in written.envelopes]
-        try:
-            found = dict(await written.connection.fetch(_PG_NUMBERS, ids))
-        except Exception as exc:
-            self.unnumbered += len(ids)
-            log.warning("could not read back %d event number(s): %s", len(ids), exc)
-            return []
+        heard = _numbers.get(written.connection)
+        if heard is not None and any(i not in heard for i in ids):
+            await asyncio.sleep(0)  # the NOTICE callbacks are scheduled, not yet run
+        found = {i: heard.pop(i) for i in ids if i in heard} if heard is not None else {}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            try:
+                found.update(dict(await written.connection.fetch(_PG_NUMBERS, missing)))
+            except Exception as exc:
+                self.unnumbered += len(ids)
+                log.warning("could not read back %d event number(s): %s", len(ids), exc)
+                return []
+            self.read_back += len(missing)
         return [replace(e, seq=int(found[e.id])) for e in written.envelopes]
 
 

@@ -377,13 +377,37 @@ _CO_MEMBERS = _co_members_statement()
 # --- base ----------------------------------------------------------------------------------
 
 
+class Driver:
+    """The driver connection (asyncpg or aiosqlite) under a unit of work's session, looked up
+    once per transaction, for the few hot statements that skip SQLAlchemy's execute."""
+
+    __slots__ = ("_session", "_value")
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._value: tuple[str, Any] | None = None
+
+    async def get(self) -> tuple[str, Any]:
+        """(dialect name, driver connection)."""
+        if self._value is None:
+            connection = await self._session.connection()
+            raw = await connection.get_raw_connection()
+            self._value = (connection.dialect.name, raw.driver_connection)
+        return self._value
+
+    def forget(self) -> None:
+        """The transaction ended: the session may hand its connection back to the pool."""
+        self._value = None
+
+
 class _Repository(Generic[RowT]):
     """Holds the unit of work's session; builds the advanced-alchemy repository on first use."""
 
     _crud_class: type[SQLAlchemyAsyncRepository[Any]]
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, driver: Driver | None = None) -> None:
         self._session = session
+        self._driver_connection = driver if driver is not None else Driver(session)
         self._crud_instance: SQLAlchemyAsyncRepository[RowT] | None = None
 
     @property
@@ -416,9 +440,7 @@ class _Repository(Generic[RowT]):
         on PostgreSQL such a read runs in the session's transaction if one has begun on the
         driver, else on its own; both are READ COMMITTED reads of committed rows. On SQLite
         the writer's connection is in its BEGIN IMMEDIATE transaction already."""
-        connection = await self._session.connection()
-        raw = await connection.get_raw_connection()
-        return connection.dialect.name, raw.driver_connection
+        return await self._driver_connection.get()
 
     async def _changed(self, statement: Any) -> int:
         """Run an UPDATE / DELETE; the number of rows it touched."""

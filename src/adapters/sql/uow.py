@@ -34,6 +34,7 @@ from discord_core.ports import (
 from ..wire import Envelope
 from .outbox import Outbox, Pending
 from .repositories import (
+    Driver,
     SqlAttachmentRepository,
     SqlAuthSessionRepository,
     SqlChannelRepository,
@@ -107,12 +108,13 @@ class SqlUnitOfWork:
             raise RuntimeError("a unit of work can be entered only once at a time")
         session = self._sessionmaker()
         self._session = session
+        self._driver = driver = Driver(session)
         self.users = SqlUserRepository(session)
         self.sessions = SqlAuthSessionRepository(session)
         self.servers = SqlServerRepository(session)
         self.members = SqlMemberRepository(session)
-        self.channels = SqlChannelRepository(session)
-        messages = SqlMessageRepository(session)
+        self.channels = SqlChannelRepository(session, driver)
+        messages = SqlMessageRepository(session, driver)
         self.messages = messages
         self.invites = SqlInviteRepository(session)
         self.search = SqlMessageSearch(session, messages.views)
@@ -152,20 +154,30 @@ class SqlUnitOfWork:
         on the driver's connection while the session still holds it, the numbers are read
         back on the same connection, and the session's own commit then has nothing left to do.
         """
-        with translated():
-            if self.recorded and self._outbox is not None:
-                connection = await self.session.connection()
-                written = await self._outbox.write(connection, self.recorded)
-                if isinstance(written, Pending):
-                    await connection.run_sync(_commit_driver)
-                    self.sequenced = await self._outbox.numbered(written)
-                else:
-                    self.sequenced = written
-            await self.session.commit()
+        session = self.session  # RuntimeError outside `async with`
+        committed = False
+        try:
+            with translated():
+                if self.recorded and self._outbox is not None:
+                    written = await self._outbox.write(self._driver, self.recorded)
+                    if isinstance(written, Pending):
+                        connection = await session.connection()
+                        await connection.run_sync(_commit_driver)
+                        committed = True
+                        self.sequenced = await self._outbox.numbered(written)
+                    else:
+                        self.sequenced = written
+                if not committed:
+                    await session.commit()
+                # else: the transaction is over on the driver; closing the session finds
+                # nothing to roll back (cheaper than the session's commit bookkeeping).
+        finally:
+            self._driver.forget()
         self.committed, self.recorded = self.recorded, []
 
     async def rollback(self) -> None:
         self.recorded = []
+        self._driver.forget()
         with translated():
             await self.session.rollback()
 

@@ -28,6 +28,8 @@ BEGIN
     ON CONFLICT (topic) DO UPDATE SET seq = topic_sequences.seq + 1
     RETURNING seq INTO next_seq;
     UPDATE outbox SET seq = next_seq WHERE id = NEW.id;
+    -- The committing client learns the number in COMMIT's own round trip.
+    RAISE NOTICE USING MESSAGE = 'concord-outbox ' || NEW.id || ' ' || next_seq;
     RETURN NULL;
 END
 $$
