@@ -235,6 +235,8 @@ class FileDeletionRepository(Protocol):
     async def still_named(self, refs: Sequence[FileRef]) -> list[FileRef]:
         """Those of the refs a row names: an attachment that exists, a user's or a server's
         current avatar or icon version."""
+
+
 class TopicRepository(Protocol):
     """Where each topic's event sequence stands (the outbox numbers every topic's committed
     events 1, 2, 3 ... in commit order)."""

@@ -281,7 +281,7 @@ def build_container(settings: Settings) -> Container:
         parts = _redis_parts(settings, instance, encode)
     else:
         parts = _embedded_parts(settings, encode)
-    return _build(settings, instance, parts, clock, signer)
+    return _build(settings, instance, parts, clock, signer, encode)
 
 
 def _embedded_parts(settings: Settings, encode: EventEncoder) -> _Parts:
@@ -342,12 +342,17 @@ def _file_limits(settings: Settings) -> FileLimits:
 
 
 def _build(
-    settings: Settings, instance: str, parts: _Parts, clock: SystemClock, signer: HmacSigner
+    settings: Settings,
+    instance: str,
+    parts: _Parts,
+    clock: SystemClock,
+    signer: HmacSigner,
+    encode: EventEncoder,
 ) -> Container:
     assert settings.secret_key is not None
     database = Database.from_url(settings.effective_database_url, pool_size=settings.db_pool_size)
     # Recorded events go into the outbox with their change, then to the bus after COMMIT.
-    database.uow_factory.outbox = Outbox(encode_event, parts.ids)
+    database.uow_factory.outbox = Outbox(encode, parts.ids)
     database.uow_factory.send = parts.bus.send
     storage = _file_storage(settings)
     media = PillowMedia(workers=settings.media_workers)

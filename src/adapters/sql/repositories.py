@@ -1133,6 +1133,8 @@ class SqlFileDeletionRepository(_Repository[FileDeletionRow]):
 
 def _due(due_at: datetime) -> Any:
     return bindparam("due_at", due_at, type_=DateTimeUTC)
+
+
 class SqlTopicRepository:
     """Positions of topics in the outbox (the `topic_sequences` rows it bumps at commit)."""
 
