@@ -23,6 +23,7 @@ from . import (
     w8_outage,
     w9_search,
     w10_uploads,
+    w11_large,
 )
 from .harness import Config, Line, pick_cores
 from .report import environment, markdown_table, other_load
@@ -38,6 +39,7 @@ WORKLOADS = {
     8: w8_outage.run,
     9: w9_search.run,
     10: w10_uploads.run,
+    11: w11_large.run,
 }
 
 

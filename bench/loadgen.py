@@ -528,7 +528,142 @@ async def history(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-SCENARIOS = {"http_post": http_post, "fanout": fanout, "idle": idle, "history": history}
+# --- large (workload 11) -----------------------------------------------------------------
+
+
+async def large(spec: dict[str, Any]) -> dict[str, Any]:
+    """One big server: for each online count, a connect storm, presence changes, joins."""
+    host, port, path = spec["host"], spec["port"], spec["ws_path"]
+    server_id = spec["server_id"]
+    subscribe = spec["subscribe"]
+    settle = spec["settle_s"]
+    errors: dict[str, int] = {}
+    counts = {"frames": 0, "ready_bytes": 0, "readies": 0}
+    op14 = json.dumps(
+        {"op": 14, "d": {"server_id": server_id, "after": "0", "limit": spec["page"]}}
+    )
+
+    def on_text(client: WsClient, payload: bytes) -> None:
+        if payload.startswith(b'{"op":0,"s":'):
+            client.seq = int(payload[12 : payload.index(b",", 12)])
+            if b'"t":"READY"' in payload[:40]:
+                counts["ready_bytes"] += len(payload)
+                counts["readies"] += 1
+                if subscribe:
+                    client.send_text(op14)
+                if not client.ready.done():
+                    client.ready.set_result(None)
+                return
+            if b'"t":"MEMBER_LIST"' in payload[:40]:
+                return
+            counts["frames"] += 1
+        elif b'"op":10' in payload and client.token is not None:
+            client.send_text(json.dumps({"op": 2, "d": {"token": client.token}}))
+
+    async def open_one(token: str) -> WsClient | None:
+        for attempt in range(3):
+            try:
+                client = await WsClient.connect(host, port, path, on_text, token=token)
+                done, _ = await asyncio.wait(
+                    [client.ready, client.closed], return_when=asyncio.FIRST_COMPLETED
+                )
+                if client.ready in done:
+                    return client
+                raise ConnectionError(f"closed before READY ({client.closed.result()})")
+            except (OSError, TimeoutError) as exc:
+                if attempt == 2:
+                    key = f"connect: {type(exc).__name__}: {exc}"
+                    errors[key] = errors.get(key, 0) + 1
+                await asyncio.sleep(0.2)
+        return None
+
+    async def open_all(tokens: list[str]) -> list[WsClient]:
+        sem = asyncio.Semaphore(spec.get("connect_concurrency", 32))
+
+        async def one(token: str) -> WsClient | None:
+            async with sem:
+                return await open_one(token)
+
+        found = await asyncio.gather(*(one(t) for t in tokens))
+        return [c for c in found if c is not None]
+
+    outsiders = list(spec["outsiders"])
+    rows = []
+    for online in spec["sizes"]:
+        counts.update(frames=0, ready_bytes=0, readies=0)
+        meter = Meter()
+        fleet = await open_all(spec["tokens"][:online])
+        storm_s = time.perf_counter() - meter.wall0
+        await asyncio.sleep(settle)
+        storm = meter.done()
+        connect_frames = counts["frames"] / max(1, len(fleet))
+        ready_bytes = counts["ready_bytes"] / max(1, counts["readies"])
+        # presence changes: members outside the first page of the list set "away"
+        counts["frames"] = 0
+        meter = Meter()
+        changers = fleet[-spec["changes"] :]
+        for client in changers:
+            client.send_text(json.dumps({"op": 3, "d": {"status": "away"}}))
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(settle)
+        change = meter.done()
+        change_frames = counts["frames"] / len(changers)
+        # joins over the invite
+        counts["frames"] = 0
+        http = await HttpConnection.open(host, port)  # fresh: keep-alive ends after 5 s idle
+        meter = Meter()
+        for _ in range(spec["joins"]):
+            token = outsiders.pop()
+            raw = http_request(
+                "POST",
+                f"/api/v1/invites/{spec['invite']}",
+                host,
+                {"Authorization": f"Bearer {token}"},
+                b"",
+            )
+            status, body = await http.request(raw)
+            if status != 200:
+                key = f"join: HTTP {status}: {body[:120].decode(errors='replace')}"
+                errors[key] = errors.get(key, 0) + 1
+        await asyncio.sleep(settle)
+        join = meter.done()
+        http.close()
+        join_frames = counts["frames"] / max(1, spec["joins"])
+        closed = sum(1 for c in fleet if c.closed.done())
+        if closed:
+            errors["sockets closed by the server"] = closed
+        if len(fleet) != online:
+            errors[f"{len(fleet)} of {online} sockets identified"] = 1
+        for client in changers:  # back to online for the next size
+            client.send_text(json.dumps({"op": 3, "d": {"status": "online"}}))
+        await asyncio.sleep(0.2)
+        for client in fleet:
+            client.close()
+        await asyncio.sleep(settle)
+        row = {
+            "online": online,
+            "storm_s": storm_s,
+            "connect_cpu_s": storm["server_cpu_s"] / max(1, len(fleet)),
+            "connect_frames": connect_frames,
+            "ready_bytes": ready_bytes,
+            "change_cpu_s": change["server_cpu_s"] / len(changers),
+            "change_frames": change_frames,
+            "join_cpu_s": join["server_cpu_s"] / max(1, spec["joins"]),
+            "join_frames": join_frames,
+            "cpu_frac": storm["cpu_frac"],
+        }
+        rows.append(row)
+        say(f"  {online} online: {json.dumps(row)}")
+    return {"sizes": rows, "errors": errors}
+
+
+SCENARIOS = {
+    "http_post": http_post,
+    "fanout": fanout,
+    "idle": idle,
+    "history": history,
+    "large": large,
+}
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ def pack_effect(effect: Effect | None) -> str:
             "" if effect.leave is None else str(effect.leave),
             "1" if effect.silent else "",
             _LIST.join(effect.close_sessions),
+            "" if effect.watched is None else str(effect.watched),
         )
     )
 
@@ -68,11 +69,15 @@ def pack_effect(effect: Effect | None) -> str:
 def unpack_effect(text: str) -> Effect | None:
     if not text:
         return None
-    user_id, join, leave, silent, sessions = text.split(_FIELD)
+    fields = text.split(_FIELD)
+    if len(fields) == 5:  # written before effects had `watched` (an outbox row, a peer)
+        fields.append("")
+    user_id, join, leave, silent, sessions, watched = fields
     return Effect(
         user_id=int(user_id) if user_id else None,
         join=Topic.parse(join) if join else None,
         leave=Topic.parse(leave) if leave else None,
         silent=bool(silent),
         close_sessions=tuple(sessions.split(_LIST)) if sessions else (),
+        watched=int(watched) if watched else None,
     )

@@ -80,6 +80,10 @@ class Effect:
     event). Those sessions start listening to `join` before the event is delivered, stop
     listening to `leave` after it, do not get the dispatch itself when `silent`, and are closed
     when their token's session is in `close_sessions` (revoked tokens).
+
+    With `watched`, the event reaches only the sessions listening to its topic that watch that
+    user there (they subscribed to a part of the server's member list that holds them: a
+    large server's presence, see `routing`).
     """
 
     user_id: Snowflake | None = None
@@ -87,6 +91,7 @@ class Effect:
     leave: Topic | None = None
     silent: bool = False
     close_sessions: tuple[str, ...] = ()
+    watched: Snowflake | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,11 +284,19 @@ class MemberRemoved(ServerEvent):
 
 @dataclass(frozen=True, slots=True)
 class PresenceUpdated(ServerEvent):
-    """Sent once per server the user is in, like Discord's PRESENCE_UPDATE."""
+    """Sent once per server the user is in, like Discord's PRESENCE_UPDATE. In a `large`
+    server (limits.LARGE_SERVER_MEMBERS) only the sessions watching the user get it (they
+    subscribed to a part of the member list holding them): a connect costs what the people
+    looking at that member cost, not what everyone online costs."""
 
     name: ClassVar[str] = "PRESENCE_UPDATE"
     user_id: Snowflake
     presence: Presence
+    large: bool = False
+
+    @property
+    def effect(self) -> Effect | None:
+        return Effect(watched=self.user_id) if self.large else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,13 @@ PAGE_LIMIT_DEFAULT: Final = 50
 PAGE_LIMIT_MAX: Final = 100
 MEMBER_PAGE_DEFAULT: Final = 100
 MEMBER_PAGE_MAX: Final = 1000
+LARGE_SERVER_MEMBERS: Final = 100
+"""A server with at least this many members is large: its members' presence reaches only the
+sessions that subscribed to the part of its member list they show (gateway op 14), and READY
+leaves it out (Discord's `large_threshold`)."""
+MEMBER_LIST_DEFAULT: Final = 100
+MEMBER_LIST_MAX: Final = 200
+"""Members one member-list subscription (gateway op 14) may cover."""
 SERVERS_PER_USER_MAX: Final = 100
 CHANNELS_PER_SERVER_MAX: Final = 500
 INVITE_MAX_AGE_MAX: Final = 7 * 24 * 3600

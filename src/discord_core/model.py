@@ -211,3 +211,6 @@ class ServerSnapshot:
     channels: list[Channel]
     member: Member
     member_count: int = 0
+    large: bool = False
+    """At least `Deps.large_server_members` members: presence through member-list
+    subscriptions only (set in READY's snapshots)."""

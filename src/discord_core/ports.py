@@ -109,8 +109,11 @@ class MemberRepository(Protocol):
         ...
 
     async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]: ...
-    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
-        """One view per distinct user sharing at least one server with the user (them too)."""
+    async def co_members(
+        self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
+    ) -> list[MemberView]:
+        """One view per distinct user sharing at least one server with the user (them too);
+        with `server_ids`, only the members of those servers (servers the user is in)."""
         ...
 
 

@@ -6,11 +6,16 @@ to a topic reaches every session listening to it. Events whose type declares an 
 change who listens where, at once and the same way for every kind of topic: a session starts
 listening to a server when SERVER_CREATE reaches its user, and stops before the next event of a
 server it left, was kicked from, or that was deleted.
+
+Large servers' presence is lazy: a session watches only the members of the part of a server's
+member list it subscribed to (gateway op 14; `Viewer.watching`), and an event whose effect
+names a `watched` user reaches only the sessions watching that user in the event's topic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .events import Effect, Topic, TopicKind
 from .model import Snowflake
@@ -24,6 +29,9 @@ class Viewer:
     auth_session_id: str
     topics: frozenset[Topic]
     """The topics the session listens to."""
+    watching: Mapping[Topic, frozenset[Snowflake]] = field(default_factory=dict)
+    """Per server topic, the members whose presence the session follows there (the members
+    of the part of the member list it subscribed to)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +53,11 @@ def listens(topic: Topic, effect: Effect | None, viewer: Viewer) -> bool:
     concern only the sessions of the user their effect names."""
     if topic.kind is TopicKind.ALL:
         return effect is not None and effect.user_id == viewer.user_id
-    return topic in viewer.topics
+    if topic not in viewer.topics:
+        return False
+    if effect is not None and effect.watched is not None:
+        return effect.watched in viewer.watching.get(topic, frozenset())
+    return True
 
 
 def route(topic: Topic, effect: Effect | None, viewer: Viewer, *, dispatched: bool = True) -> Route:

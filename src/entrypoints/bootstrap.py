@@ -374,6 +374,7 @@ def _build(
         signer=signer,
         file_limits=_file_limits(settings),
         file_url_ttl=timedelta(seconds=settings.file_url_ttl_s),
+        large_server_members=settings.large_server_members,
     )
     container = Container(
         settings=settings,

@@ -42,7 +42,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from discord_core.limits import AVATAR_MAX_BYTES_CAP
+from discord_core.limits import AVATAR_MAX_BYTES_CAP, LARGE_SERVER_MEMBERS
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,10 @@ class Settings(BaseSettings):
     outbox_retention_s: float = Field(default=900.0, ge=60)
     """How long committed events stay in the outbox. A session missing events older than
     this gets RESYNC (docs/gateway.md)."""
+    large_server_members: int = Field(default=LARGE_SERVER_MEMBERS, ge=2, le=1_000_000)
+    """Servers with at least this many members are large: their members' presence reaches
+    only the sessions that subscribed to the part of the member list holding them (gateway
+    op 14), and READY leaves it out."""
     ws_max_per_ip: int = Field(default=50, ge=1)
     """Gateway connections one IP address may hold open at once."""
     ws_max_per_user: int = Field(default=10, ge=1)

@@ -438,6 +438,27 @@ async def test_co_members_are_distinct_users(world: World) -> None:
     assert alone == []
 
 
+async def test_co_members_within_some_servers(world: World) -> None:
+    """READY asks only for the members of the user's small servers (large ones are lazy)."""
+    ann = await world.user("ann")
+    bob = await world.user("bob")
+    cat = await world.user("cat")
+    dan = await world.user("dan")
+    one = await world.server(ann, name="one")
+    two = await world.server(ann, name="two")
+    elsewhere = await world.server(dan, name="elsewhere")
+    await world.join(one, bob)
+    await world.join(two, cat)
+    async with world.db.uow_factory(read_only=True) as uow:
+        only_one = await uow.members.co_members(ann.id, [one.id])
+        only_two = await uow.members.co_members(ann.id, [two.id, elsewhere.id])
+        none = await uow.members.co_members(ann.id, [])
+    assert sorted(v.member.user_id for v in only_one) == sorted([ann.id, bob.id])
+    # a server the user is not in adds nobody
+    assert sorted(v.member.user_id for v in only_two) == sorted([ann.id, cat.id])
+    assert none == []
+
+
 # --- channels ----------------------------------------------------------------------------------
 
 

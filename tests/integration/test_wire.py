@@ -49,6 +49,7 @@ SAMPLES: list[ev.Event] = [
     ev.MemberUpdated(10, MEMBER),
     ev.MemberRemoved(10, 1, kicked=True),
     ev.PresenceUpdated(10, 1, Presence.AWAY),
+    ev.PresenceUpdated(10, 2, Presence.ONLINE, large=True),
     ev.UserUpdated(1, USER),
     ev.SessionsRevoked(1, ("a", "b")),
 ]
@@ -61,7 +62,7 @@ def test_every_event_type_has_a_wire_payload() -> None:
 
 def test_dispatch_names_come_from_the_event_types() -> None:
     names = {cls.name for cls in ev.event_types() if cls.dispatched}
-    assert names | {"READY", "RESUMED", "RESYNC"} == protocol.DISPATCH_EVENTS
+    assert names | {"READY", "RESUMED", "RESYNC", "MEMBER_LIST"} == protocol.DISPATCH_EVENTS
     assert "SESSIONS_REVOKED" not in protocol.DISPATCH_EVENTS
 
 
@@ -85,10 +86,18 @@ def test_envelopes_carry_name_topic_effect_and_survive_redis(event: ev.Event) ->
         ev.Effect(user_id=5, join=ev.Topic.channel(9)),
         ev.Effect(leave=ev.Topic.server(3), silent=True),
         ev.Effect(user_id=1, close_sessions=("x-_1", "y")),
+        ev.Effect(watched=77),
     ],
 )
 def test_effects_round_trip(effect: ev.Effect | None) -> None:
     assert unpack_effect(pack_effect(effect)) == effect
+
+
+def test_effects_written_before_watched_still_read() -> None:
+    """Outbox rows (and peers) from before `watched` existed have five fields."""
+    assert unpack_effect("5;server:3;;1;") == ev.Effect(
+        user_id=5, join=ev.Topic.server(3), silent=True
+    )
 
 
 def test_an_unknown_event_type_has_no_wire_form() -> None:

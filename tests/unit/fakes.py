@@ -736,11 +736,16 @@ class FakeMemberRepository(_Repo):
         )
         return [m.server_id for m in mine]
 
-    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
+    async def co_members(
+        self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
+    ) -> list[MemberView]:
         """One view per distinct user sharing at least one server with the user (them too)."""
         t = await self._t("co_members")
         _bigint(user_id)
         servers = {m.server_id for m in t.members.values() if m.user_id == user_id}
+        if server_ids is not None:
+            _bigint(*server_ids)
+            servers &= set(server_ids)
         first: dict[Snowflake, Member] = {}
         for m in sorted(t.members.values(), key=lambda m: (m.user_id, m.server_id)):
             if m.server_id in servers:

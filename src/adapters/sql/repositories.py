@@ -347,13 +347,15 @@ _MESSAGE_VIEWS = select(*_MESSAGE_VIEW_COLUMNS).join(UserRow, UserRow.id == Mess
 _MEMBER_VIEWS = select(*_MEMBER_VIEW_COLUMNS).join(UserRow, UserRow.id == MemberRow.user_id)
 
 
-def _co_members_statement() -> Any:
-    """Built once (IDENTIFY runs it; building it per call was 6 % of an IDENTIFY's CPU)."""
-    mine = (
-        select(MemberRow.server_id)
-        .where(MemberRow.user_id == bindparam("user_id"))
-        .scalar_subquery()
-    )
+def _co_members_statement(*, within: bool = False) -> Any:
+    """Built once (IDENTIFY runs it; building it per call was 6 % of an IDENTIFY's CPU).
+    `within`: only the user's servers among the expanding parameter "server_ids"."""
+    mine_query = select(MemberRow.server_id).where(MemberRow.user_id == bindparam("user_id"))
+    if within:
+        mine_query = mine_query.where(
+            MemberRow.server_id.in_(bindparam("server_ids", expanding=True))
+        )
+    mine = mine_query.scalar_subquery()
     ranked = (
         _MEMBER_VIEWS.add_columns(
             func.row_number()
@@ -372,6 +374,7 @@ def _co_members_statement() -> Any:
 
 
 _CO_MEMBERS = _co_members_statement()
+_CO_MEMBERS_WITHIN = _co_members_statement(within=True)
 
 
 # --- base ----------------------------------------------------------------------------------
@@ -722,10 +725,20 @@ class SqlMemberRepository(_Repository[MemberRow]):
         )
         return list(result.scalars().all())
 
-    async def co_members(self, user_id: Snowflake) -> list[MemberView]:
+    async def co_members(
+        self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
+    ) -> list[MemberView]:
         """One view per distinct user sharing a server with `user_id` (them included), with
-        the membership of the lowest shared server id; ascending by user id."""
-        result = await self._execute(_CO_MEMBERS, {"user_id": user_id})
+        the membership of the lowest shared server id; ascending by user id. With
+        `server_ids`, only those of the user's servers count."""
+        if server_ids is None:
+            result = await self._execute(_CO_MEMBERS, {"user_id": user_id})
+        elif not server_ids:
+            return []
+        else:
+            result = await self._execute(
+                _CO_MEMBERS_WITHIN, {"user_id": user_id, "server_ids": list(server_ids)}
+            )
         return [_member_view(row) for row in result.all()]
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .. import limits
 from ..errors import NotFound, ValidationFailed
+from ..events import PresenceUpdated
 from ..limits import FileLimits
-from ..model import Channel, Member, MemberView, Server, Snowflake
+from ..model import Channel, Member, MemberView, Presence, Server, Snowflake
 from ..ports import (
     Clock,
     CommonPasswords,
@@ -54,6 +55,8 @@ class Deps:
     file_url_ttl: timedelta = timedelta(days=1)
     """How long a signed file URL works (rounded up to the next whole hour, so a file's URL
     stays the same for an hour and clients can cache by it)."""
+    large_server_members: int = limits.LARGE_SERVER_MEMBERS
+    """Servers with at least this many members are large (lazy presence; usecases.gateway)."""
     new_invite_code: Callable[[], str] = field(default=_random_code)
     new_session_id: Callable[[], str] = field(default=_random_session_id)
 
@@ -159,3 +162,23 @@ async def locked_channel_as_member(
     if await uow.servers.lock(channel.server_id) is None:
         raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
     return await channel_as_member(uow, channel_id, user_id)
+
+
+async def large_servers(
+    uow: UnitOfWork, server_ids: Sequence[Snowflake], threshold: int
+) -> set[Snowflake]:
+    """Which of these servers are large (lazy presence)."""
+    if not server_ids:
+        return set()
+    counts = await uow.members.counts(server_ids)
+    return {sid for sid, count in counts.items() if count >= threshold}
+
+
+def presence_events(
+    server_ids: Sequence[Snowflake],
+    user_id: Snowflake,
+    presence: Presence,
+    large: set[Snowflake],
+) -> list[PresenceUpdated]:
+    """One PRESENCE_UPDATE per server; those of large servers only for the members watching."""
+    return [PresenceUpdated(sid, user_id, presence, large=sid in large) for sid in server_ids]

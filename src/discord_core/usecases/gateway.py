@@ -1,15 +1,22 @@
-"""What the gateway needs from the core: the READY state and presence on connect/disconnect."""
+"""What the gateway needs from the core: the READY state, presence on connect/disconnect, and
+member-list subscriptions (op 14).
+
+Large servers (at least `Deps.large_server_members` members) are lazy, like Discord's: READY
+leaves their members' presence out, and their PRESENCE_UPDATEs reach only the sessions watching
+that member (those that subscribed to a part of the member list holding them). So a connect
+costs what the few people looking at that member cost, not what everyone online costs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import limits
 from ..errors import Unauthorized
-from ..events import PresenceUpdated, Topic
-from ..model import Channel, Presence, ServerSnapshot, Snowflake, User, UserStatus
+from ..events import Topic
+from ..model import Channel, MemberView, Presence, ServerSnapshot, Snowflake, User, UserStatus
 from ..presence import visible_presence
 from .auth import Identity
-from .base import UseCases
+from .base import UseCases, large_servers, membership, presence_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +24,7 @@ class ReadyState:
     user: User
     servers: list[ServerSnapshot]
     presences: list[tuple[Snowflake, Presence]]
-    """Everyone sharing a server with the user who is not offline (the user too)."""
+    """Everyone sharing a small server with the user who is not offline (the user too)."""
     positions: dict[Topic, int] = field(default_factory=dict)
     """Where each topic's events stood before this state was read: the session gets the
     events after these positions (some may already be reflected here; none is missed)."""
@@ -31,6 +38,26 @@ class ReadyState:
         if self.positions:
             servers = [topic for topic in servers if topic in self.positions]
         return [Topic.user(self.user.id), *servers]
+
+    @property
+    def large(self) -> list[Snowflake]:
+        """The user's large servers: their presence comes through member-list subscriptions."""
+        return [snap.server.id for snap in self.servers if snap.large]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberList:
+    """A part of a server's member list (ascending by user id) with each member's presence:
+    what a session subscribing to it (op 14) is shown, and the members it then watches."""
+
+    server_id: Snowflake
+    after: Snowflake
+    members: list[tuple[MemberView, Presence]]
+    large: bool
+
+    @property
+    def watched(self) -> frozenset[Snowflake]:
+        return frozenset(view.member.user_id for view, _ in self.members)
 
 
 class GatewayUseCases(UseCases):
@@ -51,12 +78,22 @@ class GatewayUseCases(UseCases):
             server_ids = [server.id for server, _ in memberships]
             channels = await uow.channels.list_for_servers(server_ids)
             counts = await uow.members.counts(server_ids)
-            contacts = await uow.members.co_members(user.id)
+            # Presence comes with READY for small servers only: a large one's members are
+            # shown through member-list subscriptions (op 14).
+            threshold = self.deps.large_server_members
+            small = [sid for sid in server_ids if counts[sid] < threshold]
+            contacts = await uow.members.co_members(user.id, small)
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
         for channel in channels:
             by_server[channel.server_id].append(channel)
         servers = [
-            ServerSnapshot(server, by_server[server.id], member, counts[server.id])
+            ServerSnapshot(
+                server,
+                by_server[server.id],
+                member,
+                counts[server.id],
+                large=counts[server.id] >= threshold,
+            )
             for server, member in memberships
         ]
         statuses = {v.member.user_id: v.status for v in contacts}
@@ -67,6 +104,30 @@ class GatewayUseCases(UseCases):
         ]
         presences = [(uid, p) for uid, p in presences if p is not Presence.OFFLINE]
         return ReadyState(user, servers, presences, positions)
+
+    async def member_list(
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        *,
+        after: Snowflake = 0,
+        limit: int | None = None,
+    ) -> MemberList:
+        """The part of the server's member list a session shows (op 14): the members after
+        user id `after`, ascending, at most `limit` (limits.MEMBER_LIST_MAX), with their
+        presence. A non-member gets NotFound, the same whether the server exists or not."""
+        limit = limits.page_limit(
+            limit, default=limits.MEMBER_LIST_DEFAULT, maximum=limits.MEMBER_LIST_MAX
+        )
+        server_id = limits.snowflake(server_id, "server_id")
+        after = limits.snowflake(after, "after") if after else 0
+        async with self.deps.uow(read_only=True) as uow:
+            await membership(uow, server_id, identity.user_id)
+            views = await uow.members.list_page(server_id, after_user_id=after, limit=limit)
+            large = await large_servers(uow, [server_id], self.deps.large_server_members)
+        online = await self.deps.presence.online(v.member.user_id for v in views)
+        members = [(v, visible_presence(v.status, v.member.user_id in online)) for v in views]
+        return MemberList(server_id, after, members, large=server_id in large)
 
     async def session_started(self, user_id: Snowflake, session_id: str) -> None:
         """Count the session; announce the user online if this was their first."""
@@ -85,10 +146,9 @@ class GatewayUseCases(UseCases):
     async def _announce(self, user_id: Snowflake, *, online: bool) -> None:
         async with self.deps.uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
+            if user is None or user.status is UserStatus.INVISIBLE:
+                return  # invisible users look offline either way: nothing changes for others
             server_ids = await uow.members.server_ids_for_user(user_id)
-        if user is None or user.status is UserStatus.INVISIBLE:
-            return  # invisible users look offline either way: nothing changes for others
+            large = await large_servers(uow, server_ids, self.deps.large_server_members)
         presence = visible_presence(user.status, online)
-        await self.deps.events.publish(
-            [PresenceUpdated(server_id, user_id, presence) for server_id in server_ids]
-        )
+        await self.deps.events.publish(presence_events(server_ids, user_id, presence, large))

@@ -117,7 +117,7 @@ class InviteUseCases(UseCases):
             await uow.members.add(member)
             snap = await snapshot(uow, server, member)
             view = await uow.members.get_view(server.id, identity.user_id)
-            uow.record(await self._join_events(snap, view))
+            uow.record(await self._join_events(uow, snap, view))
             return snap
 
         try:
@@ -130,14 +130,20 @@ class InviteUseCases(UseCases):
             server, member = await server_as_member(uow, server_id, identity.user_id)
             return await snapshot(uow, server, member)
 
-    async def _join_events(self, snap: ServerSnapshot, view: MemberView | None) -> list[Event]:
+    async def _join_events(
+        self, uow: UnitOfWork, snap: ServerSnapshot, view: MemberView | None
+    ) -> list[Event]:
         user_id = snap.member.user_id
         events: list[Event] = [ServerAvailable(user_id, snap)]
         if view is not None:
             events.append(MemberJoined(snap.server.id, view))
             online = user_id in await self.deps.presence.online([user_id])
+            # In a large server only those watching the newcomer hear of their presence.
+            large = snap.member_count >= self.deps.large_server_members
             events.append(
-                PresenceUpdated(snap.server.id, user_id, visible_presence(view.status, online))
+                PresenceUpdated(
+                    snap.server.id, user_id, visible_presence(view.status, online), large=large
+                )
             )
         return events
 

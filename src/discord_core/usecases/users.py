@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from .. import limits
 from ..errors import DuplicateKey, NotFound, Unauthorized, ValidationFailed
-from ..events import Event, MemberUpdated, PresenceUpdated, SessionsRevoked, UserUpdated
+from ..events import Event, MemberUpdated, SessionsRevoked, UserUpdated
 from ..files import FileKind, FileRef
 from ..model import Member, MemberView, Server, Snowflake, User, UserStatus
 from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity, _taken
-from .base import USER_NOT_FOUND, UseCases
+from .base import USER_NOT_FOUND, UseCases, large_servers, presence_events
 from .files import discard_files, store_pictures
 from .uploads import prepare_picture
 
@@ -99,7 +99,7 @@ class UserUseCases(UseCases):
                 )
                 events.append(SessionsRevoked(user.id, tuple(revoked)))
             memberships = await uow.servers.list_for_user(user.id)
-            events += await self._announce(user, before, [m for _, m in memberships])
+            events += await self._announce(uow, user, before, [m for _, m in memberships])
             uow.record(events)
             return user, replaced
 
@@ -131,7 +131,11 @@ class UserUseCases(UseCases):
         return user
 
     async def _announce(
-        self, user: User, before: tuple[str, UserStatus, str | None], memberships: list[Member]
+        self,
+        uow: UnitOfWork,
+        user: User,
+        before: tuple[str, UserStatus, str | None],
+        memberships: list[Member],
     ) -> list[Event]:
         """MEMBER_UPDATE for a new username or avatar, PRESENCE_UPDATE when what others see
         changed."""
@@ -146,5 +150,7 @@ class UserUseCases(UseCases):
         old_presence = visible_presence(old_status, online)
         new_presence = visible_presence(user.status, online)
         if new_presence != old_presence:
-            events += [PresenceUpdated(m.server_id, user.id, new_presence) for m in memberships]
+            server_ids = [m.server_id for m in memberships]
+            large = await large_servers(uow, server_ids, self.deps.large_server_members)
+            events += presence_events(server_ids, user.id, new_presence, large)
         return events

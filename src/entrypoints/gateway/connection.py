@@ -20,7 +20,8 @@ import msgspec
 from litestar import WebSocket
 from litestar.types import Send
 
-from discord_core.errors import DomainError, Unauthorized
+from discord_core.errors import DomainError, NotFound, Unauthorized
+from discord_core.events import Topic
 from discord_core.model import UserStatus
 from discord_core.usecases import Identity
 
@@ -36,6 +37,7 @@ from .protocol import (
     ClientFrame,
     Close,
     IdentifyData,
+    MemberListData,
     Op,
     PresenceData,
     ProtocolError,
@@ -60,6 +62,13 @@ class ReadyOut(s.Out):
     user: s.MeOut
     servers: list[s.ServerDetailOut]
     presences: list[dict[str, str]]
+    large_servers: list[str]
+
+
+class MemberListOut(s.Out):
+    server_id: str
+    after: str
+    members: list[s.MemberOut]
 
 
 def _frame_data(message: Any) -> str:
@@ -360,6 +369,8 @@ class Connection:
             await self._identify(decode_payload(frame, IdentifyData))
         elif op is Op.RESUME:
             await self._resume(decode_payload(frame, ResumeData))
+        elif op is Op.MEMBER_LIST_SUBSCRIBE:
+            await self._member_list(decode_payload(frame, MemberListData))
         else:
             await self._set_status(decode_payload(frame, PresenceData))
 
@@ -406,6 +417,7 @@ class Connection:
             user=s.me_out(state.user),
             servers=[s.server_detail_out(snap) for snap in state.servers],
             presences=[{"user_id": str(uid), "status": p.value} for uid, p in state.presences],
+            large_servers=[str(sid) for sid in state.large],
         )
         self._attach(session, after_seq=0)
         session.dispatch("READY", _encode(ready).decode())
@@ -452,6 +464,33 @@ class Connection:
         session.detached_at = None
         self.deadline = time.monotonic() + self.heartbeat_timeout
         self._wake()
+
+    async def _member_list(self, data: MemberListData) -> None:
+        """op 14: show the client that part of the server's member list, with presence, and
+        from now on send it the presence of those members (in large servers, only theirs).
+        Not a member: an empty list, as for a server that does not exist."""
+        session = self.session
+        assert session is not None
+        server_id, after = int(data.server_id), int(data.after)
+        try:
+            found = await self.services.gateway.member_list(
+                session.identity, server_id, after=after, limit=data.limit
+            )
+        except NotFound:
+            found = None
+        except DomainError as exc:
+            raise ProtocolError(Close.DECODE_ERROR, exc.message) from exc
+        if self.session is not session:
+            return  # the session ended while the list was read
+        members = []
+        if found is not None and self.hub.watch(
+            session, str(Topic.server(server_id)), found.watched
+        ):
+            members = [s.member_out(view, presence.value) for view, presence in found.members]
+        else:
+            self.hub.unwatch(session)
+        out = MemberListOut(server_id=str(server_id), after=str(after), members=members)
+        session.dispatch("MEMBER_LIST", _encode(out).decode())
 
     async def _set_status(self, data: PresenceData) -> None:
         assert self.session is not None

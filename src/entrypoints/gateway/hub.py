@@ -83,6 +83,7 @@ class Stream:
         "pending",
         "recent",
         "topic",
+        "watchers",
     )
 
     def __init__(self, topic: str, last: int | None) -> None:
@@ -103,6 +104,9 @@ class Stream:
         """The last RECENT events delivered (created on the first one)."""
         self.filling = False
         """A read of the outbox for this topic is under way."""
+        self.watchers: dict[int, set[GatewaySession]] | None = None
+        """Member -> the listening sessions that watch that member's presence here (their
+        member-list subscription holds them): who gets a large server's presence."""
 
 
 def _ms_of(snowflake: int) -> int:
@@ -231,6 +235,35 @@ class Hub:
         if count:
             log.warning("%d gateway session(s) must resync: %s", count, reason)
 
+    def watch(self, session: GatewaySession, topic: str, user_ids: frozenset[int]) -> bool:
+        """The session's member-list subscription (op 14) is now these members of `topic`'s
+        server, replacing its previous one. False (nothing watched) when the session does not
+        listen to the topic (it left the server meanwhile)."""
+        self.unwatch(session)
+        stream = self._streams.get(topic)
+        if stream is None or session not in stream.listeners:
+            return False
+        session.watching = (topic, user_ids)
+        if stream.watchers is None:
+            stream.watchers = {}
+        for user_id in user_ids:
+            stream.watchers.setdefault(user_id, set()).add(session)
+        return True
+
+    def unwatch(self, session: GatewaySession) -> None:
+        watching, session.watching = session.watching, None
+        if watching is None:
+            return
+        stream = self._streams.get(watching[0])
+        if stream is None or stream.watchers is None:
+            return
+        for user_id in watching[1]:
+            sessions = stream.watchers.get(user_id)
+            if sessions is not None:
+                sessions.discard(session)
+                if not sessions:
+                    del stream.watchers[user_id]
+
     def _mute(self, session: GatewaySession) -> None:
         for topic in list(session.topics):
             self._ignore(session, topic)
@@ -295,6 +328,11 @@ class Hub:
             if effect is None or effect.user_id is None:
                 return []
             return list(self._by_user.get(effect.user_id, ()))
+        effect = envelope.effect
+        if effect is not None and effect.watched is not None:
+            # A large server's presence: only those watching that member (routing decides
+            # for each of them; this index only spares asking everyone else).
+            return list((stream.watchers or {}).get(effect.watched, ()))
         return list(stream.listeners)
 
     def _dispatch(self, stream: Stream, envelope: Envelope) -> None:
@@ -380,6 +418,8 @@ class Hub:
                 self._dispatch_to(session, envelope)
 
     def _ignore(self, session: GatewaySession, topic: str) -> None:
+        if session.watching is not None and session.watching[0] == topic:
+            self.unwatch(session)
         stream = self._streams.get(topic)
         if stream is None:
             return

@@ -8,6 +8,7 @@ from typing import Annotated, Final, Literal, TypeVar
 import msgspec
 
 from discord_core.events import dispatch_names
+from discord_core.limits import MEMBER_LIST_DEFAULT, MEMBER_LIST_MAX
 
 T = TypeVar("T")
 
@@ -22,9 +23,12 @@ class Op(IntEnum):
     INVALID_SESSION = 9
     HELLO = 10
     HEARTBEAT_ACK = 11
+    MEMBER_LIST_SUBSCRIBE = 14
 
 
-CLIENT_OPS: Final = frozenset({Op.HEARTBEAT, Op.IDENTIFY, Op.PRESENCE_UPDATE, Op.RESUME})
+CLIENT_OPS: Final = frozenset(
+    {Op.HEARTBEAT, Op.IDENTIFY, Op.PRESENCE_UPDATE, Op.RESUME, Op.MEMBER_LIST_SUBSCRIBE}
+)
 BEFORE_IDENTIFY_OPS: Final = frozenset({Op.HEARTBEAT, Op.IDENTIFY, Op.RESUME})
 
 
@@ -46,7 +50,7 @@ NOT_RESUMABLE: Final = frozenset({Close.AUTHENTICATION_FAILED})
 sequence never sent) the session waits for a RESUME with its backlog whole."""
 CLEAN_CLIENT_CLOSES: Final = frozenset({1000, 1001})
 
-GATEWAY_EVENTS: Final = frozenset({"READY", "RESUMED", "RESYNC"})
+GATEWAY_EVENTS: Final = frozenset({"READY", "RESUMED", "RESYNC", "MEMBER_LIST"})
 """Dispatches of the gateway itself; every other one is a domain event's (discord_core.events)."""
 DISPATCH_EVENTS: Final = GATEWAY_EVENTS | dispatch_names()
 
@@ -80,6 +84,17 @@ class ResumeData(msgspec.Struct):
 
 class PresenceData(msgspec.Struct):
     status: Literal["online", "away", "dnd", "invisible"]
+
+
+IdText = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,19}$")]
+
+
+class MemberListData(msgspec.Struct, forbid_unknown_fields=True):
+    """op 14: the part of a server's member list the client shows (ascending by user id)."""
+
+    server_id: IdText
+    after: IdText = "0"
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MEMBER_LIST_MAX)] = MEMBER_LIST_DEFAULT
 
 
 class ProtocolError(Exception):

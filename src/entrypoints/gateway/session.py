@@ -33,6 +33,7 @@ class GatewaySession:
         "link",
         "seq",
         "topics",
+        "watching",
     )
 
     def __init__(self, session_id: str, identity: Identity, topics: set[str]) -> None:
@@ -45,6 +46,9 @@ class GatewaySession:
         """Created on the first dispatch: an idle socket holds no buffer (memory per socket)."""
         self.link: Link | None = None
         self.detached_at: float | None = None
+        self.watching: tuple[str, frozenset[int]] | None = None
+        """The member-list subscription (op 14): a server topic and the members whose
+        presence the session follows there (one subscription at a time)."""
         self.invalid = False
         """Events may have been lost: after its backlog (ending in RESYNC) the client gets
         INVALID_SESSION and identifies again."""
@@ -60,7 +64,10 @@ class GatewaySession:
 
     def viewer(self) -> Viewer:
         topics = frozenset(Topic.parse(topic) for topic in self.topics)
-        return Viewer(self.user_id, self.identity.session_id, topics)
+        watching = {}
+        if self.watching is not None:
+            watching[Topic.parse(self.watching[0])] = self.watching[1]
+        return Viewer(self.user_id, self.identity.session_id, topics, watching)
 
     def dispatch(self, name: str, payload: str) -> None:
         self.seq += 1
