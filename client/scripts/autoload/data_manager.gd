@@ -1,18 +1,21 @@
 ## DataManager (autoload): the cache the scenes read and listen to (see data_state.gd), fed
 ## by NetworkManager's gateway events, plus the actions that change things on the server:
 ## `DataManager.messages_api` (history, send, edit, delete, typing, jump to a message),
-## `DataManager.servers_api` (servers, channels, invites, members, status) and
+## `DataManager.servers_api` (servers, channels, invites, members, status),
+## `DataManager.member_list_api` (the page of the member list watched) and
 ## `DataManager.search_api` (message search).
 extends "res://scripts/model/data_state.gd"
 
 const MessageActions := preload("res://scripts/model/message_actions.gd")
 const ServerActions := preload("res://scripts/model/server_actions.gd")
 const SearchActions := preload("res://scripts/model/search_actions.gd")
+const MemberListActions := preload("res://scripts/model/member_list_actions.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 
 var messages_api: MessageActions
 var servers_api: ServerActions
 var search_api: SearchActions
+var member_list_api: MemberListActions
 
 
 func _ready() -> void:
@@ -25,7 +28,10 @@ func attach(net: NetworkManagerScript) -> void:
 	messages_api = MessageActions.new(self, net)
 	servers_api = ServerActions.new(self, net)
 	search_api = SearchActions.new(self, net)
+	member_list_api = MemberListActions.new(self, net.send_member_list)
+	net.dispatch_received.connect(_before_dispatch)
 	net.dispatch_received.connect(apply_dispatch)
+	net.dispatch_received.connect(_after_dispatch)
 	net.backfill_needed.connect(messages_api.backfill)
 	selection_changed.connect(_on_selection_changed)
 
@@ -35,6 +41,20 @@ func _on_selection_changed() -> void:
 		messages_api.open_channel(current_channel_id)
 	if current_server_id != "" and not members.has(current_server_id):
 		servers_api.load_members(current_server_id)
+	# The member list shown: its members' presence (a large server sends no other).
+	member_list_api.watch_members(current_server_id)
+
+
+func _before_dispatch(event: String, _data: Variant) -> void:
+	if event == Protocol.EVENT_READY:
+		member_list_api.forget_watch()  # a new session watches nothing yet
+
+
+func _after_dispatch(event: String, data: Variant) -> void:
+	var d: Dictionary = data if data is Dictionary else {}
+	var server_id := Ids.of(d.get("server_id"))
+	if server_id == current_server_id and member_page_stale(event, d):
+		member_list_api.watch_members(server_id, "", true)
 
 
 ## Forgets everything (sign-out), the open search too.

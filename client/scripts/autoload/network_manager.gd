@@ -166,6 +166,11 @@ func send_presence(status: String) -> bool:
 	return _gateway.send_text(Protocol.presence_update(status))
 
 
+## Subscribes to a page of a server's member list (op 14). Returns false when not connected.
+func send_member_list(server_id: String, after: String, limit: int) -> bool:
+	return _gateway.send_text(Protocol.member_list_subscribe(server_id, after, limit))
+
+
 func _url(pattern: String, params: Dictionary) -> String:
 	var path := Api.expand(pattern, params)
 	if path == "":

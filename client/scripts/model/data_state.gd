@@ -38,6 +38,12 @@ var channels := {}
 var members := {}
 ## user_id -> "online" | "away" | "dnd" | "offline"
 var presence := {}
+## server_id -> true for large servers (READY's `large_servers`, or a MEMBER_LIST saying so):
+## their presence comes only for the page of the member list the client subscribed to.
+var large_servers := {}
+## server_id -> the member-list page shown (the last MEMBER_LIST): {"after": String,
+## "members": Array of Member (with presence), ascending by user id}.
+var member_pages := {}
 ## channel_id -> true for channels with messages not seen yet.
 var unread := {}
 var current_server_id := ""
@@ -195,6 +201,8 @@ func clear() -> void:
 	channels.clear()
 	members.clear()
 	presence.clear()
+	large_servers.clear()
+	member_pages.clear()
 	unread.clear()
 	_stores.clear()
 	_typing.clear()
@@ -255,6 +263,8 @@ func apply_dispatch(event: String, data: Variant) -> void:
 			me = d
 			learn_avatar(d)
 			me_changed.emit()
+		Protocol.EVENT_MEMBER_LIST:
+			_apply_member_list(d)
 
 
 func _process(_delta: float) -> void:
@@ -267,6 +277,48 @@ func _process(_delta: float) -> void:
 				typing_changed.emit(channel_id)
 		if by_user.is_empty():
 			_typing.erase(channel_id)
+
+
+## Whether the server's member list is shown a page at a time (its presence is lazy).
+func is_large(server_id: String) -> bool:
+	return large_servers.has(server_id)
+
+
+## After a member event: whether the page shown of this large server should be asked for again
+## (a newcomer may belong on it: it is the last page, not full yet; or someone on it left).
+func member_page_stale(event: String, d: Dictionary) -> bool:
+	var server_id := Ids.of(d.get("server_id"))
+	if not is_large(server_id) or not member_pages.has(server_id):
+		return false
+	var page: Dictionary = member_pages[server_id]
+	var shown: Array = page.get("members", [])
+	if event == Protocol.EVENT_MEMBER_ADD:
+		return shown.size() < Protocol.MEMBER_LIST_PAGE
+	if event == Protocol.EVENT_MEMBER_REMOVE:
+		var user_id := Ids.of(d.get("user_id"))
+		for member: Dictionary in shown:
+			if Ids.of(member.get("user", {}).get("id")) == user_id:
+				return true
+	return false
+
+
+func _apply_member_list(d: Dictionary) -> void:
+	var server_id := Ids.of(d.get("server_id"))
+	if not servers.has(server_id):
+		return
+	if d.get("large", false):
+		large_servers[server_id] = true
+	else:
+		large_servers.erase(server_id)
+	var shown: Array = []
+	for member: Variant in d.get("members", []):
+		if member is Dictionary:
+			var user_id := Ids.of(member.get("user", {}).get("id"))
+			learn_avatar(member.get("user", {}))
+			presence[user_id] = str(member.get("presence", "offline"))
+			shown.append(member)
+	member_pages[server_id] = {"after": Ids.of(d.get("after")), "members": shown}
+	members_changed.emit(server_id)
 
 
 func _remember_while_loading(event: String, d: Dictionary) -> void:
@@ -284,9 +336,13 @@ func _apply_ready(d: Dictionary) -> void:
 	channels.clear()
 	members.clear()
 	presence.clear()
+	large_servers.clear()
+	member_pages.clear()
 	for server: Variant in d.get("servers", []):
 		if server is Dictionary:
 			_put_server(server)
+	for server_id: Variant in d.get("large_servers", []):
+		large_servers[Ids.of(server_id)] = true
 	for entry: Variant in d.get("presences", []):
 		if entry is Dictionary:
 			presence[Ids.of(entry.get("user_id"))] = str(entry.get("status", "offline"))
@@ -366,6 +422,8 @@ func _remove_server(server_id: String) -> void:
 	servers.erase(server_id)
 	server_order.erase(server_id)
 	members.erase(server_id)
+	large_servers.erase(server_id)
+	member_pages.erase(server_id)
 	_last_channel_of.erase(server_id)
 	servers_changed.emit()
 	unread_changed.emit()

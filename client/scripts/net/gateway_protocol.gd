@@ -15,6 +15,7 @@ const OP_RECONNECT := 7
 const OP_INVALID_SESSION := 9
 const OP_HELLO := 10
 const OP_HEARTBEAT_ACK := 11
+const OP_MEMBER_LIST_SUBSCRIBE := 14
 
 # Dispatch event names (the `t` of op 0)
 const EVENT_READY := "READY"
@@ -35,6 +36,7 @@ const EVENT_MEMBER_REMOVE := "MEMBER_REMOVE"
 const EVENT_PRESENCE_UPDATE := "PRESENCE_UPDATE"
 const EVENT_TYPING_START := "TYPING_START"
 const EVENT_USER_UPDATE := "USER_UPDATE"
+const EVENT_MEMBER_LIST := "MEMBER_LIST"
 
 ## Every event the client handles.
 const EVENTS := [
@@ -56,7 +58,11 @@ const EVENTS := [
 	"PRESENCE_UPDATE",
 	"TYPING_START",
 	"USER_UPDATE",
+	"MEMBER_LIST",
 ]
+
+## Members per member-list subscription (op 14): one page of the list the client shows.
+const MEMBER_LIST_PAGE := 100
 
 # Close codes
 const CLOSE_NORMAL := 1000
@@ -115,6 +121,13 @@ static func heartbeat(seq: int) -> String:
 
 static func presence_update(status: String) -> String:
 	return encode(OP_PRESENCE_UPDATE, {"status": status})
+
+
+## op 14: show me this page of the server's member list (the members with a user id above
+## `after`, "0" for the first page) and send me their presence (docs/gateway.md).
+static func member_list_subscribe(server_id: String, after: String, limit: int) -> String:
+	var data := {"server_id": server_id, "after": after if after != "" else "0", "limit": limit}
+	return encode(OP_MEMBER_LIST_SUBSCRIBE, data)
 
 
 ## What a client does after the socket closed with `code` (-1 or 1006: no close frame).

@@ -1,5 +1,7 @@
 ## UserList: the server's members, online first, each with presence and role; right-click a
-## member to change their role or remove them when your role allows it.
+## member to change their role or remove them when your role allows it. A large server's list
+## is shown a page (100 members, by user id) at a time: the client subscribes to the page shown
+## (gateway op 14) and gets presence for those members only; Prev / Next turn the page.
 extends PanelContainer
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -59,12 +61,55 @@ func _rebuild() -> void:
 	var server_id := DataManager.current_server_id
 	if server_id == "":
 		return
+	if DataManager.is_large(server_id):
+		_rebuild_page(server_id)
+		return
 	if not DataManager.members.has(server_id):
 		_column.add_child(Style.label("Loading members...", 13, Style.TEXT_MUTED))
 		return
 	var online: Array[Dictionary] = []
 	var offline: Array[Dictionary] = []
 	for member: Dictionary in DataManager.members[server_id].values():
+		var user_id := str(member.get("user", {}).get("id", ""))
+		if DataManager.status_of(user_id) == "offline":
+			offline.append(member)
+		else:
+			online.append(member)
+	_section("ONLINE", online)
+	_section("OFFLINE", offline)
+
+
+## A large server: the page subscribed to, online first, with the page buttons on top.
+func _rebuild_page(server_id: String) -> void:
+	var page: Dictionary = DataManager.member_pages.get(server_id, {})
+	var count := int(DataManager.servers.get(server_id, {}).get("member_count", 0))
+	var number := DataManager.member_list_api.member_page_number(server_id)
+	var bar := HBoxContainer.new()
+	bar.add_theme_constant_override("separation", 6)
+	var heading := Style.label("MEMBERS  -  %d  ·  PAGE %d" % [count, number], 12, Style.TEXT_MUTED)
+	heading.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	bar.add_child(heading)
+	var back := Button.new()
+	back.text = "<"
+	back.tooltip_text = "Previous page"
+	back.disabled = number <= 1
+	back.pressed.connect(
+		func() -> void: DataManager.member_list_api.previous_member_page(server_id)
+	)
+	bar.add_child(back)
+	var forward := Button.new()
+	forward.text = ">"
+	forward.tooltip_text = "Next page"
+	forward.disabled = not DataManager.member_list_api.has_next_member_page(server_id)
+	forward.pressed.connect(func() -> void: DataManager.member_list_api.next_member_page(server_id))
+	bar.add_child(forward)
+	_column.add_child(bar)
+	if page.is_empty():
+		_column.add_child(Style.label("Loading members...", 13, Style.TEXT_MUTED))
+		return
+	var online: Array[Dictionary] = []
+	var offline: Array[Dictionary] = []
+	for member: Dictionary in page.get("members", []):
 		var user_id := str(member.get("user", {}).get("id", ""))
 		if DataManager.status_of(user_id) == "offline":
 			offline.append(member)

@@ -69,6 +69,7 @@ class MemberListOut(s.Out):
     server_id: str
     after: str
     members: list[s.MemberOut]
+    large: bool
 
 
 def _frame_data(message: Any) -> str:
@@ -482,14 +483,17 @@ class Connection:
             raise ProtocolError(Close.DECODE_ERROR, exc.message) from exc
         if self.session is not session:
             return  # the session ended while the list was read
-        members = []
+        members, large = [], False
         if found is not None and self.hub.watch(
             session, str(Topic.server(server_id)), found.watched
         ):
             members = [s.member_out(view, presence.value) for view, presence in found.members]
+            large = found.large
         else:
             self.hub.unwatch(session)
-        out = MemberListOut(server_id=str(server_id), after=str(after), members=members)
+        out = MemberListOut(
+            server_id=str(server_id), after=str(after), members=members, large=large
+        )
         session.dispatch("MEMBER_LIST", _encode(out).decode())
 
     async def _set_status(self, data: PresenceData) -> None:

@@ -66,7 +66,7 @@ async def test_presence_reaches_only_the_sessions_watching_that_member(api: Api)
 
     await alice_gw.send(subscribe(sid, limit=2))
     shown = await alice_gw.wait_for("MEMBER_LIST")
-    assert shown["server_id"] == sid and shown["after"] == "0"
+    assert shown["server_id"] == sid and shown["after"] == "0" and shown["large"] is True
     assert [(m["user"]["id"], m["presence"]) for m in shown["members"]] == [
         (alice.id, "online"),
         (bob.id, "offline"),
@@ -118,7 +118,8 @@ async def test_member_list_of_a_server_you_are_not_in_is_empty(api: Api) -> None
     gw = await GatewayClient.identify(api.server.ws_url, outsider.token)
     for sid in (server["id"], "123456789"):
         await gw.send(subscribe(sid))
-        assert await gw.wait_for("MEMBER_LIST") == {"server_id": sid, "after": "0", "members": []}
+        empty = {"server_id": sid, "after": "0", "members": [], "large": False}
+        assert await gw.wait_for("MEMBER_LIST") == empty
     await gw.close()
     # a member's list of a small server works as well: presence as in REST
     mine = await api.create_server(alice, "Small")
@@ -126,6 +127,7 @@ async def test_member_list_of_a_server_you_are_not_in_is_empty(api: Api) -> None
     await gw.send(subscribe(mine["id"]))
     shown = await gw.wait_for("MEMBER_LIST")
     assert [(m["user"]["id"], m["presence"]) for m in shown["members"]] == [(alice.id, "online")]
+    assert shown["large"] is False
     await gw.close()
 
 
