@@ -5,6 +5,8 @@ port bound); unreachable services exit 1; `--version`; the db commands."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,23 @@ def test_dotenv_in_the_working_directory(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "concord: CHAT_DATA_DIRR (in .env): not a Concord setting; see .env.example for the list"
     )
+
+
+def test_a_served_worker_keeps_its_start_up_objects_out_of_the_collector(tmp_path: Path) -> None:
+    """`concord serve` builds each worker's app with `create_served_app`, which freezes what
+    start-up made, so full collections do not walk it on every pass (a test building apps
+    with `create_app` is left alone)."""
+    probe = (
+        "import gc\n"
+        "from entrypoints.app import create_app, create_served_app\n"
+        "create_app(); plain = gc.get_freeze_count()\n"
+        "create_served_app(); print(plain, gc.get_freeze_count())\n"
+    )
+    env = clean_env(CHAT_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    plain, served = (int(n) for n in done.stdout.split())
+    assert plain == 0
+    assert served > 50_000  # the app, its modules and libraries: ~185,000 objects
