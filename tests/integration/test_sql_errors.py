@@ -222,8 +222,12 @@ async def test_deadlocks_are_conflicts_and_run_retries_them(migrated_postgres_ur
             timeout=20,
         )
         assert sorted(results) == [1, 2]
-        assert db.uow_factory.conflicts == 1
-        assert sorted(runs.values()) == [1, 2]
+        # One deadlock at least; on a loaded machine a retry may collide once more. Every
+        # conflict was a run that rolled back and ran again, and both ended up committed.
+        conflicts = db.uow_factory.conflicts
+        assert conflicts >= 1
+        assert sum(runs.values()) == 2 + conflicts
+        assert max(runs.values()) >= 2
     finally:
         await db.dispose()
 
