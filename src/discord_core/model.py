@@ -124,6 +124,9 @@ class Message:
     edited_at: datetime | None = None
     nonce: str | None = None
     attachment_count: int = 0
+    has_image: bool = False
+    """Whether one of its attachments is an image. Not stored: set by the use cases that
+    write the message knowing its attachments (the search index keeps has:image by it)."""
 
 
 @dataclass(slots=True)

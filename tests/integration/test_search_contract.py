@@ -254,6 +254,26 @@ async def test_scope_channels_authors_mentions_links_and_ids(world: World) -> No
     assert await c.find(q(s, "look", server_id=None, channel_ids=(elsewhere.id,))) == [e]
 
 
+async def test_has_file_and_image_follow_what_the_message_carries(world: World) -> None:
+    c, s, general, alice = world
+    (plain,) = await c.post(general, alice, "x one")
+    with_file, with_image = c.new_id(), c.new_id()
+    async with c.uows() as uow:  # as posting with files writes them
+        for mid, image in ((with_file, False), (with_image, True)):
+            message = Message(mid, general.id, s.id, alice.id, f"x {mid}", T0)
+            message.attachment_count, message.has_image = 1, image
+            await uow.messages.add(message)
+            c.messages[mid] = message
+        await uow.commit()
+    assert await c.find(q(s, "x", has=frozenset({Has.FILE}))) == [with_image, with_file]
+    assert await c.find(q(s, "", has=frozenset({Has.IMAGE}))) == [with_image]
+    assert await c.find(q(s, "x", has=frozenset({Has.IMAGE, Has.LINK}))) == []
+    assert await c.find(q(s, "x")) == [with_image, with_file, plain]
+    # An edit that knows the files keeps them findable.
+    await c.edit(with_image, "renamed")
+    assert await c.find(q(s, "renamed", has=frozenset({Has.IMAGE}))) == [with_image]
+
+
 # --- following writes ---------------------------------------------------------------------------
 
 

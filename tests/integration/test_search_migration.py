@@ -1,5 +1,6 @@
-"""Migration 0002 indexes the messages a database already has (with progress in the log), and
-the SQLite index survives what the database does to it: integrity checks after writes."""
+"""Migration 0002 indexes the messages a database already has (with progress in the log), 0006
+indexes the files of those posted with attachments, and the SQLite index survives what the
+database does to it: integrity checks after writes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import text
 
 from adapters.sql import search
 from adapters.sql.database import Database, sqlite_url_for
-from discord_core.search import SearchQuery, parse_content
+from discord_core.search import Has, SearchQuery, parse_content
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -93,6 +94,40 @@ async def test_upgrade_indexes_existing_messages(
         await uow.commit()
     assert await _find(at_0001, "renamed") == [105]
     assert 105 not in await _find(at_0001, "ancient")
+
+
+async def test_upgrade_indexes_the_files_of_existing_messages(at_0001: Database) -> None:
+    await at_0001.upgrade("0005")
+    async with at_0001.write_engine.begin() as conn:
+        await conn.execute(text("UPDATE messages SET attachment_count = 1 WHERE id IN (100, 101)"))
+        for attachment, message, kind in ((900, 100, "text/plain"), (901, 101, "image/png")):
+            await conn.execute(
+                text(
+                    "INSERT INTO attachments (id, message_id, channel_id, server_id, filename, "
+                    "content_type, size, sha256, has_thumbnail) VALUES "
+                    "(:id, :message, 3, 2, 'f', :kind, 1, :sha, false)"
+                ),
+                {"id": attachment, "message": message, "kind": kind, "sha": "0" * 64},
+            )
+    await at_0001.upgrade()
+
+    async def having(*has: Has) -> list[int]:
+        query = SearchQuery(server_id=2, channel_ids=None, has=frozenset(has), limit=25)
+        async with at_0001.uow_factory(read_only=True) as uow:
+            return [view.message.id for view in (await uow.search.search(query)).messages]
+
+    assert await having(Has.FILE) == [101, 100]
+    assert await having(Has.IMAGE) == [101]
+    assert await _find(at_0001, "ancient message 101") == []  # the words stay as they were
+    assert await _find(at_0001, "ancient message 1") == [101]
+    if at_0001.dialect == "sqlite":
+        async with at_0001.write_engine.begin() as conn:
+            await conn.execute(
+                text(
+                    f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
 
 
 async def test_backfill_reports_progress_in_batches(at_0001: Database) -> None:

@@ -1076,8 +1076,12 @@ def _search_matches(message: Message, query: SearchQuery) -> bool:
     if query.mentions and not set(query.mentions) & set(mentioned_user_ids(message.content)):
         return False
     for has in query.has:
-        if has is not Has.LINK or not has_link(message.content):
-            return False  # files and images: no attachments exist
+        if has is Has.LINK and not has_link(message.content):
+            return False
+        if has is Has.FILE and not message.attachment_count:
+            return False
+        if has is Has.IMAGE and not message.has_image:
+            return False
     document = words(message.content)
     if not all(_contains(document, term) for term in query.terms):
         return False

@@ -121,7 +121,7 @@ func _build_header() -> PanelContainer:
 	_search.max_length = 1024
 	_search.tooltip_text = (
 		'Search this server: words (all must appear), "an exact phrase", -word to leave out;'
-		+ "\nfilters from:name, in:channel, has:link. Enter searches, Esc closes."
+		+ "\nfilters from:name, in:channel, has:link|file|image. Enter searches, Esc closes."
 	)
 	_search.text_submitted.connect(search)
 	_search.gui_input.connect(_on_search_input)

@@ -152,7 +152,7 @@ func _hint() -> Label:
 	return Style.label(
 		(
 			'Words must all appear; "an exact phrase"; -word leaves it out.\n'
-			+ "Filters: from:name  in:channel  has:link"
+			+ "Filters: from:name  in:channel  has:link|file|image"
 		),
 		12,
 		Style.TEXT_MUTED,

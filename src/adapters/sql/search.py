@@ -97,6 +97,8 @@ def document(
     server_id: Snowflake | None,
     channel_id: Snowflake,
     author_id: Snowflake,
+    files: bool = False,
+    images: bool = False,
 ) -> str:
     """The text indexed for a message: its words, then its meta words."""
     meta = [_channel(channel_id), _author(author_id)]
@@ -105,6 +107,10 @@ def document(
     meta += [_mention(user_id) for user_id in mentioned_user_ids(content)]
     if has_link(content):
         meta.append(_has(Has.LINK))
+    if files:
+        meta.append(_has(Has.FILE))
+    if images:
+        meta.append(_has(Has.IMAGE))
     return " ".join([*words(content), *meta])
 
 
@@ -114,6 +120,8 @@ def message_document(message: Message) -> str:
         server_id=message.server_id,
         channel_id=message.channel_id,
         author_id=message.author_id,
+        files=message.attachment_count > 0,
+        images=message.has_image,
     )
 
 
@@ -178,18 +186,30 @@ def is_search_object(name: str | None, type_: str) -> bool:
 
 
 def backfill(
-    connection: Connection, *, batch: int = 5000, progress: Callable[[int, int], None] | None = None
+    connection: Connection,
+    *,
+    batch: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    with_files: bool = False,
 ) -> int:
     """Write `search_text` of every message that has none, in batches by id; return how
-    many. Runs inside the migration's transaction (a sync connection)."""
+    many. Runs inside the migration's transaction (a sync connection). `with_files`: the
+    attachments table exists, so documents carry has:file / has:image (migration 0006 empties
+    the text of messages with files to have them written again)."""
     total = connection.execute(
         text("SELECT count(*) FROM messages WHERE search_text IS NULL")
     ).scalar_one()
     postgres = connection.dialect.name == "postgresql"
     done, last = 0, 0
     report = progress or _log_progress(total)
+    files = (
+        ", attachment_count > 0, EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = "
+        "messages.id AND a.content_type LIKE 'image/%')"
+        if with_files
+        else ", 0 = 1, 0 = 1"
+    )
     select_batch = text(
-        "SELECT id, server_id, channel_id, author_id, content FROM messages "
+        f"SELECT id, server_id, channel_id, author_id, content{files} FROM messages "
         "WHERE id > :last AND search_text IS NULL ORDER BY id LIMIT :batch"
     )
     while True:
@@ -198,7 +218,15 @@ def backfill(
             break
         ids = [row[0] for row in rows]
         texts = [
-            document(row[4], server_id=row[1], channel_id=row[2], author_id=row[3]) for row in rows
+            document(
+                row[4],
+                server_id=row[1],
+                channel_id=row[2],
+                author_id=row[3],
+                files=bool(row[5]),
+                images=bool(row[6]),
+            )
+            for row in rows
         ]
         if postgres:
             connection.execute(

@@ -222,6 +222,7 @@ class MessageUseCases(UseCases):
             created_at=created_at,
             nonce=nonce,
             attachment_count=len(attachments),
+            has_image=any(a.content_type.startswith("image/") for a in attachments),
         )
         for attachment in attachments:
             attachment.message_id = message.id
@@ -276,6 +277,9 @@ class MessageUseCases(UseCases):
             text = limits.message_content(content, allow_empty=bool(view.attachments))
             view.message.content = text
             view.message.edited_at = edited_at
+            view.message.has_image = any(
+                a.content_type.startswith("image/") for a in view.attachments
+            )
             await uow.messages.update(view.message)
             uow.record([MessageUpdated(view.message.server_id, view)])
             return view

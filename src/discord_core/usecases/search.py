@@ -31,10 +31,6 @@ from .messages import with_attachments
 
 NOT_SUPPORTED_YET = "filter_not_supported"
 """The error code of a filter whose data does not exist yet (400)."""
-_HAS_NOT_SUPPORTED = {
-    Has.FILE: "has=file needs message attachments, which do not exist yet.",
-    Has.IMAGE: "has=image needs message attachments, which do not exist yet.",
-}
 _PINNED_NOT_SUPPORTED = "pinned needs pinned messages, which do not exist yet."
 
 
@@ -87,8 +83,6 @@ def _has(values: Sequence[str]) -> frozenset[Has]:
         except ValueError:
             choices = ", ".join(h.value for h in Has)
             raise ValidationFailed(f"has must be one of {choices}.", field="has") from None
-        if has in _HAS_NOT_SUPPORTED:
-            raise ValidationFailed(_HAS_NOT_SUPPORTED[has], code=NOT_SUPPORTED_YET, field="has")
         wanted.add(has)
     return frozenset(wanted)
 

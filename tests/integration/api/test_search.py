@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from .files_helpers import file, payload, png, upload
 from .harness import Account, Api, LiveServer
 from .test_bad_input import assert_error_shape
 
@@ -77,6 +78,33 @@ async def test_edits_and_deletes_show_at_once(api: Api, place: dict[str, Any]) -
     assert (await search(api, owner, sid, content="final")).json()["total_results"] == 0
 
 
+async def test_files_and_images_are_found_with_has(api: Api, place: dict[str, Any]) -> None:
+    owner, sid, cid = place["owner"], place["sid"], place["general"]
+    plain = await api.send(owner, cid, "report attached")
+    r = await upload(api, owner, cid, [payload("report attached"), file(0, "r.txt", b"notes\n")])
+    assert r.status_code == 201, r.text
+    text_file = r.json()
+    r = await upload(api, owner, cid, [payload("report attached"), file(0, "p.png", png())])
+    assert r.status_code == 201, r.text
+    picture = r.json()
+
+    async def found(**params: Any) -> list[str]:
+        r = await search(api, owner, sid, **params)
+        assert r.status_code == 200, r.text
+        return [m["id"] for m in r.json()["messages"]]
+
+    assert await found(content="report") == [picture["id"], text_file["id"], plain["id"]]
+    assert await found(content="report", has="file") == [picture["id"], text_file["id"]]
+    assert await found(has="image") == [picture["id"]]
+    assert await found(has=["image", "link"]) == []  # every has must hold
+    # An edit keeps what the message carries.
+    mid = picture["id"]
+    r = await api.patch(f"/channels/{cid}/messages/{mid}", owner, json={"content": "chart"})
+    assert r.status_code == 200, r.text
+    assert await found(content="chart", has="image") == [mid]
+    assert await found(content="report", has="image") == []
+
+
 async def test_non_members_get_404(api: Api, place: dict[str, Any]) -> None:
     stranger = await api.register("stranger")
     await api.send(place["owner"], place["general"], "private words")
@@ -94,8 +122,6 @@ async def test_non_members_get_404(api: Api, place: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("params", "code", "field"),
     [
-        ({"has": "file"}, "filter_not_supported", "has"),
-        ({"has": "image"}, "filter_not_supported", "has"),
         ({"pinned": "true"}, "filter_not_supported", "pinned"),
         ({"mentions": "0"}, "validation_failed", "mentions"),
         ({"limit": "26"}, "validation_failed", "limit"),
