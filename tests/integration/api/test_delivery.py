@@ -5,10 +5,13 @@ copy), and RESYNC is followed at once by INVALID_SESSION."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from adapters.wire import Envelope
 
 from .harness import Api, GatewayClient, live_server, make_settings
 
@@ -66,12 +69,22 @@ async def test_a_nonce_replay_sends_its_event_again_and_sessions_drop_the_copy(a
     first = await api.send(alice, cid, "once", nonce="n-1")
     await gw.wait_for("MESSAGE_CREATE", id=first["id"])
     bus = api.server.container.bus
-    published = bus.published
-    again = await api.post(
-        f"/channels/{cid}/messages", alice, json={"content": "once", "nonce": "n-1"}
-    )
+    sent: list[Envelope] = []
+    send = bus.send
+
+    async def watched(envelopes: Sequence[Envelope]) -> None:
+        sent.extend(envelopes)
+        await send(envelopes)
+
+    bus.send = watched  # type: ignore[method-assign]  # the server is shared: count ours only
+    try:
+        again = await api.post(
+            f"/channels/{cid}/messages", alice, json={"content": "once", "nonce": "n-1"}
+        )
+    finally:
+        bus.send = send  # type: ignore[method-assign]
     assert again.status_code == 200 and again.json()["id"] == first["id"]
-    assert bus.published == published + 1  # it went out again
+    assert [e.name for e in sent if str(e.topic) == f"server:{server['id']}"] == ["MESSAGE_CREATE"]
     await api.send(alice, cid, "next")
     await gw.wait_for("MESSAGE_CREATE", content="next")
     creates = [f["d"]["id"] for f in gw.seen if f["t"] == "MESSAGE_CREATE"]
