@@ -34,6 +34,7 @@ MEMBER_LIST_DEFAULT: Final = 100
 MEMBER_LIST_MAX: Final = 200
 """Members one member-list subscription (gateway op 14) may cover."""
 SERVERS_PER_USER_MAX: Final = 100
+BOTS_PER_USER_MAX: Final = 25
 CHANNELS_PER_SERVER_MAX: Final = 500
 INVITE_MAX_AGE_MAX: Final = 7 * 24 * 3600
 INVITE_MAX_USES_MAX: Final = 100

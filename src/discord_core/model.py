@@ -53,6 +53,8 @@ class User:
     deleted_at: datetime | None = None
     """The account was deleted: username and email are freed (see `deleted_username`), the
     messages stay and show `DELETED_USER`."""
+    bot: bool = False
+    """A bot account (`Bot`): signs in only with its token, never with a password."""
 
     @property
     def can_sign_in(self) -> bool:
@@ -72,6 +74,19 @@ def deleted_username(user_id: Snowflake) -> str:
 def shown_username(username: str) -> str:
     """The name to show for a stored username (a deleted account's is `DELETED_USER`)."""
     return DELETED_USER if username.startswith(DELETED_USERNAME_PREFIX) else username
+
+
+@dataclass(slots=True)
+class Bot:
+    """A bot account's owner and its current token (only the token's hash is kept)."""
+
+    user_id: Snowflake
+    owner_id: Snowflake
+    token_id: str
+    """Names the current token: its gateway sessions and cached checks (a rotation revokes it)."""
+    token_hash: str
+    """SHA-256 of the whole token (`discord_core.bots.hash_token`), hex."""
+    created_at: datetime
 
 
 @dataclass(slots=True)
@@ -101,6 +116,7 @@ class MemberView:
     username: str
     status: UserStatus
     avatar: str | None = None
+    bot: bool = False
 
 
 @dataclass(slots=True)
@@ -157,6 +173,7 @@ class MessageView:
     author_username: str
     author_avatar: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    author_bot: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 owner > admin > moderator > member.
 - member: read, post, edit and delete their own messages, leave.
 - moderator: also delete others' messages, kick members ranked below them.
-- admin: also manage channels, invites and the server's settings, and set roles below admin.
+- admin: also manage channels, invites and the server's settings, set roles below admin, and
+  add bots they own.
 - owner: also delete the server and transfer ownership.
 """
 
@@ -32,6 +33,7 @@ class Action(StrEnum):
     MANAGE_INVITES = "manage_invites"
     MANAGE_SERVER = "manage_server"
     MANAGE_ROLES = "manage_roles"
+    ADD_BOT = "add_bot"
     DELETE_SERVER = "delete_server"
     TRANSFER_OWNERSHIP = "transfer_ownership"
 
@@ -45,6 +47,7 @@ MINIMUM_ROLE: Final[dict[Action, Role]] = {
     Action.MANAGE_INVITES: Role.ADMIN,
     Action.MANAGE_SERVER: Role.ADMIN,
     Action.MANAGE_ROLES: Role.ADMIN,
+    Action.ADD_BOT: Role.ADMIN,
     Action.DELETE_SERVER: Role.OWNER,
     Action.TRANSFER_OWNERSHIP: Role.OWNER,
 }
@@ -58,6 +61,7 @@ _DESCRIPTIONS: Final[dict[Action, str]] = {
     Action.MANAGE_INVITES: "manage invites",
     Action.MANAGE_SERVER: "change the server's settings",
     Action.MANAGE_ROLES: "change members' roles",
+    Action.ADD_BOT: "add bots",
     Action.DELETE_SERVER: "delete the server",
     Action.TRANSFER_OWNERSHIP: "transfer ownership",
 }

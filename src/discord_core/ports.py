@@ -20,6 +20,7 @@ from .files import FileRef
 from .model import (
     Attachment,
     AuthSession,
+    Bot,
     Channel,
     Invite,
     Member,
@@ -49,6 +50,20 @@ class UserRepository(Protocol):
     async def update(self, user: User) -> None: ...
     async def list_page(self, after: Snowflake, limit: int) -> list[User]:
         """Users with an id above `after`, oldest first."""
+        ...
+
+
+class BotRepository(Protocol):
+    async def add(self, bot: Bot) -> None: ...
+    async def get(self, user_id: Snowflake) -> Bot | None: ...
+    async def list_for_owner(self, owner_id: Snowflake) -> list[tuple[Bot, User]]:
+        """The owner's bots with their users, oldest first (deleted bots are gone)."""
+        ...
+
+    async def count_for_owner(self, owner_id: Snowflake) -> int: ...
+    async def set_token(self, user_id: Snowflake, token_id: str, token_hash: str) -> None: ...
+    async def delete(self, user_id: Snowflake) -> None:
+        """Forget the bot's owner and token (its user row stays, anonymised)."""
         ...
 
 
@@ -265,6 +280,7 @@ class UnitOfWork(Protocol):
     """
 
     users: UserRepository
+    bots: BotRepository
     sessions: AuthSessionRepository
     servers: ServerRepository
     members: MemberRepository

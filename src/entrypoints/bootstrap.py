@@ -45,6 +45,7 @@ from discord_core.model import Snowflake
 from discord_core.ports import FileStorage, IdGenerator, PresenceRegistry, RateLimiter
 from discord_core.usecases import (
     AuthUseCases,
+    BotUseCases,
     ChannelUseCases,
     Deps,
     FileUseCases,
@@ -117,6 +118,7 @@ class Container:
     search: SearchUseCases = field(init=False)
     files: FileUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
+    bots: BotUseCases = field(init=False)
     admin: AdminUseCases = field(init=False)
     """The operator's use cases (the CLI's); not in `services`: no handler gets them."""
     hub: Hub = field(init=False)
@@ -128,6 +130,7 @@ class Container:
     def __post_init__(self) -> None:
         ttl = timedelta(hours=self.settings.token_ttl_hours)
         self.auth = AuthUseCases(self.deps, token_ttl=ttl)
+        self.bots = BotUseCases(self.deps)
         self.users = UserUseCases(self.deps)
         self.servers = ServerUseCases(self.deps)
         self.members = MemberUseCases(self.deps)
@@ -160,6 +163,7 @@ class Container:
             settings=self.settings,
             instance=self.instance,
             auth=self.auth,
+            bots=self.bots,
             users=self.users,
             servers=self.servers,
             members=self.members,

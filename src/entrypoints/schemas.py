@@ -19,6 +19,7 @@ from discord_core import limits
 from discord_core.errors import ValidationFailed
 from discord_core.model import (
     Attachment,
+    Bot,
     Channel,
     Invite,
     Member,
@@ -64,26 +65,30 @@ def icon_url(server_id: int, version: str | None) -> str | None:
 # --- users ----------------------------------------------------------------------------------
 
 
-class UserOut(Out):
+class UserOut(Out, omit_defaults=True):
     id: Id
     username: str
     avatar_url: str | None
     created_at: datetime
+    bot: bool = False
+    """Only sent (true) for bot accounts, as Discord does."""
 
 
-class MeOut(Out):
+class MeOut(Out, omit_defaults=True):
     id: Id
     username: str
     email: str
     status: StatusName
     avatar_url: str | None
     created_at: datetime
+    bot: bool = False
 
 
-class AuthorOut(Out):
+class AuthorOut(Out, omit_defaults=True):
     id: Id
     username: str
     avatar_url: str | None
+    bot: bool = False
 
 
 class TokenOut(Out):
@@ -98,6 +103,7 @@ def user_out(user: User) -> UserOut:
         username=shown_username(user.username),
         avatar_url=avatar_url(user.id, user.avatar),
         created_at=user.created_at,
+        bot=user.bot,
     )
 
 
@@ -109,6 +115,28 @@ def me_out(user: User) -> MeOut:
         status=user.status.value,
         avatar_url=avatar_url(user.id, user.avatar),
         created_at=user.created_at,
+        bot=user.bot,
+    )
+
+
+class BotOut(Out):
+    user: UserOut
+    owner_id: Id
+    created_at: datetime
+
+
+class BotTokenOut(BotOut):
+    token: str
+    """Shown this once: only its hash is kept. Send it as `Authorization: Bot <token>`."""
+
+
+def bot_out(user: User, bot: Bot) -> BotOut:
+    return BotOut(user=user_out(user), owner_id=str(bot.owner_id), created_at=bot.created_at)
+
+
+def bot_token_out(user: User, bot: Bot, token: str) -> BotTokenOut:
+    return BotTokenOut(
+        user=user_out(user), owner_id=str(bot.owner_id), created_at=bot.created_at, token=token
     )
 
 
@@ -209,6 +237,7 @@ def member_out(view: MemberView, presence: str | None = None) -> MemberOut:
             id=str(member.user_id),
             username=shown_username(view.username),
             avatar_url=avatar_url(member.user_id, view.avatar),
+            bot=view.bot,
         ),
         role=member.role.value,
         joined_at=member.joined_at,
@@ -281,6 +310,7 @@ def message_out(view: MessageView, link: LinkAttachment) -> MessageOut:
             id=str(message.author_id),
             username=shown_username(view.author_username),
             avatar_url=avatar_url(message.author_id, view.author_avatar),
+            bot=view.author_bot,
         ),
         content=message.content,
         created_at=message.created_at,
@@ -322,6 +352,7 @@ def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut
             id=str(message.author_id),
             username=view.author_username,
             avatar_url=avatar_url(message.author_id, view.author_avatar),
+            bot=view.author_bot,
         ),
         content=message.content,
         created_at=message.created_at,
@@ -475,6 +506,15 @@ class UpdateServerIn(In):
 
 class TransferIn(In):
     user_id: Id
+
+
+class CreateBotIn(In):
+    username: Annotated[str, _text(limits.USERNAME_MAX, 1)]
+
+
+class AddMemberIn(In):
+    user_id: Id
+    """A bot you own (people join with an invite)."""
 
 
 class SetRoleIn(In):

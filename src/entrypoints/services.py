@@ -18,6 +18,7 @@ from discord_core.limits import FileLimits
 from discord_core.ports import FileStorage, RateLimiter, TokenService
 from discord_core.usecases import (
     AuthUseCases,
+    BotUseCases,
     ChannelUseCases,
     FileUseCases,
     GatewayUseCases,
@@ -45,6 +46,7 @@ class Services:
     instance: str
     """This process's name in logs and metrics (host-pid-random)."""
     auth: AuthUseCases
+    bots: BotUseCases
     users: UserUseCases
     servers: ServerUseCases
     members: MemberUseCases

@@ -23,6 +23,7 @@ from adapters.sql.models import metadata
 
 TABLES = {
     "users",
+    "bots",
     "auth_sessions",
     "servers",
     "members",

@@ -19,6 +19,7 @@ from discord_core.model import Role
 from discord_core.usecases import (
     AdminUseCases,
     AuthUseCases,
+    BotUseCases,
     ChannelUseCases,
     Deps,
     FileUseCases,
@@ -128,6 +129,7 @@ class World:
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
         self.admin = AdminUseCases(self.auth)
+        self.bots = BotUseCases(self.deps)
         self.tokens_of: dict[int, str] = {}
 
     async def register(self, username: str, *, password: str = PASSWORD) -> Identity:

@@ -64,6 +64,7 @@ from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
     AuthSession,
+    Bot,
     Channel,
     Invite,
     Member,
@@ -139,6 +140,7 @@ def _copy(row: T) -> T:
 
 TABLES = (
     "users",
+    "bots",
     "sessions",
     "servers",
     "members",
@@ -153,6 +155,7 @@ TABLES = (
 @dataclass(slots=True)
 class Tables:
     users: dict[Snowflake, User] = field(default_factory=dict)
+    bots: dict[Snowflake, Bot] = field(default_factory=dict)
     sessions: dict[str, AuthSession] = field(default_factory=dict)
     servers: dict[Snowflake, Server] = field(default_factory=dict)
     members: dict[tuple[Snowflake, Snowflake], Member] = field(default_factory=dict)
@@ -297,6 +300,7 @@ class FakeUnitOfWork:
         self.recorded: list[Event] = []
         self.held: list[LockKey] = []
         self.users = FakeUserRepository(self)
+        self.bots = FakeBotRepository(self)
         self.sessions = FakeAuthSessionRepository(self)
         self.servers = FakeServerRepository(self)
         self.members = FakeMemberRepository(self)
@@ -523,6 +527,53 @@ class FakeUserRepository(_Repo):
             raise DuplicateKey("username")
         if self.uow.unique_clash("users", lambda u: u.email == user.email, user.id):
             raise DuplicateKey("email")
+
+
+class FakeBotRepository(_Repo):
+    name = "bots"
+
+    async def add(self, bot: Bot) -> None:
+        t = await self._t("add")
+        _bigint(bot.user_id, bot.owner_id)
+        if bot.user_id not in t.users or bot.owner_id not in t.users:
+            raise ForeignKeyViolation("bots.user_id")
+        assert bot.user_id not in t.bots, "duplicate primary key"
+        row = _copy(bot)
+        self.uow.write(lambda s: s.bots.__setitem__(row.user_id, _copy(row)))
+
+    async def get(self, user_id: Snowflake) -> Bot | None:
+        t = await self._t("get")
+        _bigint(user_id)
+        row = t.bots.get(user_id)
+        return _copy(row) if row is not None else None
+
+    async def list_for_owner(self, owner_id: Snowflake) -> list[tuple[Bot, User]]:
+        t = await self._t("list_for_owner")
+        mine = sorted(
+            (b for b in t.bots.values() if b.owner_id == owner_id), key=lambda b: b.user_id
+        )
+        return [(_copy(b), _copy(t.users[b.user_id])) for b in mine]
+
+    async def count_for_owner(self, owner_id: Snowflake) -> int:
+        t = await self._t("count_for_owner")
+        return sum(1 for b in t.bots.values() if b.owner_id == owner_id)
+
+    async def set_token(self, user_id: Snowflake, token_id: str, token_hash: str) -> None:
+        await self._t("set_token")
+
+        def op(s: Tables) -> None:
+            if user_id in s.bots:
+                s.bots[user_id] = replace(s.bots[user_id], token_id=token_id, token_hash=token_hash)
+
+        self.uow.write(op)
+
+    async def delete(self, user_id: Snowflake) -> None:
+        await self._t("delete")
+
+        def op(s: Tables) -> None:
+            s.bots.pop(user_id, None)
+
+        self.uow.write(op)
 
 
 class FakeAuthSessionRepository(_Repo):
@@ -755,7 +806,7 @@ class FakeMemberRepository(_Repo):
 
 def _view(t: Tables, member: Member) -> MemberView:
     user = t.users[member.user_id]
-    return MemberView(_copy(member), user.username, user.status, user.avatar)
+    return MemberView(_copy(member), user.username, user.status, user.avatar, user.bot)
 
 
 class FakeChannelRepository(_Repo):
@@ -923,7 +974,7 @@ class FakeMessageRepository(_Repo):
 
 def _message_view(t: Tables, message: Message) -> MessageView:
     author = t.users[message.author_id]
-    return MessageView(_copy(message), author.username, author.avatar)
+    return MessageView(_copy(message), author.username, author.avatar, author_bot=author.bot)
 
 
 class FakeAttachmentRepository(_Repo):

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +69,29 @@ class UserRow(Base):
     avatar: Mapped[str | None] = mapped_column(String(16), nullable=True)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    bot: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class BotRow(Base):
+    """A bot account's owner and the SHA-256 of its current token (never the token)."""
+
+    __tablename__ = "bots"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", name="pk_bots"),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_bots_user_id_users", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name="fk_bots_owner_id_users", ondelete="CASCADE"
+        ),
+        Index("ix_bots_owner_id", "owner_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    token_id: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 
 class AuthSessionRow(Base):

@@ -50,6 +50,7 @@ from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
     AuthSession,
+    Bot,
     Channel,
     Invite,
     Member,
@@ -67,6 +68,7 @@ from .models import (
     AttachmentRow,
     AuthSessionRow,
     Base,
+    BotRow,
     ChannelRow,
     FileDeletionRow,
     InviteRow,
@@ -90,6 +92,11 @@ _NO_SYNC = {"synchronize_session": False}
 
 class _UserCrud(SQLAlchemyAsyncRepository[UserRow]):
     model_type = UserRow
+
+
+class _BotCrud(SQLAlchemyAsyncRepository[BotRow]):
+    model_type = BotRow
+    id_attribute = "user_id"
 
 
 class _SessionCrud(SQLAlchemyAsyncRepository[AuthSessionRow]):
@@ -140,6 +147,17 @@ def _user(row: UserRow) -> User:
         avatar=row.avatar,
         disabled_at=row.disabled_at,
         deleted_at=row.deleted_at,
+        bot=bool(row.bot),
+    )
+
+
+def _bot(row: BotRow) -> Bot:
+    return Bot(
+        user_id=row.user_id,
+        owner_id=row.owner_id,
+        token_id=row.token_id,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
     )
 
 
@@ -201,6 +219,7 @@ _MEMBER_VIEW_COLUMNS = (
     UserRow.username,
     UserRow.status,
     UserRow.avatar,
+    UserRow.bot,
 )
 
 
@@ -272,6 +291,7 @@ _LOCK_USER = (
         UserRow.avatar,
         UserRow.disabled_at,
         UserRow.deleted_at,
+        UserRow.bot,
     )
     .where(UserRow.id == bindparam("id"))
     .with_for_update()
@@ -298,12 +318,13 @@ per co-member (7 % of an IDENTIFY's CPU, measured with py-spy)."""
 
 def _member_view(row: Any) -> MemberView:
     """From a row of _MEMBER_VIEW_COLUMNS (by position)."""
-    server_id, user_id, role, joined_at, username, status, avatar = row[:7]
+    server_id, user_id, role, joined_at, username, status, avatar, bot = row[:8]
     return MemberView(
         member=Member(server_id=server_id, user_id=user_id, role=_ROLES[role], joined_at=joined_at),
         username=username,
         status=_STATUSES[status],
         avatar=avatar,
+        bot=bool(bot),
     )
 
 
@@ -319,6 +340,7 @@ _MESSAGE_VIEW_COLUMNS = (
     MessageRow.attachment_count,
     UserRow.username,
     UserRow.avatar,
+    UserRow.bot,
 )
 
 
@@ -339,6 +361,7 @@ def _message_view(row: Any) -> MessageView:
         ),
         author_username=row[9],
         author_avatar=row[10],
+        author_bot=bool(row[11]),
     )
 
 
@@ -365,7 +388,7 @@ def _co_members_statement(*, within: bool = False) -> Any:
         .where(MemberRow.server_id.in_(mine))
         .subquery()
     )
-    columns = ("server_id", "user_id", "role", "joined_at", "username", "status", "avatar")
+    columns = ("server_id", "user_id", "role", "joined_at", "username", "status", "avatar", "bot")
     return (
         select(*(ranked.c[name] for name in columns))
         .where(ranked.c.rn == 1)
@@ -471,6 +494,7 @@ class SqlUserRepository(_Repository[UserRow]):
                 avatar=user.avatar,
                 disabled_at=user.disabled_at,
                 deleted_at=user.deleted_at,
+                bot=user.bot,
             )
         )
 
@@ -496,6 +520,7 @@ class SqlUserRepository(_Repository[UserRow]):
             avatar=rest[0],
             disabled_at=rest[1],
             deleted_at=rest[2],
+            bot=bool(rest[3]),
         )
 
     async def get_by_username(self, username: str) -> User | None:
@@ -527,6 +552,50 @@ class SqlUserRepository(_Repository[UserRow]):
             select(UserRow).where(UserRow.id > after).order_by(UserRow.id).limit(limit)
         )
         return [_user(row) for row in result.scalars().all()]
+
+
+@translate_public_methods
+class SqlBotRepository(_Repository[BotRow]):
+    _crud_class = _BotCrud
+
+    async def add(self, bot: Bot) -> None:
+        await self._insert(
+            BotRow(
+                user_id=bot.user_id,
+                owner_id=bot.owner_id,
+                token_id=bot.token_id,
+                token_hash=bot.token_hash,
+                created_at=bot.created_at,
+            )
+        )
+
+    async def get(self, user_id: Snowflake) -> Bot | None:
+        row = await self._crud.get_one_or_none(user_id=user_id)
+        return _bot(row) if row is not None else None
+
+    async def list_for_owner(self, owner_id: Snowflake) -> list[tuple[Bot, User]]:
+        result = await self._session.execute(  # whole rows: the ORM's path
+            select(BotRow, UserRow)
+            .join(UserRow, UserRow.id == BotRow.user_id)
+            .where(BotRow.owner_id == owner_id)
+            .order_by(BotRow.user_id)
+        )
+        pairs = [(_bot(bot), _user(user)) for bot, user in result.all()]
+        self._session.expunge_all()
+        return pairs
+
+    async def count_for_owner(self, owner_id: Snowflake) -> int:
+        return await self._crud.count(BotRow.owner_id == owner_id)
+
+    async def set_token(self, user_id: Snowflake, token_id: str, token_hash: str) -> None:
+        await self._changed(
+            update(BotRow)
+            .where(BotRow.user_id == user_id)
+            .values(token_id=token_id, token_hash=token_hash)
+        )
+
+    async def delete(self, user_id: Snowflake) -> None:
+        await self._changed(delete(BotRow).where(BotRow.user_id == user_id))
 
 
 @translate_public_methods

@@ -17,6 +17,7 @@ from discord_core.events import Event
 from discord_core.ports import (
     AttachmentRepository,
     AuthSessionRepository,
+    BotRepository,
     ChannelRepository,
     EventPublisher,
     FileDeletionRepository,
@@ -37,6 +38,7 @@ from .repositories import (
     Driver,
     SqlAttachmentRepository,
     SqlAuthSessionRepository,
+    SqlBotRepository,
     SqlChannelRepository,
     SqlFileDeletionRepository,
     SqlInviteRepository,
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
 
     # Typed as the ports: mypy checks here that each SQL repository implements its Protocol.
     users: UserRepository
+    bots: BotRepository
     sessions: AuthSessionRepository
     servers: ServerRepository
     members: MemberRepository
@@ -110,6 +113,7 @@ class SqlUnitOfWork:
         self._session = session
         self._driver = driver = Driver(session)
         self.users = SqlUserRepository(session)
+        self.bots = SqlBotRepository(session)
         self.sessions = SqlAuthSessionRepository(session)
         self.servers = SqlServerRepository(session)
         self.members = SqlMemberRepository(session)

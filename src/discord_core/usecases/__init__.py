@@ -3,6 +3,7 @@
 from .admin import AdminUseCases, ExportItem, ServerSummary
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
+from .bots import AddedBot, BotAccount, BotUseCases, IssuedBotToken
 from .channels import ChannelUseCases
 from .files import FileGrant, FileUseCases, Linker, OpenedFile, SignedLink, Variant
 from .gateway import GatewayUseCases, ReadyState
@@ -14,8 +15,11 @@ from .servers import ServerUseCases
 from .users import UserUseCases
 
 __all__ = [
+    "AddedBot",
     "AdminUseCases",
     "AuthUseCases",
+    "BotAccount",
+    "BotUseCases",
     "ChannelUseCases",
     "Deps",
     "ExportItem",
@@ -24,6 +28,7 @@ __all__ = [
     "GatewayUseCases",
     "Identity",
     "InviteUseCases",
+    "IssuedBotToken",
     "IssuedToken",
     "Linker",
     "MemberUseCases",

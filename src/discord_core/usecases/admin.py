@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..errors import Conflict, NotFound
 from ..events import MemberRemoved, ServerDeleted, ServerUnavailable, SessionsRevoked
@@ -130,35 +131,7 @@ class AdminUseCases(UseCases):
             user = await _find(uow, name_or_id, lock=True)
             if user.deleted_at is not None:
                 return user
-            memberships = await uow.servers.list_for_user(user.id)
-            for server_id in sorted(server.id for server, _ in memberships):
-                await uow.servers.lock(server_id)
-            memberships = await uow.servers.list_for_user(user.id)  # as it is now
-            owned = [server for server, member in memberships if member.role is Role.OWNER]
-            if owned:
-                names = ", ".join(f"{s.name} ({s.id})" for s in owned[:5])
-                raise Conflict(
-                    f"{user.username} owns {len(owned)} server(s): {names}; transfer "
-                    "ownership or delete them first.",
-                    code="owner_cannot_leave",
-                )
-            for server, _member in memberships:
-                await uow.members.remove(server.id, user.id)
-                uow.record(
-                    [
-                        MemberRemoved(server.id, user.id, False),
-                        ServerUnavailable(user.id, server.id),
-                    ]
-                )
-            now = self.deps.clock.now()
-            user.username = deleted_username(user.id)
-            user.email = f"{deleted_username(user.id)}@deleted.invalid"
-            user.password_hash = "!deleted"  # no password verifies against it
-            user.status = UserStatus.INVISIBLE
-            user.deleted_at = now
-            user.disabled_at = user.disabled_at or now
-            user.updated_at = now
-            await uow.users.update(user)
+            await anonymise(uow, user, self.deps.clock.now())
             await self._sign_out(uow, user)
             return user
 
@@ -166,6 +139,9 @@ class AdminUseCases(UseCases):
 
     async def _sign_out(self, uow: UnitOfWork, user: User) -> None:
         revoked = await uow.sessions.revoke_all(user.id, self.deps.clock.now())
+        bot = await uow.bots.get(user.id) if user.bot else None
+        if bot is not None:  # a bot's token: its gateway sessions close too
+            revoked.append(bot.token_id)
         if revoked:
             uow.record([SessionsRevoked(user.id, tuple(revoked))])
 
@@ -224,6 +200,41 @@ class AdminUseCases(UseCases):
             if len(members) < PAGE:
                 break
             after = members[-1].member.user_id
+
+
+async def anonymise(uow: UnitOfWork, user: User, now: datetime) -> None:
+    """Delete an account the way that keeps its messages (the user row is locked by the
+    caller): it leaves every server (locked in order, after the user), its username and email
+    are freed, it can never sign in again. Refused while it owns a server. The caller signs
+    it out."""
+    memberships = await uow.servers.list_for_user(user.id)
+    for server_id in sorted(server.id for server, _ in memberships):
+        await uow.servers.lock(server_id)
+    memberships = await uow.servers.list_for_user(user.id)  # as it is now
+    owned = [server for server, member in memberships if member.role is Role.OWNER]
+    if owned:
+        names = ", ".join(f"{s.name} ({s.id})" for s in owned[:5])
+        raise Conflict(
+            f"{user.username} owns {len(owned)} server(s): {names}; transfer "
+            "ownership or delete them first.",
+            code="owner_cannot_leave",
+        )
+    for server, _member in memberships:
+        await uow.members.remove(server.id, user.id)
+        uow.record(
+            [
+                MemberRemoved(server.id, user.id, False),
+                ServerUnavailable(user.id, server.id),
+            ]
+        )
+    user.username = deleted_username(user.id)
+    user.email = f"{deleted_username(user.id)}@deleted.invalid"
+    user.password_hash = "!deleted"  # no password verifies against it
+    user.status = UserStatus.INVISIBLE
+    user.deleted_at = now
+    user.disabled_at = user.disabled_at or now
+    user.updated_at = now
+    await uow.users.update(user)
 
 
 async def _find(uow: UnitOfWork, name_or_id: str, *, lock: bool = False) -> User:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from .. import limits
-from ..errors import Conflict, DuplicateKey, Unauthorized
+from .. import bots, limits
+from ..errors import Conflict, DuplicateKey, Forbidden, Unauthorized
 from ..events import SessionsRevoked
 from ..model import AuthSession, Snowflake, User, UserStatus
 from ..ports import UnitOfWork
@@ -23,6 +23,10 @@ class Identity:
 
     user_id: Snowflake
     session_id: str
+    """The token's session (a bot token: its token id)."""
+    bot: bool = False
+    expires_at: datetime | None = field(default=None, compare=False)
+    """When the token stops working (None: a bot token, until it is rotated or revoked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,15 @@ class IssuedToken:
     token: str
     session: AuthSession
     user: User
+
+
+def _no_bot(identity: Identity) -> None:
+    if identity.bot:
+        raise Forbidden(
+            "A bot token does not expire; its owner resets it with "
+            "POST /users/@me/bots/{id}/token.",
+            code="missing_permission",
+        )
 
 
 def _taken(constraint: str) -> Conflict:
@@ -99,7 +112,7 @@ class AuthUseCases(UseCases):
                 user = await uow.users.get_by_email(login)
             else:
                 user = await uow.users.get_by_username(login)
-        stored_hash = user.password_hash if user is not None else None
+        stored_hash = user.password_hash if user is not None and not user.bot else None
         if not await self.deps.hasher.verify(stored_hash, password) or user is None:
             raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
         if not user.can_sign_in:  # said only to someone who knows the password
@@ -126,7 +139,11 @@ class AuthUseCases(UseCases):
         return IssuedToken(self.deps.tokens.issue(session), session, current)
 
     async def authenticate(self, token: str) -> Identity:
-        """Check a bearer token: signature, expiry, and that its session is not revoked."""
+        """Check a token: a user's (signature, expiry, and that its session is not revoked)
+        or a bot's (`discord_core.bots`: its hash matches the bot's current token)."""
+        parsed = bots.parse_token(token)
+        if parsed is not None:
+            return await self._authenticate_bot(token, *parsed)
         claims = self.deps.tokens.decode(token)
         async with self.deps.uow(read_only=True) as uow:
             session = await uow.sessions.get(claims.session_id)
@@ -136,10 +153,25 @@ class AuthUseCases(UseCases):
             or not session.is_active(self.deps.clock.now())
         ):
             raise Unauthorized("This token has expired or was revoked.", code="invalid_token")
-        return Identity(session.user_id, session.id)
+        return Identity(session.user_id, session.id, expires_at=session.expires_at)
+
+    async def _authenticate_bot(self, token: str, user_id: Snowflake, token_id: str) -> Identity:
+        async with self.deps.uow(read_only=True) as uow:
+            bot = await uow.bots.get(user_id)
+            user = await uow.users.get(user_id) if bot is not None else None
+        if (
+            bot is None
+            or user is None
+            or not user.can_sign_in
+            or bot.token_id != token_id
+            or not bots.token_matches(token, bot.token_hash)
+        ):
+            raise Unauthorized("This bot token is invalid or was reset.", code="invalid_token")
+        return Identity(user_id, token_id, bot=True)
 
     async def refresh(self, identity: Identity) -> IssuedToken:
         """Extend the caller's session and issue a token with the new expiry."""
+        _no_bot(identity)
         now = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> tuple[AuthSession, User]:
@@ -156,6 +188,7 @@ class AuthUseCases(UseCases):
 
     async def logout(self, identity: Identity, *, everywhere: bool = False) -> None:
         """Revoke this token (or every token of the user); their gateway sessions close."""
+        _no_bot(identity)
         now = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> None:

@@ -13,7 +13,14 @@ from ..permissions import Action, require
 from ..ports import UnitOfWork
 from ..presence import visible_presence
 from .auth import Identity
-from .base import INVITE_NOT_FOUND, UseCases, locked_server_as_member, membership, server_as_member
+from .base import (
+    INVITE_NOT_FOUND,
+    Deps,
+    UseCases,
+    locked_server_as_member,
+    membership,
+    server_as_member,
+)
 from .servers import check_server_quota, snapshot
 
 DEFAULT_MAX_AGE = 24 * 3600
@@ -30,6 +37,24 @@ class InvitePreview:
 
 def _unknown_invite() -> NotFound:
     return NotFound(INVITE_NOT_FOUND, code="unknown_invite")
+
+
+async def join_events(deps: Deps, snap: ServerSnapshot, view: MemberView | None) -> list[Event]:
+    """What a join causes (by invite, or a bot added by an admin): SERVER_CREATE for the
+    joiner first (its sessions start listening), then MEMBER_ADD and its presence."""
+    user_id = snap.member.user_id
+    events: list[Event] = [ServerAvailable(user_id, snap)]
+    if view is not None:
+        events.append(MemberJoined(snap.server.id, view))
+        online = user_id in await deps.presence.online([user_id])
+        # In a large server only those watching the newcomer hear of their presence.
+        large = snap.member_count >= deps.large_server_members
+        events.append(
+            PresenceUpdated(
+                snap.server.id, user_id, visible_presence(view.status, online), large=large
+            )
+        )
+    return events
 
 
 class InviteUseCases(UseCases):
@@ -133,19 +158,8 @@ class InviteUseCases(UseCases):
     async def _join_events(
         self, uow: UnitOfWork, snap: ServerSnapshot, view: MemberView | None
     ) -> list[Event]:
-        user_id = snap.member.user_id
-        events: list[Event] = [ServerAvailable(user_id, snap)]
-        if view is not None:
-            events.append(MemberJoined(snap.server.id, view))
-            online = user_id in await self.deps.presence.online([user_id])
-            # In a large server only those watching the newcomer hear of their presence.
-            large = snap.member_count >= self.deps.large_server_members
-            events.append(
-                PresenceUpdated(
-                    snap.server.id, user_id, visible_presence(view.status, online), large=large
-                )
-            )
-        return events
+        del uow
+        return await join_events(self.deps, snap, view)
 
     async def revoke(self, identity: Identity, code: str) -> None:
         async def work(uow: UnitOfWork) -> None:

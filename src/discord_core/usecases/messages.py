@@ -151,7 +151,7 @@ class MessageUseCases(UseCases):
                 await uow.messages.add(message)
             except MissingParent:  # the channel was deleted since it was read
                 raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
-            view = MessageView(message, author.username, author.avatar)
+            view = MessageView(message, author.username, author.avatar, author_bot=author.bot)
             uow.record([MessageCreated(channel.server_id, view)])
             return view
 
@@ -234,7 +234,9 @@ class MessageUseCases(UseCases):
             raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
         await uow.attachments.add_many(attachments)
         await uow.file_deletions.cancel([p.ref for p in prepared])
-        view = MessageView(message, author.username, author.avatar, attachments)
+        view = MessageView(
+            message, author.username, author.avatar, attachments, author_bot=author.bot
+        )
         uow.record([MessageCreated(channel.server_id, view)])
         return view
 

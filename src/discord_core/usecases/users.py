@@ -143,7 +143,9 @@ class UserUseCases(UseCases):
         old_username, old_status, old_avatar = before
         if user.username != old_username or user.avatar != old_avatar:
             events += [
-                MemberUpdated(m.server_id, MemberView(m, user.username, user.status, user.avatar))
+                MemberUpdated(
+                    m.server_id, MemberView(m, user.username, user.status, user.avatar, user.bot)
+                )
                 for m in memberships
             ]
         online = user.id in await self.deps.presence.online([user.id])

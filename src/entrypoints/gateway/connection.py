@@ -393,13 +393,15 @@ class Connection:
             raise ProtocolError(Close.ALREADY_AUTHENTICATED, "already identified")
         try:
             identity = await self.services.token_cache.authenticate(token)  # as REST does
-            expires_at = self.services.tokens.decode(token).expires_at.timestamp()
         except Unauthorized:
             raise ProtocolError(Close.AUTHENTICATION_FAILED, "authentication failed") from None
         # The IDENTIFY or RESUME frame counts against the user's budget: a client closed
         # for flooding that reconnects at once is closed again before READY.
         self.state.limits.spend_frame(identity.user_id, time.monotonic())
-        self.token_expires = time.monotonic() + (expires_at - time.time())
+        if identity.expires_at is None:  # a bot's token: until it is reset (4004 then)
+            self.token_expires = math.inf
+        else:
+            self.token_expires = time.monotonic() + (identity.expires_at.timestamp() - time.time())
         return identity
 
     async def _identify(self, data: IdentifyData) -> None:

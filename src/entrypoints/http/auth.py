@@ -26,11 +26,14 @@ PUBLIC = "public"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The token of `Authorization: Bearer <token>`, or of `Bot <token>` (a bot's, as
+    Discord's libraries send it; the token itself says which kind it is)."""
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() not in ("bearer", "bot") or not token.strip():
         raise Unauthorized(
-            "Send your token as 'Authorization: Bearer <token>'.", code="unauthorized"
+            "Send your token as 'Authorization: Bearer <token>' (a bot: 'Bot <token>').",
+            code="unauthorized",
         )
     return token.strip()
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, Parameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core import limits
 from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import Role
 
 from ..schemas import (
+    AddMemberIn,
     ChannelOut,
     CreateChannelIn,
     CreateInviteIn,
@@ -140,6 +141,22 @@ class ServerController(Controller):
         self, container: AppContainer, identity: Caller, server_id: ServerId, user_id: UserId
     ) -> None:
         await container.members.kick(identity, server_id, user_id)
+
+    @post("/{server_id:int}/members", tags=["members", "bots"])
+    async def add_bot(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        data: JSONBody[AddMemberIn],
+    ) -> Response[MemberOut]:
+        """Add a bot you own (admin or owner). 201 with the new member, 200 when the bot was
+        a member already. People join with an invite instead."""
+        user_id = limits.snowflake(int(data.user_id), "user_id")
+        added = await container.bots.add_to_server(identity, server_id, user_id)
+        row = (await container.members.with_presence([added.view]))[0]
+        status = HTTP_201_CREATED if added.created else HTTP_200_OK
+        return Response(member_out(row.view, row.presence.value), status_code=status)
 
     # --- invites --------------------------------------------------------------------------
 

@@ -51,8 +51,10 @@ class TokenCache:
         if entry is not None and now < entry.valid_until:
             return entry.identity
         identity = await self._auth.authenticate(token)
-        token_left = self._tokens.decode(token).expires_at.timestamp() - self._wall_clock()
-        self._remember(token, identity, now + min(self._ttl_s, token_left))
+        ttl = self._ttl_s
+        if identity.expires_at is not None:  # a bot's token has none: rotation revokes it
+            ttl = min(ttl, identity.expires_at.timestamp() - self._wall_clock())
+        self._remember(token, identity, now + ttl)
         return identity
 
     def on_event(self, envelope: Envelope) -> None:

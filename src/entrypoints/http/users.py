@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch
+from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import UserStatus
 
 from ..schemas import (
+    BotOut,
+    BotTokenOut,
+    CreateBotIn,
     MeOut,
     MyServerOut,
     UpdateMeIn,
     UserOut,
+    bot_out,
+    bot_token_out,
     me_out,
     my_server_out,
     picture_change,
@@ -59,6 +64,33 @@ class UserController(Controller):
     async def leave(self, container: AppContainer, identity: Caller, server_id: ServerId) -> None:
         """Leave a server (the owner must transfer ownership or delete it instead)."""
         await container.members.leave(identity, server_id)
+
+    # --- bots -----------------------------------------------------------------------------
+
+    @post("/@me/bots", status_code=HTTP_201_CREATED, tags=["bots"])
+    async def create_bot(
+        self, container: AppContainer, identity: Caller, data: JSONBody[CreateBotIn]
+    ) -> BotTokenOut:
+        """Create a bot you own. The answer holds its token: shown this once, keep it."""
+        issued = await container.bots.create(identity, data.username)
+        return bot_token_out(issued.user, issued.bot, issued.token)
+
+    @get("/@me/bots", tags=["bots"])
+    async def list_bots(self, container: AppContainer, identity: Caller) -> list[BotOut]:
+        return [bot_out(b.user, b.bot) for b in await container.bots.list_bots(identity)]
+
+    @post("/@me/bots/{bot_id:int}/token", status_code=HTTP_200_OK, tags=["bots"])
+    async def reset_bot_token(
+        self, container: AppContainer, identity: Caller, bot_id: UserId
+    ) -> BotTokenOut:
+        """A new token for your bot; the old one stops working and its gateway sessions close."""
+        issued = await container.bots.reset_token(identity, bot_id)
+        return bot_token_out(issued.user, issued.bot, issued.token)
+
+    @delete("/@me/bots/{bot_id:int}", status_code=HTTP_204_NO_CONTENT, tags=["bots"])
+    async def delete_bot(self, container: AppContainer, identity: Caller, bot_id: UserId) -> None:
+        """Delete your bot: it leaves every server; its messages stay ("Deleted user")."""
+        await container.bots.delete(identity, bot_id)
 
     @get("/{user_id:int}")
     async def get_user(self, container: AppContainer, identity: Caller, user_id: UserId) -> UserOut:
