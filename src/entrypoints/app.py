@@ -21,6 +21,8 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import slow_clients
 from .bootstrap import Container, build_container
+from .discord_v10.gateway import gateway_v10
+from .discord_v10.rest import discord_router
 from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
@@ -106,11 +108,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             gateway,
         ],
     )
+    discord_api = discord_router(gateway_v10)  # /api/v10: the Discord-compatible facade
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     track(container)
     app = Litestar(
         route_handlers=[
             api,
+            discord_api,
             front_page,
             health,
             ready,

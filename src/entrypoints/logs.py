@@ -41,6 +41,8 @@ class RequestIdFilter(logging.Filter):
 
 _QUERY = re.compile(r"(/[^\s?\"'\\]*)\?[^\s\"'\\]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BOT_TOKEN = re.compile(r"[MNO][A-Za-z0-9_-]{3,26}\.[A-Za-z0-9_-]{8,64}\.[A-Za-z0-9_-]{32,}")
+"""A bot token (discord_core.bots: the base64 of a snowflake starts with M, N or O)."""
 _ARGON2 = re.compile(r"\$argon2(?:id|i|d)\$[^\s\"')]+")
 _EMAIL = re.compile(r"(?<![\w.+:/-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _HINTS: Final = ("?", "eyJ", "$argon2", "@")
@@ -49,6 +51,8 @@ QUERY_HIDDEN: Final = "?[query hidden]"
 
 def redact(text: str) -> str:
     """The text without query strings, tokens, password hashes or email addresses."""
+    if _BOT_TOKEN.search(text) is not None:
+        text = _BOT_TOKEN.sub("[token hidden]", text)
     if not any(hint in text for hint in _HINTS):
         return text
     text = _QUERY.sub(lambda m: m.group(1) + QUERY_HIDDEN, text)

@@ -3,7 +3,7 @@
 from .admin import AdminUseCases, ExportItem, ServerSummary
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
-from .bots import AddedBot, BotAccount, BotUseCases, IssuedBotToken
+from .bots import AddedBot, BotAccount, BotApplication, BotUseCases, IssuedBotToken
 from .channels import ChannelUseCases
 from .files import FileGrant, FileUseCases, Linker, OpenedFile, SignedLink, Variant
 from .gateway import GatewayUseCases, ReadyState
@@ -19,6 +19,7 @@ __all__ = [
     "AdminUseCases",
     "AuthUseCases",
     "BotAccount",
+    "BotApplication",
     "BotUseCases",
     "ChannelUseCases",
     "Deps",

@@ -47,6 +47,13 @@ class IssuedBotToken:
 
 
 @dataclass(frozen=True, slots=True)
+class BotApplication:
+    user: User
+    bot: Bot
+    owner: User
+
+
+@dataclass(frozen=True, slots=True)
 class AddedBot:
     view: MemberView
     created: bool
@@ -112,6 +119,16 @@ class BotUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             pairs = await uow.bots.list_for_owner(identity.user_id)
         return [BotAccount(user, bot) for bot, user in pairs]
+
+    async def application(self, identity: Identity) -> BotApplication:
+        """The calling bot with its owner (Discord's "application" of a bot)."""
+        async with self.deps.uow(read_only=True) as uow:
+            bot = await uow.bots.get(identity.user_id)
+            user = await uow.users.get(identity.user_id)
+            owner = await uow.users.get(bot.owner_id) if bot is not None else None
+        if bot is None or user is None or owner is None:
+            raise Forbidden("Only a bot has an application.", code="missing_permission")
+        return BotApplication(user, bot, owner)
 
     async def reset_token(self, identity: Identity, bot_id: Snowflake) -> IssuedBotToken:
         """A new token; the old one stops working at once and its gateway sessions close."""

@@ -131,3 +131,14 @@ async def test_no_secret_in_any_log_line(
     for secret in [*secrets, TEST_SECRET]:
         leaks = [line for line in capture.lines if secret in line]
         assert not leaks, (secret, leaks[:3])
+
+
+def test_bot_tokens_are_redacted() -> None:
+    from discord_core import bots
+    from entrypoints.logs import redact
+
+    token = bots.make_token(253484387415359488, "sdqFdD5_098sv-tg", "g" * 43)
+    for line in (f"Authorization: Bot {token}", f"token={token}!", token):
+        assert token not in redact(line)
+        assert "[token hidden]" in redact(line)
+    assert redact("GET /api/v10/users/@me 200") == "GET /api/v10/users/@me 200"

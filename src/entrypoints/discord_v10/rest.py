@@ -1,0 +1,374 @@
+"""/api/v10: the REST routes a discord.py bot uses, each calling the same use case as its
+/api/v1 twin and re-shaping the answer (`shapes`). Routes for what Concord does not have
+answer with Discord's error shape (docs/bots.md lists them)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Router, delete, get, patch, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from discord_core import limits
+from discord_core.errors import ValidationFailed
+
+from .. import schemas as s
+from ..http.params import AppContainer, Caller, ChannelId, MessageId, ServerId, UserId
+from ..http.ratelimit import RATE, RATE_DEFERRED, RATE_KEY, spend_route_budget
+from ..services import Services
+from . import shapes
+from .errors import DISCORD_EXCEPTION_HANDLERS
+
+JSON = dict[str, Any]
+PREFIX = "/api/v10"
+GATEWAY_PATH = f"{PREFIX}/gateway"
+
+Cursor = Annotated[int | None, Parameter(gt=0, le=limits.SNOWFLAKE_MAX)]
+PageLimit = Annotated[int | None, Parameter(ge=1, le=limits.PAGE_LIMIT_MAX)]
+MemberLimit = Annotated[int | None, Parameter(ge=1, le=limits.MEMBER_PAGE_MAX)]
+AfterUser = Annotated[int | None, Parameter(ge=0, le=limits.SNOWFLAKE_MAX)]
+Emoji = Annotated[str, Parameter(max_length=200)]
+
+
+def _builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """The server's own address as the caller reached it (no trailing slash)."""
+    return str(request.base_url).rstrip("/")
+
+
+def gateway_url(http_base: str) -> str:
+    scheme, _, rest = http_base.partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{GATEWAY_PATH}"
+
+
+def _message(container: Services, request: Request[Any, Any, Any], view: Any) -> JSON:
+    v1 = _builtins(s.message_out(view, container.files.linker.link))
+    return shapes.message(v1, base_url(request))
+
+
+class MessageIn(msgspec.Struct, kw_only=True):
+    """What discord.py and discord.js send; fields Concord has no use for are accepted and
+    ignored (tts, allowed_mentions, flags, components, sticker_ids, enforce_nonce)."""
+
+    content: str | None = None
+    nonce: str | int | None = None
+    embeds: list[dict[str, Any]] | None = None
+    embed: dict[str, Any] | None = None
+    message_reference: dict[str, Any] | None = None
+
+
+class EditIn(msgspec.Struct, kw_only=True):
+    content: str | None = None
+    embeds: list[dict[str, Any]] | None = None
+
+
+def _decode(body: bytes, kind: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(body or b"{}", type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ValidationFailed(f"Invalid Form Body: {exc}", code="validation_failed") from exc
+
+
+def embed_text(embeds: list[dict[str, Any]] | None) -> str:
+    """Concord has no embeds: their title, description and fields become text."""
+    lines: list[str] = []
+    for embed in embeds or []:
+        if embed.get("title"):
+            lines.append(f"**{embed['title']}**")
+        if embed.get("description"):
+            lines.append(str(embed["description"]))
+        for item in embed.get("fields") or []:
+            lines.append(f"**{item.get('name', '')}**: {item.get('value', '')}")
+        if (embed.get("footer") or {}).get("text"):
+            lines.append(str(embed["footer"]["text"]))
+    return "\n".join(lines)
+
+
+def _content(content: str | None, embeds: list[dict[str, Any]] | None) -> str:
+    text = content or ""
+    extra = embed_text(embeds)
+    text = f"{text}\n{extra}" if text and extra else (text or extra)
+    if not text.strip():
+        raise ValidationFailed("Cannot send an empty message", code="empty_message")
+    return text
+
+
+def not_supported(what: str) -> ValidationFailed:
+    return ValidationFailed(f"Concord does not support {what} yet.", code="not_supported")
+
+
+class UsersV10(Controller):
+    path = "/users"
+
+    @get("/@me")
+    async def me(self, container: AppContainer, identity: Caller) -> JSON:
+        return shapes.me(_builtins(s.me_out(await container.users.me(identity))))
+
+    @get("/{user_id:int}")
+    async def get_user(self, container: AppContainer, identity: Caller, user_id: UserId) -> JSON:
+        return shapes.user(_builtins(s.user_out(await container.users.get(identity, user_id))))
+
+    @get("/@me/guilds")
+    async def my_guilds(self, container: AppContainer, identity: Caller) -> list[JSON]:
+        pairs = await container.users.servers(identity)
+        return [
+            shapes.partial_guild(_builtins(s.my_server_out(server, member)))
+            for server, member in pairs
+        ]
+
+    @delete("/@me/guilds/{server_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def leave(self, container: AppContainer, identity: Caller, server_id: ServerId) -> None:
+        await container.members.leave(identity, server_id)
+
+    @post("/@me/channels", status_code=HTTP_200_OK)
+    async def open_dm(self) -> None:
+        raise not_supported("direct messages")
+
+
+class ApplicationsV10(Controller):
+    path = "/oauth2/applications"
+
+    @get("/@me")
+    async def me(self, container: AppContainer, identity: Caller) -> JSON:
+        app = await container.bots.application(identity)
+        bot = shapes.user(_builtins(s.user_out(app.user)))
+        return {
+            "id": bot["id"],
+            "name": bot["username"],
+            "icon": bot["avatar"],
+            "description": "",
+            "summary": "",
+            "type": None,
+            "bot": bot,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": shapes.user(_builtins(s.user_out(app.owner))),
+            "team": None,
+            "verify_key": "",
+            "flags": 0,
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "approximate_guild_count": 0,
+        }
+
+
+@get("/gateway", opt={"public": True})
+async def get_gateway(request: Request[Any, Any, Any]) -> JSON:
+    return {"url": gateway_url(base_url(request))}
+
+
+@get("/gateway/bot")
+async def get_gateway_bot(request: Request[Any, Any, Any], identity: Caller) -> JSON:
+    del identity  # a token is required, as Discord's
+    return {
+        "url": gateway_url(base_url(request)),
+        "shards": 1,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 0,
+            "max_concurrency": 1,
+        },
+    }
+
+
+class GuildsV10(Controller):
+    path = "/guilds/{server_id:int}"
+
+    @get("/")
+    async def get_guild(
+        self, container: AppContainer, identity: Caller, server_id: ServerId
+    ) -> JSON:
+        snap = await container.servers.get(identity, server_id)
+        return shapes.guild(_builtins(s.server_detail_out(snap)))
+
+    @get("/channels")
+    async def channels(
+        self, container: AppContainer, identity: Caller, server_id: ServerId
+    ) -> list[JSON]:
+        found = await container.channels.list_channels(identity, server_id)
+        return [shapes.channel(_builtins(s.channel_out(c))) for c in found]
+
+    @get("/roles")
+    async def roles(
+        self, container: AppContainer, identity: Caller, server_id: ServerId
+    ) -> list[JSON]:
+        await container.servers.get(identity, server_id)  # members only, as everywhere
+        return shapes.roles(str(server_id))
+
+    @get("/members")
+    async def members(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        after: AfterUser = None,
+        limit: MemberLimit = None,
+    ) -> list[JSON]:
+        rows = await container.members.list_members(
+            identity, server_id, after=after, limit=limit or 1
+        )
+        return [shapes.member(_builtins(s.member_out(row.view))) for row in rows]
+
+    @get("/members/{user_id:int}")
+    async def member(
+        self, container: AppContainer, identity: Caller, server_id: ServerId, user_id: UserId
+    ) -> JSON:
+        row = await container.members.get(identity, server_id, user_id)
+        return shapes.member(_builtins(s.member_out(row.view)))
+
+    @delete("/members/{user_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def kick(
+        self, container: AppContainer, identity: Caller, server_id: ServerId, user_id: UserId
+    ) -> None:
+        await container.members.kick(identity, server_id, user_id)
+
+
+class ChannelsV10(Controller):
+    path = "/channels/{channel_id:int}"
+
+    @get("/")
+    async def get_channel(
+        self, container: AppContainer, identity: Caller, channel_id: ChannelId
+    ) -> JSON:
+        return shapes.channel(
+            _builtins(s.channel_out(await container.channels.get(identity, channel_id)))
+        )
+
+    @post(
+        "/typing",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={RATE: "typing_per_channel", RATE_KEY: "channel_id"},
+    )
+    async def typing(
+        self, container: AppContainer, identity: Caller, channel_id: ChannelId
+    ) -> None:
+        await container.messages.typing(identity, channel_id)
+
+    @get("/messages")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        before: Cursor = None,
+        after: Cursor = None,
+        around: Cursor = None,
+        limit: PageLimit = None,
+    ) -> list[JSON]:
+        page = await container.messages.history(
+            identity, channel_id, before=before, after=after, around=around, limit=limit
+        )
+        return [_message(container, request, view) for view in page]
+
+    @post(
+        "/messages",
+        status_code=HTTP_200_OK,
+        opt={RATE: "message_per_channel", RATE_KEY: "channel_id", RATE_DEFERRED: True},
+    )
+    async def post_message(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+    ) -> JSON:
+        data: MessageIn = _decode(await request.body(), MessageIn)
+        if data.message_reference is not None:
+            raise not_supported("replies (message_reference)")
+        embeds = [*(data.embeds or []), *([data.embed] if data.embed else [])]
+        content = _content(data.content, embeds)
+        nonce = str(data.nonce) if data.nonce is not None else None
+        posted = await container.messages.post(
+            identity,
+            channel_id,
+            content,
+            nonce,
+            admit=partial(spend_route_budget, request, container, identity),
+        )
+        return _message(container, request, posted.message)
+
+    @get("/messages/{message_id:int}")
+    async def get_message(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> JSON:
+        view = await container.messages.get(identity, channel_id, message_id)
+        return _message(container, request, view)
+
+    @patch("/messages/{message_id:int}")
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> JSON:
+        data: EditIn = _decode(await request.body(), EditIn)
+        view = await container.messages.edit(
+            identity, channel_id, message_id, _content(data.content, data.embeds)
+        )
+        return _message(container, request, view)
+
+    @delete("/messages/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def delete_message(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.messages.delete(identity, channel_id, message_id)
+
+    @put("/messages/{message_id:int}/reactions/{emoji:str}/@me", status_code=HTTP_204_NO_CONTENT)
+    async def add_reaction(
+        self, channel_id: ChannelId, message_id: MessageId, emoji: Emoji
+    ) -> None:
+        raise not_supported("reactions")
+
+    @delete("/messages/{message_id:int}/reactions/{emoji:str}/@me", status_code=HTTP_204_NO_CONTENT)
+    async def remove_reaction(
+        self, channel_id: ChannelId, message_id: MessageId, emoji: Emoji
+    ) -> None:
+        raise not_supported("reactions")
+
+    @get("/pins")
+    async def pins(self, channel_id: ChannelId) -> None:
+        raise not_supported("pins")
+
+    @put("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def pin(self, channel_id: ChannelId, message_id: MessageId) -> None:
+        raise not_supported("pins")
+
+    @delete("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def unpin(self, channel_id: ChannelId, message_id: MessageId) -> None:
+        raise not_supported("pins")
+
+
+def discord_router(gateway_handler: Any) -> Router:
+    return Router(
+        path=PREFIX,
+        route_handlers=[
+            UsersV10,
+            ApplicationsV10,
+            get_gateway,
+            get_gateway_bot,
+            GuildsV10,
+            ChannelsV10,
+            gateway_handler,
+        ],
+        exception_handlers=DISCORD_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )

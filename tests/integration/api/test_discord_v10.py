@@ -1,0 +1,322 @@
+"""The Discord v10 facade over raw HTTP and WebSockets, on SQLite and PostgreSQL: object
+shapes, Discord's error codes, rate-limit headers, history paging, and the v10 gateway
+(READY + GUILD_CREATE, intents, message content, member events, presence, typing, RESUME,
+INVALID_SESSION). The discord.py proof is test_discord_py.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from entrypoints.settings import RateLimit, RateLimits
+
+from .harness import Account, Api, GatewayClient, live_server, make_settings
+
+V10 = "/api/v10"
+GUILDS, GUILD_MEMBERS, GUILD_PRESENCES, GUILD_MESSAGES = 1, 2, 1 << 8, 1 << 9
+GUILD_MESSAGE_TYPING, MESSAGE_CONTENT = 1 << 11, 1 << 15
+
+
+def bot_auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bot {token}"}
+
+
+async def world(api: Api) -> dict[str, Any]:
+    owner = await api.register("own")
+    server = await api.create_server(owner, "Facade")
+    r = await api.post("/users/@me/bots", owner, json={"username": f"v10{owner.id[-8:]}"})
+    assert r.status_code == 201, r.text
+    bot = r.json()
+    r = await api.post(
+        f"/servers/{server['id']}/members", owner, json={"user_id": bot["user"]["id"]}
+    )
+    assert r.status_code == 201, r.text
+    return {
+        "owner": owner,
+        "server": server,
+        "channel_id": server["channels"][0]["id"],
+        "bot_id": bot["user"]["id"],
+        "token": bot["token"],
+    }
+
+
+async def v10(api: Api, method: str, path: str, token: str, **kw: Any) -> httpx.Response:
+    headers = {**bot_auth(token), **kw.pop("headers", {})}
+    return await api.http.request(method, V10 + path, headers=headers, **kw)
+
+
+async def test_rest_shapes(api: Api) -> None:
+    w = await world(api)
+    token, sid, cid = w["token"], w["server"]["id"], w["channel_id"]
+    me = (await v10(api, "GET", "/users/@me", token)).json()
+    assert me["id"] == w["bot_id"] and me["bot"] is True and me["discriminator"] == "0"
+    app = (await v10(api, "GET", "/oauth2/applications/@me", token)).json()
+    assert app["id"] == w["bot_id"] and app["owner"]["id"] == w["owner"].id
+    gw = (await v10(api, "GET", "/gateway/bot", token)).json()
+    assert gw["url"] == api.server.url.replace("http", "ws") + "/api/v10/gateway"
+    assert gw["shards"] == 1
+    assert (await api.http.get(V10 + "/gateway")).json()["url"] == gw["url"]
+    guilds = (await v10(api, "GET", "/users/@me/guilds", token)).json()
+    assert [(g["id"], g["owner"]) for g in guilds] == [(sid, False)]
+    guild = (await v10(api, "GET", f"/guilds/{sid}", token)).json()
+    assert guild["owner_id"] == w["owner"].id and guild["name"] == "Facade"
+    roles = {r["name"]: r for r in guild["roles"]}
+    assert roles["@everyone"]["id"] == sid
+    everyone, owner_perms = (
+        int(roles["@everyone"]["permissions"]),
+        int(roles["Owner"]["permissions"]),
+    )
+    assert everyone & (1 << 11) and not everyone & (1 << 13)  # send, not manage messages
+    assert owner_perms & (1 << 3)  # administrator
+    channels = (await v10(api, "GET", f"/guilds/{sid}/channels", token)).json()
+    assert [(c["id"], c["type"], c["name"]) for c in channels] == [(cid, 0, "general")]
+    members = (await v10(api, "GET", f"/guilds/{sid}/members?limit=10", token)).json()
+    roles_of = {m["user"]["id"]: m["roles"] for m in members}
+    assert roles_of == {w["owner"].id: ["3"], w["bot_id"]: []}
+    member = (await v10(api, "GET", f"/guilds/{sid}/members/{w['owner'].id}", token)).json()
+    assert member["user"]["username"] == w["owner"].username
+
+
+async def test_messages_and_history(api: Api) -> None:
+    w = await world(api)
+    token, cid = w["token"], w["channel_id"]
+    ids = []
+    for n in range(5):
+        r = await v10(
+            api,
+            "POST",
+            f"/channels/{cid}/messages",
+            token,
+            json={"content": f"m{n}", "tts": False, "nonce": 1000 + n},
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert isinstance(body["id"], str) and body["author"]["bot"] is True
+        assert body["guild_id"] == w["server"]["id"] and body["type"] == 0
+        ids.append(body["id"])
+    page = (await v10(api, "GET", f"/channels/{cid}/messages?limit=2", token)).json()
+    assert [m["content"] for m in page] == ["m4", "m3"]
+    page = (
+        await v10(api, "GET", f"/channels/{cid}/messages?before={ids[2]}&limit=10", token)
+    ).json()
+    assert [m["content"] for m in page] == ["m1", "m0"]
+    page = (await v10(api, "GET", f"/channels/{cid}/messages?after={ids[2]}", token)).json()
+    assert [m["content"] for m in page] == ["m4", "m3"]
+    page = (
+        await v10(api, "GET", f"/channels/{cid}/messages?around={ids[2]}&limit=3", token)
+    ).json()
+    assert [m["content"] for m in page] == ["m3", "m2", "m1"]
+    r = await v10(
+        api, "PATCH", f"/channels/{cid}/messages/{ids[0]}", token, json={"content": "edited"}
+    )
+    assert r.status_code == 200 and r.json()["edited_timestamp"] is not None
+    got = (await v10(api, "GET", f"/channels/{cid}/messages/{ids[0]}", token)).json()
+    assert got["content"] == "edited"
+    embed = {"embeds": [{"title": "Title", "description": "Body"}]}
+    r = await v10(api, "POST", f"/channels/{cid}/messages", token, json=embed)
+    assert r.json()["content"] == "**Title**\nBody"
+    assert (
+        await v10(api, "DELETE", f"/channels/{cid}/messages/{ids[1]}", token)
+    ).status_code == 204
+    assert (await v10(api, "POST", f"/channels/{cid}/typing", token)).status_code == 204
+
+
+async def test_discord_error_codes(api: Api) -> None:
+    w = await world(api)
+    token, cid = w["token"], w["channel_id"]
+    r = await api.http.get(V10 + "/users/@me", headers=bot_auth("nope"))
+    assert r.status_code == 401 and r.json() == {"message": "401: Unauthorized", "code": 0}
+    r = await v10(api, "GET", "/channels/12345/messages", token)
+    assert r.status_code == 404 and r.json()["code"] == 10003
+    r = await v10(api, "GET", f"/channels/{cid}/messages/12345", token)
+    assert r.status_code == 404 and r.json()["code"] == 10008
+    r = await v10(api, "GET", "/guilds/12345", token)
+    assert r.status_code == 404 and r.json()["code"] == 10004
+    r = await v10(api, "POST", f"/channels/{cid}/messages", token, json={"content": "x" * 2001})
+    assert r.status_code == 400 and r.json()["code"] == 50035 and "errors" in r.json()
+    r = await v10(api, "POST", f"/channels/{cid}/messages", token, json={"content": "   "})
+    assert r.status_code == 400 and r.json()["code"] == 50006
+    r = await v10(
+        api,
+        "POST",
+        f"/channels/{cid}/messages",
+        token,
+        content=b"{not json",
+        headers={**bot_auth(token), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and r.json()["code"] == 50035
+    # a member (the bot) kicking the owner, deleting the owner's message
+    r = await v10(api, "DELETE", f"/guilds/{w['server']['id']}/members/{w['owner'].id}", token)
+    assert r.status_code == 403 and r.json()["code"] == 50013
+    theirs = await api.send(w["owner"], cid, "mine")
+    r = await v10(api, "DELETE", f"/channels/{cid}/messages/{theirs['id']}", token)
+    assert r.status_code == 403 and r.json()["code"] == 50013
+    r = await v10(
+        api, "PATCH", f"/channels/{cid}/messages/{theirs['id']}", token, json={"content": "x"}
+    )
+    assert r.status_code == 403 and r.json()["code"] == 50005
+    # what Concord does not have is said clearly, in Discord's shape
+    r = await v10(api, "POST", "/users/@me/channels", token, json={"recipient_id": w["owner"].id})
+    assert r.status_code == 400 and "not support" in r.json()["message"]
+
+
+async def test_rate_limit_headers_and_429(tmp_path: Path) -> None:
+    limits = RateLimits(
+        enabled=True, message_per_channel=RateLimit(2, 5.0), per_user=RateLimit(100, 10)
+    )
+    with live_server(make_settings(tmp_path, rate_limits=limits)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=15) as http:
+            api = Api(http, server)
+            w = await world(api)
+            url = f"/channels/{w['channel_id']}/messages"
+            first = await v10(api, "POST", url, w["token"], json={"content": "a"})
+            assert first.headers["X-RateLimit-Bucket"] == "message_per_channel"
+            assert int(first.headers["X-RateLimit-Limit"]) == 2
+            assert int(first.headers["X-RateLimit-Remaining"]) == 1
+            assert float(first.headers["X-RateLimit-Reset-After"]) > 0
+            await v10(api, "POST", url, w["token"], json={"content": "b"})
+            limited = await v10(api, "POST", url, w["token"], json={"content": "c"})
+            assert limited.status_code == 429
+            body = limited.json()
+            assert body["retry_after"] > 0 and body["global"] is False
+            assert limited.headers["Via"] and limited.headers["Retry-After"]
+
+
+async def identify(api: Api, token: str, intents: int) -> GatewayClient:
+    client = await GatewayClient.open(
+        api.server.url.replace("http", "ws")
+        + "/api/v10/gateway?v=10&encoding=json&compress=zlib-stream"
+    )
+    await client.send(
+        {"op": 2, "d": {"token": token, "intents": intents, "properties": {"os": "linux"}}}
+    )
+    client.ready = await client.wait_for("READY")
+    return client
+
+
+async def test_gateway_ready_and_intents(api: Api) -> None:
+    w = await world(api)
+    sid, cid, owner = w["server"]["id"], w["channel_id"], w["owner"]
+    everything = (
+        GUILDS
+        | GUILD_MEMBERS
+        | GUILD_PRESENCES
+        | GUILD_MESSAGES
+        | GUILD_MESSAGE_TYPING
+        | MESSAGE_CONTENT
+    )
+    full = await identify(api, w["token"], everything)
+    plain = await identify(api, w["token"], GUILDS | GUILD_MESSAGES)
+    try:
+        ready = full.ready
+        assert ready["v"] == 10 and ready["user"]["bot"] is True
+        assert ready["guilds"] == [{"id": sid, "unavailable": True}]
+        assert ready["resume_gateway_url"].endswith("/api/v10/gateway")
+        assert ready["application"]["id"] == w["bot_id"]
+        guild = await full.wait_for("GUILD_CREATE")
+        assert guild["id"] == sid and [c["name"] for c in guild["channels"]] == ["general"]
+        assert {m["user"]["id"] for m in guild["members"]} == {owner.id, w["bot_id"]}
+        small = await plain.wait_for("GUILD_CREATE")
+        assert [m["user"]["id"] for m in small["members"]] == [w["bot_id"]]
+
+        await api.send(owner, cid, "secret words")
+        seen = await full.wait_for("MESSAGE_CREATE")
+        assert seen["content"] == "secret words" and seen["guild_id"] == sid
+        stripped = await plain.wait_for("MESSAGE_CREATE")
+        assert stripped["content"] == "" and stripped["id"] == seen["id"]
+        await api.send(owner, cid, f"hey <@{w['bot_id']}>")
+        assert (await plain.wait_for("MESSAGE_CREATE"))["content"].startswith("hey")
+
+        r = await api.post(f"/channels/{cid}/typing", owner)
+        assert r.status_code == 204
+        typing = await full.wait_for("TYPING_START")
+        assert typing["user_id"] == owner.id and isinstance(typing["timestamp"], int)
+
+        joiner = await api.register("join")
+        await api.join(joiner, sid, owner)
+        added = await full.wait_for("GUILD_MEMBER_ADD")
+        assert added["guild_id"] == sid and added["user"]["id"] == joiner.id
+        gw = await GatewayClient.identify(api.server.ws_url, joiner.token)
+        presence = await full.wait_for("PRESENCE_UPDATE", timeout=5, status="online")
+        assert presence["user"]["id"] == joiner.id and presence["status"] == "online"
+        await gw.close()
+        r = await api.delete(f"/servers/{sid}/members/{joiner.id}", owner)
+        assert r.status_code == 204
+        removed = await full.wait_for("GUILD_MEMBER_REMOVE")
+        assert removed["user"]["id"] == joiner.id and removed["user"]["username"] == joiner.username
+
+        names = [f["t"] for f in plain.seen]
+        assert "TYPING_START" not in names and "GUILD_MEMBER_ADD" not in names
+        assert "PRESENCE_UPDATE" not in names
+    finally:
+        await full.close()
+        await plain.close()
+
+
+async def test_gateway_resume_and_invalid_session(api: Api) -> None:
+    w = await world(api)
+    url = api.server.url.replace("http", "ws") + "/api/v10/gateway?v=10&encoding=json"
+    client = await identify(api, w["token"], GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT)
+    await client.wait_for("GUILD_CREATE")
+    session_id, seq = client.ready["session_id"], client.seq
+    await client.ws.close(4000)  # a dropped link: the session waits for RESUME
+    await api.send(w["owner"], w["channel_id"], "while away")
+    again = await GatewayClient.open(url)
+    again.seq = seq
+    await again.send({"op": 6, "d": {"token": w["token"], "session_id": session_id, "seq": seq}})
+    missed = await again.wait_for("MESSAGE_CREATE")
+    assert missed["content"] == "while away"
+    assert await again.wait_for("RESUMED") == {}
+    await again.close()
+
+    fresh = await GatewayClient.open(url)
+    await fresh.send({"op": 6, "d": {"token": w["token"], "session_id": "nope", "seq": 1}})
+    frame = await fresh.recv()
+    assert frame == {"op": 9, "d": False}
+    await fresh.send({"op": 2, "d": {"token": w["token"], "intents": GUILDS}})
+    assert (await fresh.wait_for("READY"))["v"] == 10
+    await fresh.close()
+
+    bad = await GatewayClient.open(url)
+    await bad.send({"op": 2, "d": {"token": w["token"]}})  # v10 requires intents
+    assert await bad.closed() == 4013
+    wrong = await GatewayClient.open(url)
+    await wrong.send({"op": 2, "d": {"token": "not-a-token", "intents": 1}})
+    assert await wrong.closed() == 4004
+
+
+async def test_gateway_presence_and_member_chunks(api: Api) -> None:
+    w = await world(api)
+    client = await identify(api, w["token"], GUILDS | GUILD_MEMBERS)
+    try:
+        await client.wait_for("GUILD_CREATE")
+        await client.send(
+            {"op": 3, "d": {"status": "idle", "since": 0, "activities": [], "afk": False}}
+        )
+        await client.send(
+            {"op": 8, "d": {"guild_id": w["server"]["id"], "query": "", "limit": 0, "nonce": "n1"}}
+        )
+        chunk = await client.wait_for("GUILD_MEMBERS_CHUNK")
+        assert chunk["nonce"] == "n1" and len(chunk["members"]) == 2
+        await asyncio.sleep(0.2)
+        me = (await v10(api, "GET", "/users/@me", w["token"])).json()
+        assert me["id"] == w["bot_id"]
+        v1 = (await api.http.get("/api/v1/users/@me", headers=bot_auth(w["token"]))).json()
+        assert v1["status"] == "away"
+    finally:
+        await client.close()
+    assert json.dumps(chunk)  # plain JSON, snowflakes as strings
+    assert all(isinstance(m["user"]["id"], str) for m in chunk["members"])
+
+
+async def test_reset_token_closes_v10_sockets(api: Api) -> None:
+    w = await world(api)
+    client = await identify(api, w["token"], GUILDS)
+    r = await api.post(f"/users/@me/bots/{w['bot_id']}/token", w["owner"])
+    assert r.status_code == 200
+    assert await client.closed() == 4004
+    _ = Account  # (the harness's account type, for readers)
