@@ -56,6 +56,7 @@ func run(url: String) -> void:
 	_go_online(base, carol)
 	await _say(bob, general, "Hey everyone! Welcome to the new server.")
 	await _say(bob, general, "Channels are on the left, members on the right.")
+	await _bot(bob, server_id, general)
 	await _say(carol, general, "Nice, it feels just like home. Is the build from today?")
 	await _say(bob, general, "Yes - tagged this morning. Release notes are in #dev-talk.")
 	await _post_files(carol, general, "Here is the new mockup:", [_picture("mockup.png", 960, 540)])
@@ -95,6 +96,22 @@ func run(url: String) -> void:
 	if history > 0:
 		DataManager.select_channel(random)
 		await get_tree().create_timer(1.0).timeout
+
+
+## Bob's bot: created with his token, added to the server, and saying hello with its own.
+func _bot(owner: String, server_id: String, channel_id: String) -> void:
+	var made := await NetworkManager.api_post(
+		Api.POST_MY_BOTS, {}, {"username": "helper_" + _tag}, owner
+	)
+	if not made.ok:
+		printerr("demo: could not create a bot: ", made.message)
+		return
+	var bot_id := str(made.dict().get("user", {}).get("id", ""))
+	await NetworkManager.api_post(
+		Api.POST_MEMBER, {"server_id": server_id}, {"user_id": bot_id}, owner
+	)
+	var token := str(made.dict().get("token", ""))
+	await _say(token, channel_id, "Beep boop. I'm Bob's bot: say !ping and I answer.")
 
 
 ## Avatars for bob and carol, an icon for the server.

@@ -29,6 +29,8 @@ const DELETE_SERVER := "/api/v1/servers/{server_id}"
 # Members
 const GET_MEMBERS := "/api/v1/servers/{server_id}/members"
 const PATCH_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
+const POST_MEMBER := "/api/v1/servers/{server_id}/members"
+const POST_MY_BOTS := "/api/v1/users/@me/bots"
 const DELETE_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
 
 # Invites

@@ -53,7 +53,9 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	body.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	row.add_child(body)
 	if with_header:
-		body.add_child(_header(author_id, author_name, str(msg.get("created_at", ""))))
+		body.add_child(
+			_header(author_id, author_name, str(msg.get("created_at", "")), Style.is_bot(author))
+		)
 	_content = _make_content()
 	_content.visible = str(msg.get("content", "")) != "" or msg.get("edited_at") is String
 	body.add_child(_content)
@@ -97,13 +99,17 @@ func refresh(msg: Dictionary) -> void:
 	_show_state(body)
 
 
-func _header(author_id: String, author_name: String, created_at: String) -> HBoxContainer:
+func _header(
+	author_id: String, author_name: String, created_at: String, is_bot: bool
+) -> HBoxContainer:
 	var header := HBoxContainer.new()
 	header.add_theme_constant_override("separation", 8)
 	header.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	var who := Style.label(author_name, 15, Style.name_color(author_id))
 	who.add_theme_font_override("font", Style.bold_font())
 	header.add_child(who)
+	if is_bot:
+		header.add_child(Style.bot_tag())
 	var when := Style.label(TimeFormat.friendly(created_at), 12, Style.TEXT_MUTED)
 	when.size_flags_vertical = Control.SIZE_SHRINK_CENTER
 	header.add_child(when)

@@ -182,6 +182,8 @@ func _result(message: Dictionary) -> Control:
 	)
 	who.add_theme_font_override("font", Style.bold_font())
 	top.add_child(who)
+	if Style.is_bot(author):
+		top.add_child(Style.bot_tag())
 	var when := TimeFormat.friendly(str(message.get("created_at", "")))
 	top.add_child(Style.label(when, 11, Style.TEXT_MUTED))
 	var text := RichTextLabel.new()

@@ -228,6 +228,23 @@ static func panel(color: Color, radius := 0, v_pad := 0, h_pad := 0) -> PanelCon
 	return out
 
 
+## The BOT tag shown beside a bot account's name (Discord's look: white on the accent).
+static func bot_tag() -> PanelContainer:
+	var tag := panel(ACCENT, 3, 0, 4)
+	tag.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	tag.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	tag.tooltip_text = "This account is a bot."
+	var text := label("BOT", 10, TEXT_STRONG)
+	text.add_theme_font_override("font", bold_font())
+	tag.add_child(text)
+	return tag
+
+
+## Whether a user object (author, member user) is a bot account; people have no "bot" key.
+static func is_bot(user: Dictionary) -> bool:
+	return user.get("bot", false) == true
+
+
 ## A round dot (presence, unread).
 static func dot(color: Color, size := 10) -> Panel:
 	var out := Panel.new()

@@ -153,6 +153,8 @@ func _member_row(member: Dictionary) -> Control:
 	name_label.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	name_label.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	line.add_child(name_label)
+	if Style.is_bot(user):
+		line.add_child(Style.bot_tag())
 	if role != "member":
 		line.add_child(Style.label(Permissions.label(role), 11, ROLE_COLORS.get(role, Style.GRAY)))
 	if status == "offline":
