@@ -104,6 +104,5 @@ def _wrap(handler: Callable[..., Response[Any]]) -> Callable[..., Response[JSON]
 
 
 DISCORD_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    kind: _wrap(handler)
-    for kind, handler in EXCEPTION_HANDLERS.items()
+    kind: _wrap(handler) for kind, handler in EXCEPTION_HANDLERS.items()
 }

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Router, delete, get, patch, post, put
+from litestar.enums import RequestEncodingType
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -16,8 +17,10 @@ from discord_core import limits
 from discord_core.errors import ValidationFailed
 
 from .. import schemas as s
+from ..http.errors import MULTIPART
 from ..http.params import AppContainer, Caller, ChannelId, MessageId, ServerId, UserId
-from ..http.ratelimit import RATE, RATE_DEFERRED, RATE_KEY, spend_route_budget
+from ..http.ratelimit import RATE, RATE_DEFERRED, RATE_KEY, enforce, spend_route_budget
+from ..http.uploads import FormReceiver
 from ..services import Services
 from . import shapes
 from .errors import DISCORD_EXCEPTION_HANDLERS
@@ -97,6 +100,19 @@ def _content(content: str | None, embeds: list[dict[str, Any]] | None) -> str:
     if not text.strip():
         raise ValidationFailed("Cannot send an empty message", code="empty_message")
     return text
+
+
+def _text(data: MessageIn, *, allow_empty: bool = False) -> str:
+    if data.message_reference is not None:
+        raise not_supported("replies (message_reference)")
+    embeds = [*(data.embeds or []), *([data.embed] if data.embed else [])]
+    if allow_empty and not (data.content or embeds):
+        return ""
+    return _content(data.content, embeds)
+
+
+def _nonce(data: MessageIn) -> str | None:
+    return str(data.nonce) if data.nonce is not None else None
 
 
 def not_supported(what: str) -> ValidationFailed:
@@ -271,7 +287,12 @@ class ChannelsV10(Controller):
     @post(
         "/messages",
         status_code=HTTP_200_OK,
-        opt={RATE: "message_per_channel", RATE_KEY: "channel_id", RATE_DEFERRED: True},
+        opt={
+            RATE: "message_per_channel",
+            RATE_KEY: "channel_id",
+            RATE_DEFERRED: True,
+            MULTIPART: True,
+        },
     )
     async def post_message(
         self,
@@ -280,18 +301,23 @@ class ChannelsV10(Controller):
         identity: Caller,
         channel_id: ChannelId,
     ) -> JSON:
-        data: MessageIn = _decode(await request.body(), MessageIn)
-        if data.message_reference is not None:
-            raise not_supported("replies (message_reference)")
-        embeds = [*(data.embeds or []), *([data.embed] if data.embed else [])]
-        content = _content(data.content, embeds)
-        nonce = str(data.nonce) if data.nonce is not None else None
+        """JSON, or multipart with `payload_json` and `files[n]` (as discord.py sends files):
+        the same form v1 takes, read by the same streaming receiver."""
+        admit = partial(spend_route_budget, request, container, identity)
+        if request.content_type[0] == RequestEncodingType.MULTI_PART:
+            await container.messages.check_can_post(identity, channel_id)
+            await enforce(container, f"upload:{identity.user_id}", "upload_per_user", request)
+            receiver = FormReceiver(container.settings.upload_path, container.file_limits)
+            async with receiver.receive(request) as form:
+                data: MessageIn = _decode(form.payload or b"{}", MessageIn)
+                text = _text(data, allow_empty=bool(form.uploads))
+                posted = await container.messages.post(
+                    identity, channel_id, text, _nonce(data), uploads=form.uploads, admit=admit
+                )
+            return _message(container, request, posted.message)
+        data = _decode(await request.body(), MessageIn)
         posted = await container.messages.post(
-            identity,
-            channel_id,
-            content,
-            nonce,
-            admit=partial(spend_route_budget, request, container, identity),
+            identity, channel_id, _text(data), _nonce(data), admit=admit
         )
         return _message(container, request, posted.message)
 

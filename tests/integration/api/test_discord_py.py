@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,10 @@ def make_bot(seen: Seen) -> commands.Bot:
     async def ping(ctx: commands.Context[commands.Bot]) -> None:
         await ctx.send("pong")
 
+    @bot.command()
+    async def notes(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.send("here", file=discord.File(io.BytesIO(b"some notes\n"), "notes.txt"))
+
     return bot
 
 
@@ -121,6 +126,12 @@ async def test_discord_py_bot_runs_unmodified(api: Api, monkeypatch: pytest.Monk
             await api.send(owner, channel_id, "!ping")
             pong = await watcher.wait_for("MESSAGE_CREATE", timeout=10, content="pong")
             assert pong["author"]["id"] == bot_id and pong["author"]["bot"] is True
+
+            # A file, as discord.py sends one (multipart: payload_json + files[0]).
+            await api.send(owner, channel_id, "!notes")
+            notes = await watcher.wait_for("MESSAGE_CREATE", timeout=10, content="here")
+            assert [a["filename"] for a in notes["attachments"]] == ["notes.txt"]
+            assert notes["attachments"][0]["size"] == len(b"some notes\n")
 
             # The bot's socket drops: discord.py resumes; nothing is lost.
             await bot.ws.socket.close(code=4000)
