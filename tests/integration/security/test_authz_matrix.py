@@ -84,6 +84,34 @@ MATRIX = [
         own="401 404 204 204 204 409",
         foreign="401 404 404 404 404 404",
     ),
+    # --- bots: own = a bot of the actor's, others = someone's ---------------------------------
+    Row(
+        "POST",
+        "/users/@me/bots",
+        own="401 201 201 201 201 201",
+        body=lambda v: {"username": unique("mbot")},
+    ),
+    Row("GET", "/users/@me/bots", own="401 200 200 200 200 200"),
+    Row(
+        "POST",
+        "/users/@me/bots/{bot}/token",
+        own="401 200 200 200 200 200",
+        others="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/users/@me/bots/{bot}",
+        own="401 204 204 204 204 204",
+        others="401 404 404 404 404 404",
+    ),
+    Row(
+        "POST",
+        "/servers/{server}/members",  # add a bot: admins, their own bots only
+        own="401 404 403 403 201 201",
+        others="401 404 403 403 403 403",
+        foreign="401 404 404 404 404 404",
+        body=lambda v: {"user_id": v["bot"]},
+    ),
     # --- servers ------------------------------------------------------------------------------
     Row("POST", "/servers", own="401 201 201 201 201 201", body={"name": "another"}),
     Row(
@@ -366,11 +394,17 @@ def cell_vars(cast: Cast, row: Row, role: str, target: str, mine: Vars, theirs: 
     """The path variables (and `someone`) of one cell, making fresh objects where needed."""
     owner = cast["owner"]
     someone = cast["someone"]
-    if target == "foreign":
-        return {**theirs, "someone": cast["stranger"].id}
-    values = {**mine, "someone": someone.id}
-    is_member = role in ("member", "moderator", "admin", "owner")
     actor = cast[role] if role != "anonymous" else None
+    bots: Vars = {}
+    if "{bot}" in row.path or (row.method, row.path) == ("POST", "/servers/{server}/members"):
+        # a bot of the actor's (own, foreign), or of someone's (others; anonymous has none)
+        bot_owner = actor if (target != "others" and actor is not None) else someone
+        made = cast.ok("POST", "/users/@me/bots", bot_owner, json={"username": unique("cbot")})
+        bots["bot"] = made["user"]["id"]
+    if target == "foreign":
+        return {**theirs, **bots, "someone": cast["stranger"].id}
+    values = {**mine, **bots, "someone": someone.id}
+    is_member = role in ("member", "moderator", "admin", "owner")
     # users: your own membership / profile, or someone's
     values["user"] = actor.id if (target == "own" and actor is not None) else someone.id
     # messages: yours if you can post in S, else someone's
@@ -471,6 +505,7 @@ def test_the_matrix_covers_every_endpoint(shared_live: LiveServer) -> None:
         .replace("{channel}", "{channel_id}")
         .replace("{message}", "{message_id}")
         .replace("{user}", "{user_id}")
+        .replace("{bot}", "{bot_id}")
         for row in MATRIX
     }
     assert served - PUBLIC == rows, (served - PUBLIC) ^ rows

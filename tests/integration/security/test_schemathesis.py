@@ -138,7 +138,14 @@ def _server_with_objects(
         assert http.post(f"{PREFIX}/invites/{code}", headers=_as(member)).status_code == 200
     avatar = http.patch(f"{PREFIX}/users/@me", headers=_as(member or owner), json={"avatar": icon})
     assert avatar.status_code == 200, avatar.text
+    bot = http.post(
+        f"{PREFIX}/users/@me/bots",
+        headers=_as(owner),
+        json={"username": f"b{secrets.token_hex(6)}"},
+    )
+    assert bot.status_code == 201, bot.text
     return {
+        "bot_id": bot.json()["user"]["id"],
         "server_id": server["id"],
         "channel_id": channel["id"],
         "message_id": message["id"],
@@ -266,7 +273,13 @@ def test_another_user_cannot_reach_victims_objects(fuzzed: Fuzzed) -> None:
     assert not failures, failures
 
 
-NOT_FOUND_MESSAGES = {"Unknown server.", "Unknown channel.", "Unknown invite.", "Unknown file."}
+NOT_FOUND_MESSAGES = {
+    "Unknown server.",
+    "Unknown channel.",
+    "Unknown invite.",
+    "Unknown file.",
+    "Unknown bot.",
+}
 
 
 def test_victims_objects_survived(fuzzed: Fuzzed) -> None:
