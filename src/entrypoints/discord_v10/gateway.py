@@ -151,9 +151,12 @@ class DiscordSession(GatewaySession):
             content = self._wants(MESSAGE_CONTENT) or mine or mentioned or not guild
             return name, shapes.message(d, self.base, content=content)
         if name == "MESSAGE_DELETE":
-            if not self._wants(GUILD_MESSAGES):
+            if not self._wants(GUILD_MESSAGES if d.get("server_id") else DIRECT_MESSAGES):
                 return None
-            return name, {"id": d["id"], "channel_id": d["channel_id"], "guild_id": d["server_id"]}
+            out: JSON = {"id": d["id"], "channel_id": d["channel_id"]}
+            if d.get("server_id"):
+                out["guild_id"] = d["server_id"]
+            return name, out
         if name in ("CHANNEL_CREATE", "CHANNEL_UPDATE", "CHANNEL_DELETE"):
             return (name, shapes.channel(d)) if self._wants(GUILDS) else None
         if name == "SERVER_CREATE":
@@ -189,14 +192,17 @@ class DiscordSession(GatewaySession):
                 "client_status": {} if status == "offline" else {"desktop": status},
             }
         if name == "TYPING_START":
-            if not self._wants(GUILD_MESSAGE_TYPING):
+            guild = bool(d.get("server_id"))
+            if not self._wants(GUILD_MESSAGE_TYPING if guild else DIRECT_MESSAGE_TYPING):
                 return None
-            return name, {
+            typing: JSON = {
                 "channel_id": d["channel_id"],
-                "guild_id": d["server_id"],
                 "user_id": d["user_id"],
                 "timestamp": shapes.iso_to_unix(d["timestamp"]),
             }
+            if guild:
+                typing["guild_id"] = d["server_id"]
+            return name, typing
         if name == "USER_UPDATE":
             self.me = shapes.me(d)
             return name, self.me
