@@ -174,6 +174,10 @@ def app_env(cfg: Config, data_dir: Path, port: int, **extra: str) -> dict[str, s
         "CHAT_LOG_LEVEL": "warning",
         "CHAT_WS_MAX_PER_IP": "1000000",
         "CHAT_WS_MAX_PER_USER": "1000000",
+        # many sockets per user (setup stays cheap): the per-user gateway budgets must not
+        # refuse them (they are tested in tests/integration/security)
+        "CHAT_WS_FRAMES_PER_MINUTE": "1000000",
+        "CHAT_WS_IDENTIFY_PER_MINUTE": "1000000",
         "CHAT_HEARTBEAT_MS": "3600000",
     }
     env.update({f"CHAT_{k.upper()}": v for k, v in extra.items()})

@@ -100,6 +100,7 @@ def run(cfg: Config) -> None:
             f"{ours_kb / base_kb:.2f}x" if base_kb > 0 else "n/a",
             f"<= {TARGET_KB:.0f} KB",
             verdict(ours_kb <= TARGET_KB, void),
-            f"identify took {ours['seconds']:.1f} s for {n:,} sockets ({users} users)",
+            f"identify took {ours['seconds']:.1f} s for {n:,} sockets ({users} users),"
+            f" server CPU {ours.get('server_cpu_s', float('nan')):.1f} s",
         ),
     )

@@ -181,7 +181,12 @@ class Container:
             unavailable_backends=self.unavailable_backends,
             rate_limit_mode=lambda: self.rate_limit_mode,
         )
-        self.gateway_state = GatewayState(self.services, self.hub, GatewayLimits(self.rate_limiter))
+        limits = GatewayLimits(
+            self.rate_limiter,
+            frames=self.settings.ws_frames_per_minute,
+            identifies=self.settings.ws_identify_per_minute,
+        )
+        self.gateway_state = GatewayState(self.services, self.hub, limits)
 
     @property
     def connections(self) -> set[Any]:

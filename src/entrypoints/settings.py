@@ -184,6 +184,10 @@ class Settings(BaseSettings):
     outbox_retention_s: float = Field(default=900.0, ge=60)
     """How long committed events stay in the outbox. A session missing events older than
     this gets RESYNC (docs/gateway.md)."""
+    ws_frames_per_minute: int = Field(default=120, ge=1)
+    """Gateway frames one user may send per 60 s over all their sockets (4008 beyond)."""
+    ws_identify_per_minute: int = Field(default=12, ge=1)
+    """Gateway IDENTIFYs one user may send per 60 s, across instances (4008 beyond)."""
     large_server_members: int = Field(default=LARGE_SERVER_MEMBERS, ge=2, le=1_000_000)
     """Servers with at least this many members are large: their members' presence reaches
     only the sessions that subscribed to the part of the member list holding them (gateway
