@@ -101,6 +101,31 @@ async def test_first_session_announces_online_in_every_server(world: World) -> N
     assert world.events.events == []
 
 
+async def test_a_session_started_after_ready_announces_from_that_state(world: World) -> None:
+    """IDENTIFY passes READY's state: the same events, without reading the user again."""
+    alice, servers = await two_servers(world)
+    await world.users.update_me(alice, status=UserStatus.AWAY)
+    ready = await world.gateway.ready(alice)
+    world.events.clear()
+    start = len(world.fakes.uow.created)
+    await world.gateway.session_started(alice.user_id, "gw1", ready)
+    assert world.events.events == [
+        PresenceUpdated(servers[0], alice.user_id, Presence.AWAY),
+        PresenceUpdated(servers[1], alice.user_id, Presence.AWAY),
+    ]
+    assert len(world.fakes.uow.created) == start  # no unit of work
+    world.events.clear()
+    await world.gateway.session_started(alice.user_id, "gw2", ready)  # already online
+    assert world.events.events == []
+    await world.users.update_me(alice, status=UserStatus.INVISIBLE)
+    hidden = await world.gateway.ready(alice)
+    await world.gateway.session_ended(alice.user_id, "gw1")
+    await world.gateway.session_ended(alice.user_id, "gw2")
+    world.events.clear()
+    await world.gateway.session_started(alice.user_id, "gw3", hidden)
+    assert world.events.events == []
+
+
 async def test_last_session_ending_announces_offline(world: World) -> None:
     alice, servers = await two_servers(world)
     await world.gateway.session_started(alice.user_id, "gw1")

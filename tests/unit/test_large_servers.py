@@ -60,6 +60,17 @@ async def test_presence_in_a_large_server_is_for_watchers(crew: Crew) -> None:
     assert w.events.events[1].effect is None
 
 
+async def test_presence_from_the_ready_state_is_for_watchers_too(crew: Crew) -> None:
+    w = crew.world
+    large(crew)
+    ready = await w.gateway.ready(crew.member)
+    w.events.clear()
+    await w.gateway.session_started(crew.member.user_id, "gw1", ready)
+    assert w.events.events == [
+        PresenceUpdated(crew.server_id, crew.member.user_id, Presence.ONLINE, large=True)
+    ]
+
+
 async def test_status_changes_and_joins_in_a_large_server_are_for_watchers(crew: Crew) -> None:
     w = crew.world
     large(crew)

@@ -129,10 +129,23 @@ class GatewayUseCases(UseCases):
         members = [(v, visible_presence(v.status, v.member.user_id in online)) for v in views]
         return MemberList(server_id, after, members, large=server_id in large)
 
-    async def session_started(self, user_id: Snowflake, session_id: str) -> None:
-        """Count the session; announce the user online if this was their first."""
-        if await self.deps.presence.connect(user_id, session_id):
+    async def session_started(
+        self, user_id: Snowflake, session_id: str, ready: ReadyState | None = None
+    ) -> None:
+        """Count the session; announce the user online if this was their first. With the
+        `ready` state the session was just given (IDENTIFY), its user and servers are used
+        instead of being read again (a reconnect storm's IDENTIFYs are most of its work)."""
+        if not await self.deps.presence.connect(user_id, session_id):
+            return
+        if ready is None or ready.user.id != user_id:
             await self._announce(user_id, online=True)
+            return
+        if ready.user.status is UserStatus.INVISIBLE:
+            return
+        presence = visible_presence(ready.user.status, True)
+        server_ids = [snap.server.id for snap in ready.servers]
+        large = {snap.server.id for snap in ready.servers if snap.large}
+        await self.deps.events.publish(presence_events(server_ids, user_id, presence, large))
 
     async def session_ended(self, user_id: Snowflake, session_id: str) -> None:
         """Forget the session; announce the user offline if it was their last."""

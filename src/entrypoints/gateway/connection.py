@@ -426,7 +426,7 @@ class Connection:
         session.dispatch("READY", _encode(ready).decode())
         # After READY: events the hub holds beyond READY's positions follow it at once.
         self.hub.add(session, {str(topic): seq for topic, seq in state.positions.items()})
-        await self.services.gateway.session_started(session.user_id, session.id)
+        await self.services.gateway.session_started(session.user_id, session.id, state)
 
     async def _resume(self, data: ResumeData) -> None:
         identity = await self._authenticate(data.token)
