@@ -531,6 +531,17 @@ async def history(spec: dict[str, Any]) -> dict[str, Any]:
 # --- large (workload 11) -----------------------------------------------------------------
 
 
+async def _until_idle(settle: float, within: float = 120.0) -> None:
+    """Wait until the servers stop using CPU (under 5 % over half a second), at most `within`."""
+    await asyncio.sleep(settle)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        before = server_cpu_s()
+        await asyncio.sleep(0.5)
+        if server_cpu_s() - before < 0.025:
+            return
+
+
 async def large(spec: dict[str, Any]) -> dict[str, Any]:
     """One big server: for each online count, a connect storm, presence changes, joins."""
     host, port, path = spec["host"], spec["port"], spec["ws_path"]
@@ -639,7 +650,7 @@ async def large(spec: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.2)
         for client in fleet:
             client.close()
-        await asyncio.sleep(settle)
+        await _until_idle(settle)  # the disconnects are announced before the next storm
         row = {
             "online": online,
             "storm_s": storm_s,
