@@ -5,6 +5,8 @@ Entrypoints map the class to a status code; the code and message go to the clien
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Base of every error a use case raises on purpose."""
@@ -35,6 +37,19 @@ class Forbidden(DomainError):
     """The caller is known and may see the object, but may not do this to it."""
 
     code = "forbidden"
+
+
+class TimedOut(Forbidden):
+    """The member is timed out in this server: they may read, not post, react or type."""
+
+    code = "timed_out"
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            f"You are timed out in this server until {until.isoformat()}; you can read but "
+            "not post, react or type until then."
+        )
 
 
 class Unauthorized(DomainError):

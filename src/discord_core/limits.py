@@ -40,6 +40,13 @@ INVITE_MAX_AGE_MAX: Final = 7 * 24 * 3600
 INVITE_MAX_USES_MAX: Final = 100
 INVITES_PER_SERVER_MAX: Final = 1000
 SNOWFLAKE_MAX: Final = 2**63 - 1
+AUDIT_REASON_MAX: Final = 512
+BAN_DELETE_SECONDS_MAX: Final = 7 * 24 * 3600
+TIMEOUT_MAX_SECONDS: Final = 28 * 24 * 3600
+BAN_PAGE_DEFAULT: Final = 1000
+BAN_PAGE_MAX: Final = 1000
+AUDIT_PAGE_DEFAULT: Final = 50
+AUDIT_PAGE_MAX: Final = 100
 MIB: Final = 1024 * 1024
 FILENAME_MAX_BYTES: Final = 255
 """A sanitised attachment filename's length in UTF-8 bytes (what file systems allow)."""
@@ -285,5 +292,24 @@ def position(value: int) -> int:
     if not 0 <= value <= CHANNELS_PER_SERVER_MAX:
         raise ValidationFailed(
             f"position must be between 0 and {CHANNELS_PER_SERVER_MAX}.", field="position"
+        )
+    return value
+
+
+def audit_reason(value: str | None, field: str = "reason") -> str | None:
+    """An audit-log reason: up to 512 characters on one line; blank means none."""
+    if value is None:
+        return None
+    value = strip(value)
+    if not value:
+        return None
+    return _text(value, field, min_len=1, max_len=AUDIT_REASON_MAX)
+
+
+def ban_delete_seconds(value: int) -> int:
+    if not 0 <= value <= BAN_DELETE_SECONDS_MAX:
+        raise ValidationFailed(
+            f"delete_message_seconds must be between 0 and {BAN_DELETE_SECONDS_MAX}.",
+            field="delete_message_seconds",
         )
     return value

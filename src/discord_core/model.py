@@ -106,6 +106,13 @@ class Member:
     user_id: Snowflake
     role: Role
     joined_at: datetime
+    communication_disabled_until: datetime | None = None
+    """A timeout: until then the member reads but cannot post, react or type (None: none;
+    a time in the past is no timeout either, see `timed_out`)."""
+
+    def timed_out(self, now: datetime) -> bool:
+        until = self.communication_disabled_until
+        return until is not None and until > now
 
 
 @dataclass(slots=True)
@@ -207,6 +214,74 @@ class Invite:
         if self.expires_at is not None and now >= self.expires_at:
             return False
         return self.max_uses == 0 or self.uses < self.max_uses
+
+
+@dataclass(slots=True)
+class Ban:
+    """A user who may not be in a server (and no invite lets back in), member or not."""
+
+    server_id: Snowflake
+    user_id: Snowflake
+    reason: str | None
+    actor_id: Snowflake
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class BanView:
+    """A ban with the public part of the banned user (for the bans list)."""
+
+    ban: Ban
+    username: str
+    avatar: str | None = None
+
+
+class AuditAction(StrEnum):
+    """What an audit-log entry records (Discord's names where it has one)."""
+
+    SERVER_UPDATE = "server_update"
+    OWNER_TRANSFER = "owner_transfer"
+    CHANNEL_CREATE = "channel_create"
+    CHANNEL_UPDATE = "channel_update"
+    CHANNEL_DELETE = "channel_delete"
+    MEMBER_KICK = "member_kick"
+    MEMBER_BAN_ADD = "member_ban_add"
+    MEMBER_BAN_REMOVE = "member_ban_remove"
+    MEMBER_UPDATE = "member_update"
+    """A timeout set or lifted (`communication_disabled_until`)."""
+    MEMBER_ROLE_UPDATE = "member_role_update"
+    INVITE_CREATE = "invite_create"
+    INVITE_DELETE = "invite_delete"
+    MESSAGE_DELETE = "message_delete"
+    """A moderator deleted someone else's message (target: its author)."""
+    MESSAGE_PIN = "message_pin"
+    MESSAGE_UNPIN = "message_unpin"
+
+
+AuditValue = str | int | bool | None
+"""What a change's old and new values may be (ids and times as strings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChange:
+    key: str
+    old_value: AuditValue = None
+    new_value: AuditValue = None
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One moderation or administration action in a server, written in the same transaction
+    as the action itself."""
+
+    id: Snowflake
+    server_id: Snowflake
+    action: AuditAction
+    actor_id: Snowflake
+    target_id: Snowflake | None
+    created_at: datetime
+    changes: tuple[AuditChange, ...] = ()
+    reason: str | None = None
 
 
 @dataclass(slots=True)

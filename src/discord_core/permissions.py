@@ -2,9 +2,10 @@
 
 owner > admin > moderator > member.
 - member: read, post, edit and delete their own messages, leave.
-- moderator: also delete others' messages, kick members ranked below them.
-- admin: also manage channels, invites and the server's settings, set roles below admin, and
-  add bots they own.
+- moderator: also delete others' messages; kick, ban and time out members ranked below them
+  (and ban users who are not members); see and lift bans.
+- admin: also manage channels, invites and the server's settings, set roles below admin, add
+  bots they own, and read the audit log.
 - owner: also delete the server and transfer ownership.
 """
 
@@ -29,6 +30,9 @@ class Action(StrEnum):
     POST_MESSAGE = "post_message"
     DELETE_ANY_MESSAGE = "delete_any_message"
     KICK_MEMBER = "kick_member"
+    BAN_MEMBER = "ban_member"
+    TIMEOUT_MEMBER = "timeout_member"
+    VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_CHANNELS = "manage_channels"
     MANAGE_INVITES = "manage_invites"
     MANAGE_SERVER = "manage_server"
@@ -43,6 +47,9 @@ MINIMUM_ROLE: Final[dict[Action, Role]] = {
     Action.POST_MESSAGE: Role.MEMBER,
     Action.DELETE_ANY_MESSAGE: Role.MODERATOR,
     Action.KICK_MEMBER: Role.MODERATOR,
+    Action.BAN_MEMBER: Role.MODERATOR,
+    Action.TIMEOUT_MEMBER: Role.MODERATOR,
+    Action.VIEW_AUDIT_LOG: Role.ADMIN,
     Action.MANAGE_CHANNELS: Role.ADMIN,
     Action.MANAGE_INVITES: Role.ADMIN,
     Action.MANAGE_SERVER: Role.ADMIN,
@@ -57,6 +64,9 @@ _DESCRIPTIONS: Final[dict[Action, str]] = {
     Action.POST_MESSAGE: "post messages",
     Action.DELETE_ANY_MESSAGE: "delete other members' messages",
     Action.KICK_MEMBER: "kick members",
+    Action.BAN_MEMBER: "ban members",
+    Action.TIMEOUT_MEMBER: "time out members",
+    Action.VIEW_AUDIT_LOG: "read the audit log",
     Action.MANAGE_CHANNELS: "manage channels",
     Action.MANAGE_INVITES: "manage invites",
     Action.MANAGE_SERVER: "change the server's settings",
@@ -88,6 +98,20 @@ def require_kick(actor: Role, target: Role) -> None:
     require(actor, Action.KICK_MEMBER)
     if not outranks(actor, target):
         raise Forbidden("You can only kick members ranked below you.", code="role_hierarchy")
+
+
+def require_ban(actor: Role, target: Role | None) -> None:
+    """Ban someone ranked below you; `target` None: a user who is not a member (anyone who
+    may ban may ban them)."""
+    require(actor, Action.BAN_MEMBER)
+    if target is not None and not outranks(actor, target):
+        raise Forbidden("You can only ban members ranked below you.", code="role_hierarchy")
+
+
+def require_timeout(actor: Role, target: Role) -> None:
+    require(actor, Action.TIMEOUT_MEMBER)
+    if not outranks(actor, target):
+        raise Forbidden("You can only time out members ranked below you.", code="role_hierarchy")
 
 
 def require_role_change(actor: Role, target: Role, new_role: Role) -> None:

@@ -2,7 +2,7 @@
 
 Adapters implement them (SQLAlchemy, Redis, argon2, pyjwt, in-memory); unit tests use fakes.
 Repositories raise `errors.DuplicateKey` when a unique constraint rejects a write, naming the
-constraint: "username", "email", "member", "nonce", "invite_code"; and `errors.MissingParent`
+constraint: "username", "email", "member", "nonce", "invite_code", "ban"; and `errors.MissingParent`
 when a write refers to a row a concurrent transaction deleted (a foreign key refused it).
 """
 
@@ -19,8 +19,12 @@ from .events import Event, Topic
 from .files import FileRef
 from .model import (
     Attachment,
+    AuditAction,
+    AuditEntry,
     AuthSession,
     Bot,
+    Ban,
+    BanView,
     Channel,
     Invite,
     Member,
@@ -107,6 +111,12 @@ class MemberRepository(Protocol):
     async def get(self, server_id: Snowflake, user_id: Snowflake) -> Member | None: ...
     async def get_view(self, server_id: Snowflake, user_id: Snowflake) -> MemberView | None: ...
     async def set_role(self, server_id: Snowflake, user_id: Snowflake, role: Role) -> None: ...
+    async def set_timeout(
+        self, server_id: Snowflake, user_id: Snowflake, until: datetime | None
+    ) -> None:
+        """Set or clear (None) the member's `communication_disabled_until`."""
+        ...
+
     async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None: ...
     async def list_page(
         self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
@@ -179,6 +189,14 @@ class MessageRepository(Protocol):
         """Messages with id > after, OLDEST first (the closest to `after`)."""
         ...
 
+    async def recent_by_author(
+        self, server_id: Snowflake, author_id: Snowflake, since: datetime
+    ) -> list[Message]:
+        """The author's messages in the server created at or after `since`, oldest first."""
+        ...
+
+    async def delete_many(self, message_ids: Sequence[Snowflake]) -> None: ...
+
 
 class InviteRepository(Protocol):
     async def add(self, invite: Invite) -> None: ...
@@ -192,6 +210,39 @@ class InviteRepository(Protocol):
 
     async def consume(self, code: str, now: datetime) -> bool:
         """Atomically count one use if the invite exists and is still usable."""
+        ...
+
+
+class BanRepository(Protocol):
+    async def add(self, ban: Ban) -> None:
+        """Raises DuplicateKey("ban") when the user is banned from the server already."""
+        ...
+
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Ban | None: ...
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> bool:
+        """True when there was a ban to lift."""
+        ...
+
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[BanView]:
+        """Bans with user id > after_user_id, ascending by user id."""
+        ...
+
+
+class AuditLogRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def list_page(
+        self,
+        server_id: Snowflake,
+        *,
+        before: Snowflake | None,
+        limit: int,
+        action: AuditAction | None = None,
+        actor_id: Snowflake | None = None,
+    ) -> list[AuditEntry]:
+        """Entries with id < before (all if None), newest first, optionally of one action
+        or one actor."""
         ...
 
 
@@ -287,6 +338,8 @@ class UnitOfWork(Protocol):
     channels: ChannelRepository
     messages: MessageRepository
     invites: InviteRepository
+    bans: BanRepository
+    audit_log: AuditLogRepository
     search: MessageSearchIndex
 
     attachments: AttachmentRepository

@@ -54,6 +54,7 @@ from discord_core.usecases import (
     Linker,
     MemberUseCases,
     MessageUseCases,
+    ModerationUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -112,6 +113,7 @@ class Container:
     users: UserUseCases = field(init=False)
     servers: ServerUseCases = field(init=False)
     members: MemberUseCases = field(init=False)
+    moderation: ModerationUseCases = field(init=False)
     invites: InviteUseCases = field(init=False)
     channels: ChannelUseCases = field(init=False)
     messages: MessageUseCases = field(init=False)
@@ -134,6 +136,7 @@ class Container:
         self.users = UserUseCases(self.deps)
         self.servers = ServerUseCases(self.deps)
         self.members = MemberUseCases(self.deps)
+        self.moderation = ModerationUseCases(self.deps)
         self.invites = InviteUseCases(self.deps)
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
@@ -167,6 +170,7 @@ class Container:
             users=self.users,
             servers=self.servers,
             members=self.members,
+            moderation=self.moderation,
             invites=self.invites,
             channels=self.channels,
             messages=self.messages,

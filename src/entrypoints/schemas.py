@@ -20,6 +20,8 @@ from discord_core.errors import ValidationFailed
 from discord_core.model import (
     Attachment,
     Bot,
+    AuditEntry,
+    BanView,
     Channel,
     Invite,
     Member,
@@ -168,6 +170,8 @@ class ChannelOut(Out):
 class ServerDetailOut(ServerOut):
     member_count: int
     role: RoleName
+    communication_disabled_until: datetime | None
+    """The caller's own timeout in this server (null: none)."""
     channels: list[ChannelOut]
 
 
@@ -176,6 +180,8 @@ class MemberOut(Out, omit_defaults=True):
     user: AuthorOut
     role: RoleName
     joined_at: datetime
+    communication_disabled_until: datetime | None
+    """The end of the member's timeout (null: not timed out; a past time: it has ended)."""
     presence: PresenceName | msgspec.UnsetType = msgspec.UNSET
     """In REST answers; gateway events leave it out (presence comes as PRESENCE_UPDATE)."""
 
@@ -225,6 +231,7 @@ def server_detail_out(snap: ServerSnapshot) -> ServerDetailOut:
         created_at=server.created_at,
         member_count=snap.member_count,
         role=snap.member.role.value,
+        communication_disabled_until=snap.member.communication_disabled_until,
         channels=[channel_out(c) for c in snap.channels],
     )
 
@@ -241,7 +248,58 @@ def member_out(view: MemberView, presence: str | None = None) -> MemberOut:
         ),
         role=member.role.value,
         joined_at=member.joined_at,
+        communication_disabled_until=member.communication_disabled_until,
         presence=presence if presence is not None else msgspec.UNSET,  # type: ignore[arg-type]
+    )
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+class BanOut(Out):
+    user: AuthorOut
+    reason: str | None
+    created_at: datetime
+
+
+def ban_out(view: BanView) -> BanOut:
+    ban = view.ban
+    return BanOut(
+        user=AuthorOut(
+            id=str(ban.user_id),
+            username=shown_username(view.username),
+            avatar_url=avatar_url(ban.user_id, view.avatar),
+        ),
+        reason=ban.reason,
+        created_at=ban.created_at,
+    )
+
+
+class AuditChangeOut(Out):
+    key: str
+    old_value: str | int | bool | None
+    new_value: str | int | bool | None
+
+
+class AuditEntryOut(Out):
+    id: Id
+    action: str
+    actor_id: Id
+    target_id: Id | None
+    changes: list[AuditChangeOut]
+    reason: str | None
+    created_at: datetime
+
+
+def audit_entry_out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=str(entry.id),
+        action=entry.action.value,
+        actor_id=str(entry.actor_id),
+        target_id=str(entry.target_id) if entry.target_id is not None else None,
+        changes=[AuditChangeOut(c.key, c.old_value, c.new_value) for c in entry.changes],
+        reason=entry.reason,
+        created_at=entry.created_at,
     )
 
 
@@ -433,6 +491,8 @@ class ErrorOut(Out, omit_defaults=True):
     """429 only: the per-user budget of all routes ran out (Discord's global limit)."""
     scope: str | None = None
     """429 only: whose budget ran out: "user", "global", "shared" (one account) or "ip"."""
+    communication_disabled_until: datetime | None = None
+    """403 `timed_out` only: when the caller's timeout ends."""
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -517,8 +577,21 @@ class AddMemberIn(In):
     """A bot you own (people join with an invite)."""
 
 
-class SetRoleIn(In):
-    role: RoleName
+class UpdateMemberIn(In):
+    """Either or both: a new role (admin and above), a timeout (moderator and above)."""
+
+    role: RoleName | None = None
+    communication_disabled_until: (
+        Annotated[datetime, msgspec.Meta(tz=True)] | msgspec.UnsetType | None
+    ) = msgspec.UNSET
+    """When the timeout ends (at most 28 days ahead), or null to lift it."""
+
+
+class BanIn(In):
+    reason: Annotated[str, _text(limits.AUDIT_REASON_MAX)] | None = None
+    """The reason in the audit log and the bans list (else the X-Audit-Log-Reason header)."""
+    delete_message_seconds: Annotated[int, msgspec.Meta(ge=0, le=limits.BAN_DELETE_SECONDS_MAX)] = 0
+    """Also delete the user's messages in this server from the last this many seconds."""
 
 
 class CreateInviteIn(In):

@@ -26,6 +26,7 @@ from discord_core.usecases import (
     InviteUseCases,
     MemberUseCases,
     MessageUseCases,
+    ModerationUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -50,6 +51,7 @@ class Services:
     users: UserUseCases
     servers: ServerUseCases
     members: MemberUseCases
+    moderation: ModerationUseCases
     invites: InviteUseCases
     channels: ChannelUseCases
     messages: MessageUseCases

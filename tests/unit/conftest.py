@@ -28,6 +28,7 @@ from discord_core.usecases import (
     InviteUseCases,
     MemberUseCases,
     MessageUseCases,
+    ModerationUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -122,6 +123,7 @@ class World:
         self.users = UserUseCases(self.deps)
         self.servers = ServerUseCases(self.deps)
         self.members = MemberUseCases(self.deps)
+        self.moderation = ModerationUseCases(self.deps)
         self.invites = InviteUseCases(self.deps)
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
@@ -207,6 +209,7 @@ async def build_crew(world: World) -> Crew:
         await world.members.set_role(owner, server_id, people[name].user_id, role)
     await world.invites.revoke(owner, invite.code)
     world.events.clear()
+    world.db.tables.audit_log.clear()  # the set-up's own entries: tests start with none
     return Crew(world, server_id, general_id, **people)
 
 

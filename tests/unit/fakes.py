@@ -63,8 +63,12 @@ from discord_core.events import Event, Topic
 from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
+    AuditAction,
+    AuditEntry,
     AuthSession,
     Bot,
+    Ban,
+    BanView,
     Channel,
     Invite,
     Member,
@@ -149,6 +153,8 @@ TABLES = (
     "invites",
     "attachments",
     "file_deletions",
+    "bans",
+    "audit_log",
 )
 
 
@@ -164,6 +170,8 @@ class Tables:
     invites: dict[str, Invite] = field(default_factory=dict)
     attachments: dict[Snowflake, Attachment] = field(default_factory=dict)
     file_deletions: dict[FileRef, datetime] = field(default_factory=dict)
+    bans: dict[tuple[Snowflake, Snowflake], Ban] = field(default_factory=dict)
+    audit_log: dict[Snowflake, AuditEntry] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
@@ -194,6 +202,10 @@ class Tables:
             self.delete_channel(channel_id)
         for code in [i.code for i in self.invites.values() if i.server_id == server_id]:
             del self.invites[code]
+        for key in [k for k in self.bans if k[0] == server_id]:
+            del self.bans[key]
+        for entry_id in [e.id for e in self.audit_log.values() if e.server_id == server_id]:
+            del self.audit_log[entry_id]
 
 
 Hook = BaseException | Callable[[], Awaitable[None]]
@@ -307,6 +319,8 @@ class FakeUnitOfWork:
         self.channels = FakeChannelRepository(self)
         self.messages = FakeMessageRepository(self)
         self.invites = FakeInviteRepository(self)
+        self.bans = FakeBanRepository(self)
+        self.audit_log = FakeAuditLogRepository(self)
         self.search = FakeMessageSearch(self)
         self.attachments = FakeAttachmentRepository(self)
         self.file_deletions = FakeFileDeletionRepository(self)
@@ -737,6 +751,19 @@ class FakeMemberRepository(_Repo):
 
         self.uow.write(op)
 
+    async def set_timeout(
+        self, server_id: Snowflake, user_id: Snowflake, until: datetime | None
+    ) -> None:
+        await self._t("set_timeout")
+        _bigint(server_id, user_id)
+
+        def op(s: Tables) -> None:
+            key = (server_id, user_id)
+            if key in s.members:
+                s.members[key] = replace(s.members[key], communication_disabled_until=until)
+
+        self.uow.write(op)
+
     async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None:
         await self._t("remove")
         _bigint(server_id, user_id)
@@ -971,6 +998,32 @@ class FakeMessageRepository(_Repo):
         )
         return [_message_view(t, m) for m in rows[: _limit(limit)]]
 
+    async def recent_by_author(
+        self, server_id: Snowflake, author_id: Snowflake, since: datetime
+    ) -> list[Message]:
+        t = await self._t("recent_by_author")
+        _bigint(server_id, author_id)
+        rows = sorted(
+            (
+                m
+                for m in t.messages.values()
+                if m.author_id == author_id and m.server_id == server_id and m.created_at >= since
+            ),
+            key=lambda m: m.id,
+        )
+        return [_copy(m) for m in rows]
+
+    async def delete_many(self, message_ids: Sequence[Snowflake]) -> None:
+        await self._t("delete_many")
+        _bigint(*message_ids)
+        ids = list(message_ids)
+
+        def op(s: Tables) -> None:
+            for message_id in ids:
+                s.delete_message(message_id)
+
+        self.uow.write(op)
+
 
 def _message_view(t: Tables, message: Message) -> MessageView:
     author = t.users[message.author_id]
@@ -1179,6 +1232,93 @@ class FakeTopicRepository(_Repo):
     async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
         await self._t("positions")
         return {topic: self.uow.db.positions.get(topic, 0) for topic in topics}
+
+
+class FakeBanRepository(_Repo):
+    name = "bans"
+
+    async def add(self, ban: Ban) -> None:
+        t = await self._t("add")
+        _bigint(ban.server_id, ban.user_id, ban.actor_id)
+        _storable(ban.reason)
+        if self.uow.parent_gone("servers", ban.server_id):
+            raise ForeignKeyViolation("bans.server_id")
+        if ban.user_id not in t.users:
+            raise ForeignKeyViolation("bans.user_id")
+        key = (ban.server_id, ban.user_id)
+        if self.uow.unique_clash("bans", lambda b: (b.server_id, b.user_id) == key, None):
+            raise DuplicateKey("ban")
+        row = _copy(ban)
+        self.uow.write(lambda s: s.bans.__setitem__(key, _copy(row)))
+
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Ban | None:
+        t = await self._t("get")
+        _bigint(server_id, user_id)
+        row = t.bans.get((server_id, user_id))
+        return _copy(row) if row is not None else None
+
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> bool:
+        t = await self._t("remove")
+        _bigint(server_id, user_id)
+        found = (server_id, user_id) in t.bans
+
+        def op(s: Tables) -> None:
+            s.bans.pop((server_id, user_id), None)
+
+        self.uow.write(op)
+        return found
+
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[BanView]:
+        t = await self._t("list_page")
+        _bigint(server_id, after_user_id)
+        rows = sorted(
+            (b for b in t.bans.values() if b.server_id == server_id and b.user_id > after_user_id),
+            key=lambda b: b.user_id,
+        )
+        return [
+            BanView(_copy(b), t.users[b.user_id].username, t.users[b.user_id].avatar)
+            for b in rows[: _limit(limit)]
+        ]
+
+
+class FakeAuditLogRepository(_Repo):
+    name = "audit_log"
+
+    async def add(self, entry: AuditEntry) -> None:
+        await self._t("add")
+        _bigint(entry.id, entry.server_id, entry.actor_id, entry.target_id)
+        _storable(entry.reason)
+        if self.uow.parent_gone("servers", entry.server_id):
+            raise ForeignKeyViolation("audit_log.server_id")
+        row = _copy(entry)
+        self.uow.write(lambda s: s.audit_log.__setitem__(row.id, _copy(row)))
+
+    async def list_page(
+        self,
+        server_id: Snowflake,
+        *,
+        before: Snowflake | None,
+        limit: int,
+        action: AuditAction | None = None,
+        actor_id: Snowflake | None = None,
+    ) -> list[AuditEntry]:
+        t = await self._t("list_page")
+        _bigint(server_id, before, actor_id)
+        rows = sorted(
+            (
+                e
+                for e in t.audit_log.values()
+                if e.server_id == server_id
+                and (before is None or e.id < before)
+                and (action is None or e.action is action)
+                and (actor_id is None or e.actor_id == actor_id)
+            ),
+            key=lambda e: e.id,
+            reverse=True,
+        )
+        return [_copy(e) for e in rows[: _limit(limit)]]
 
 
 class FakeInviteRepository(_Repo):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pytest
 
@@ -27,6 +28,8 @@ class Objects:
     channel_id: int
     invite: str
     message_id: int  # a message of member2's in `channel_id`
+    stranger: int = 0  # a user in no server of the crew's
+    banned: int = 0  # a user banned from the server
 
     def missing(self) -> Objects:
         return replace(
@@ -83,8 +86,36 @@ def _set_role(target: Role, new: Role) -> Act:
     )
 
 
+def _ban(target: Role) -> Act:
+    return lambda c, who, o: c.world.moderation.ban(who, o.server_id, c.target(target).user_id)
+
+
+def _timeout(target: Role) -> Act:
+    return lambda c, who, o: c.world.members.update(
+        who,
+        o.server_id,
+        c.target(target).user_id,
+        until=c.world.clock.now() + timedelta(hours=1),
+    )
+
+
+ACTIONS.update(
+    {
+        "ban non-member": lambda c, who, o: c.world.moderation.ban(who, o.server_id, o.stranger),
+        "unban": lambda c, who, o: c.world.moderation.unban(who, o.server_id, o.banned),
+        "list bans": lambda c, who, o: c.world.moderation.list_bans(who, o.server_id),
+        "get ban": lambda c, who, o: c.world.moderation.get_ban(who, o.server_id, o.banned),
+        "read audit log": lambda c, who, o: c.world.moderation.audit_log(who, o.server_id),
+        "lift timeout member": lambda c, who, o: c.world.members.update(
+            who, o.server_id, c.member2.user_id, until=None
+        ),
+    }
+)
+
 for _target in ROLES:
     ACTIONS[f"kick {_target}"] = _kick(_target)
+    ACTIONS[f"ban {_target}"] = _ban(_target)
+    ACTIONS[f"timeout {_target}"] = _timeout(_target)
     for _new in ROLES:
         ACTIONS[f"set {_target} to {_new}"] = _set_role(_target, _new)
 
@@ -97,6 +128,7 @@ AUTHOR = (Forbidden, "not_author")
 NO_SERVER = (NotFound, "unknown_server")
 NO_CHANNEL = (NotFound, "unknown_channel")
 NO_INVITE = (NotFound, "unknown_invite")
+NO_BAN = (NotFound, "unknown_ban")
 OWNER_STAYS = (Conflict, "owner_cannot_leave")
 
 # fmt: off
@@ -145,6 +177,22 @@ TABLE: dict[str, tuple[Outcome, Outcome, Outcome, Outcome, Outcome]] = {
     "set member to admin":      (OK,          RANK,  MISSING,   MISSING, NO_SERVER),
     "set member to moderator":  (OK,          OK,    MISSING,   MISSING, NO_SERVER),
     "set member to member":     (OK,          OK,    MISSING,   MISSING, NO_SERVER),
+    # Moderation: bans and timeouts on lower ranks only (moderator and above); a user who is
+    # not a member can be banned by anyone who may ban; the audit log is admin and above.
+    "ban owner":                (RANK,        RANK,  RANK,      MISSING, NO_SERVER),
+    "ban admin":                (OK,          RANK,  RANK,      MISSING, NO_SERVER),
+    "ban moderator":            (OK,          OK,    RANK,      MISSING, NO_SERVER),
+    "ban member":               (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "ban non-member":           (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "unban":                    (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "list bans":                (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "get ban":                  (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "read audit log":           (OK,          OK,    MISSING,   MISSING, NO_SERVER),
+    "timeout owner":            (RANK,        RANK,  RANK,      MISSING, NO_SERVER),
+    "timeout admin":            (OK,          RANK,  RANK,      MISSING, NO_SERVER),
+    "timeout moderator":        (OK,          OK,    RANK,      MISSING, NO_SERVER),
+    "timeout member":           (OK,          OK,    OK,        MISSING, NO_SERVER),
+    "lift timeout member":      (OK,          OK,    OK,        MISSING, NO_SERVER),
 }
 # fmt: on
 ACTORS: list[Role | None] = [Role.OWNER, Role.ADMIN, Role.MODERATOR, Role.MEMBER, None]
@@ -165,6 +213,9 @@ READS = {
     "read history",
     "get message",
     "typing",
+    "list bans",
+    "get ban",
+    "read audit log",
 }
 
 
@@ -177,8 +228,24 @@ async def setup(world: World) -> tuple[Crew, Objects]:
     invite = await world.invites.create(crew.owner, crew.server_id)
     await world.channels.create(crew.owner, crew.server_id, "second")
     posted = await world.messages.post(crew.member2, crew.general_id, "by member2")
+    stranger = await world.register("stranger")
+    banned = await world.register("banned")
+    await world.moderation.ban(crew.owner, crew.server_id, banned.user_id)
+    await world.members.update(
+        crew.owner,
+        crew.server_id,
+        crew.member2.user_id,
+        until=world.clock.now() + timedelta(minutes=5),
+    )
     world.events.clear()
-    return crew, Objects(crew.server_id, crew.general_id, invite.code, posted.message.message.id)
+    return crew, Objects(
+        crew.server_id,
+        crew.general_id,
+        invite.code,
+        posted.message.message.id,
+        stranger.user_id,
+        banned.user_id,
+    )
 
 
 @pytest.mark.parametrize(("action", "actor", "expected"), CASES)

@@ -144,6 +144,10 @@ class MemberRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
     role: Mapped[str] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    communication_disabled_until: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC, nullable=True
+    )
+    """A timeout's end (None: none)."""
 
 
 class ChannelRow(Base):
@@ -178,6 +182,8 @@ class MessageRow(Base):
         UniqueConstraint("author_id", "nonce", name="uq_messages_author_id_nonce"),
         # Keyset pagination within a channel: WHERE channel_id = ? AND id < ? ORDER BY id DESC.
         Index("ix_messages_channel_id_id", "channel_id", "id"),
+        # A user's own messages (export; a ban's clean-up of the last days).
+        Index("ix_messages_author_id_id", "author_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
@@ -264,6 +270,53 @@ class InviteRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
     max_uses: Mapped[int] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer)
+
+
+class BanRow(Base):
+    """A user banned from a server (member or not): no invite lets them in."""
+
+    __tablename__ = "bans"
+    __table_args__ = (
+        PrimaryKeyConstraint("server_id", "user_id", name="pk_bans"),
+        ForeignKeyConstraint(
+            ["server_id"], ["servers.id"], name="fk_bans_server_id_servers", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_bans_user_id_users", ondelete="CASCADE"
+        ),
+    )
+
+    server_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class AuditLogRow(Base):
+    """One moderation or administration action, written in the action's transaction.
+    `changes` is a JSON array of {key, old_value, new_value}."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_audit_log"),
+        ForeignKeyConstraint(
+            ["server_id"],
+            ["servers.id"],
+            name="fk_audit_log_server_id_servers",
+            ondelete="CASCADE",
+        ),
+        Index("ix_audit_log_server_id_id", "server_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    server_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    target_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    changes: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 
 class OutboxRow(Base):

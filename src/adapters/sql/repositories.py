@@ -20,6 +20,7 @@ Every public method translates database errors (see `translate`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
@@ -49,8 +50,13 @@ from discord_core.events import Topic
 from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
+    AuditAction,
+    AuditChange,
+    AuditEntry,
     AuthSession,
     Bot,
+    Ban,
+    BanView,
     Channel,
     Invite,
     Member,
@@ -66,7 +72,9 @@ from discord_core.model import (
 
 from .models import (
     AttachmentRow,
+    AuditLogRow,
     AuthSessionRow,
+    BanRow,
     Base,
     BotRow,
     ChannelRow,
@@ -128,6 +136,14 @@ class _AttachmentCrud(SQLAlchemyAsyncRepository[AttachmentRow]):
     model_type = AttachmentRow
 
 
+class _BanCrud(SQLAlchemyAsyncRepository[BanRow]):
+    model_type = BanRow
+
+
+class _AuditCrud(SQLAlchemyAsyncRepository[AuditLogRow]):
+    model_type = AuditLogRow
+
+
 class _FileDeletionCrud(SQLAlchemyAsyncRepository[FileDeletionRow]):
     model_type = FileDeletionRow
 
@@ -184,7 +200,11 @@ def _server(row: ServerRow) -> Server:
 
 def _member(row: MemberRow) -> Member:
     return Member(
-        server_id=row.server_id, user_id=row.user_id, role=Role(row.role), joined_at=row.joined_at
+        server_id=row.server_id,
+        user_id=row.user_id,
+        role=Role(row.role),
+        joined_at=row.joined_at,
+        communication_disabled_until=row.communication_disabled_until,
     )
 
 
@@ -220,6 +240,7 @@ _MEMBER_VIEW_COLUMNS = (
     UserRow.status,
     UserRow.avatar,
     UserRow.bot,
+    MemberRow.communication_disabled_until,
 )
 
 
@@ -351,9 +372,15 @@ per co-member (7 % of an IDENTIFY's CPU, measured with py-spy)."""
 
 def _member_view(row: Any) -> MemberView:
     """From a row of _MEMBER_VIEW_COLUMNS (by position)."""
-    server_id, user_id, role, joined_at, username, status, avatar, bot = row[:8]
+    server_id, user_id, role, joined_at, username, status, avatar, bot, until = row[:9]
     return MemberView(
-        member=Member(server_id=server_id, user_id=user_id, role=_ROLES[role], joined_at=joined_at),
+        member=Member(
+            server_id=server_id,
+            user_id=user_id,
+            role=_ROLES[role],
+            joined_at=joined_at,
+            communication_disabled_until=until,
+        ),
         username=username,
         status=_STATUSES[status],
         avatar=avatar,
@@ -421,7 +448,17 @@ def _co_members_statement(*, within: bool = False) -> Any:
         .where(MemberRow.server_id.in_(mine))
         .subquery()
     )
-    columns = ("server_id", "user_id", "role", "joined_at", "username", "status", "avatar", "bot")
+    columns = (
+        "server_id",
+        "user_id",
+        "role",
+        "joined_at",
+        "username",
+        "status",
+        "avatar",
+        "bot",
+        "communication_disabled_until",
+    )
     return (
         select(*(ranked.c[name] for name in columns))
         .where(ranked.c.rn == 1)
@@ -720,13 +757,14 @@ class SqlServerRepository(_Repository[ServerRow]):
                 ServerRow.icon,
                 MemberRow.role,
                 MemberRow.joined_at,
+                MemberRow.communication_disabled_until,
             )
             .join(MemberRow, MemberRow.server_id == ServerRow.id)
             .where(MemberRow.user_id == user_id)
             .order_by(MemberRow.joined_at, ServerRow.id)
         )
         return [
-            (Server(*row[:6]), Member(row[0], user_id, Role(row[6]), row[7]))
+            (Server(*row[:6]), Member(row[0], user_id, Role(row[6]), row[7], row[8]))
             for row in result.all()
         ]
 
@@ -748,6 +786,7 @@ class SqlMemberRepository(_Repository[MemberRow]):
                 user_id=member.user_id,
                 role=member.role.value,
                 joined_at=member.joined_at,
+                communication_disabled_until=member.communication_disabled_until,
             )
         )
 
@@ -767,6 +806,15 @@ class SqlMemberRepository(_Repository[MemberRow]):
             update(MemberRow)
             .where(MemberRow.server_id == server_id, MemberRow.user_id == user_id)
             .values(role=role.value)
+        )
+
+    async def set_timeout(
+        self, server_id: Snowflake, user_id: Snowflake, until: datetime | None
+    ) -> None:
+        await self._changed(
+            update(MemberRow)
+            .where(MemberRow.server_id == server_id, MemberRow.user_id == user_id)
+            .values(communication_disabled_until=until)
         )
 
     async def remove(self, server_id: Snowflake, user_id: Snowflake) -> None:
@@ -861,6 +909,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
                 row = list(row)
                 row[5] = _SQLITE_TIMESTAMP(row[5])
                 row[9] = _SQLITE_TIMESTAMP(row[9]) if row[9] is not None else None
+                row[14] = _SQLITE_TIMESTAMP(row[14]) if row[14] is not None else None
         if row is None:
             return None
         channel = Channel(*row[:6])
@@ -971,6 +1020,167 @@ class SqlMessageRepository(_Repository[MessageRow]):
             .limit(limit)
         )
         return [_message_view(row) for row in result.all()]
+
+    async def recent_by_author(
+        self, server_id: Snowflake, author_id: Snowflake, since: datetime
+    ) -> list[Message]:
+        result = await self._execute(
+            select(
+                MessageRow.id,
+                MessageRow.channel_id,
+                MessageRow.server_id,
+                MessageRow.author_id,
+                MessageRow.content,
+                MessageRow.created_at,
+                MessageRow.edited_at,
+                MessageRow.nonce,
+                MessageRow.attachment_count,
+            )
+            .where(
+                MessageRow.author_id == author_id,
+                MessageRow.server_id == server_id,
+                MessageRow.created_at >= since,
+            )
+            .order_by(MessageRow.id)
+        )
+        return [Message(*row) for row in result.all()]
+
+    async def delete_many(self, message_ids: Sequence[Snowflake]) -> None:
+        ids = list(message_ids)
+        for start in range(0, len(ids), 500):  # bounded statements (SQLite's parameter cap)
+            await self._changed(
+                delete(MessageRow).where(MessageRow.id.in_(ids[start : start + 500]))
+            )
+
+
+@translate_public_methods
+class SqlBanRepository(_Repository[BanRow]):
+    _crud_class = _BanCrud
+
+    async def add(self, ban: Ban) -> None:
+        await self._insert(
+            BanRow(
+                server_id=ban.server_id,
+                user_id=ban.user_id,
+                reason=ban.reason,
+                actor_id=ban.actor_id,
+                created_at=ban.created_at,
+            )
+        )
+
+    async def get(self, server_id: Snowflake, user_id: Snowflake) -> Ban | None:
+        result = await self._execute(
+            select(
+                BanRow.server_id, BanRow.user_id, BanRow.reason, BanRow.actor_id, BanRow.created_at
+            ).where(BanRow.server_id == server_id, BanRow.user_id == user_id)
+        )
+        row = result.first()
+        return Ban(*row) if row is not None else None
+
+    async def remove(self, server_id: Snowflake, user_id: Snowflake) -> bool:
+        changed = await self._changed(
+            delete(BanRow).where(BanRow.server_id == server_id, BanRow.user_id == user_id)
+        )
+        return changed > 0
+
+    async def list_page(
+        self, server_id: Snowflake, *, after_user_id: Snowflake, limit: int
+    ) -> list[BanView]:
+        result = await self._execute(
+            select(
+                BanRow.server_id,
+                BanRow.user_id,
+                BanRow.reason,
+                BanRow.actor_id,
+                BanRow.created_at,
+                UserRow.username,
+                UserRow.avatar,
+            )
+            .join(UserRow, UserRow.id == BanRow.user_id)
+            .where(BanRow.server_id == server_id, BanRow.user_id > after_user_id)
+            .order_by(BanRow.user_id)
+            .limit(limit)
+        )
+        return [BanView(Ban(*row[:5]), row[5], row[6]) for row in result.all()]
+
+
+_ACTIONS = {action.value: action for action in AuditAction}
+_INSERT_AUDIT = insert(metadata.tables["audit_log"])
+
+
+def _changes_json(changes: Sequence[AuditChange]) -> str:
+    return json.dumps(
+        [{"key": c.key, "old_value": c.old_value, "new_value": c.new_value} for c in changes],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _changes(text: str) -> tuple[AuditChange, ...]:
+    return tuple(
+        AuditChange(item["key"], item.get("old_value"), item.get("new_value"))
+        for item in json.loads(text)
+    )
+
+
+@translate_public_methods
+class SqlAuditLogRepository(_Repository[AuditLogRow]):
+    _crud_class = _AuditCrud
+
+    async def add(self, entry: AuditEntry) -> None:
+        await self._execute(
+            _INSERT_AUDIT,
+            {
+                "id": entry.id,
+                "server_id": entry.server_id,
+                "action": entry.action.value,
+                "actor_id": entry.actor_id,
+                "target_id": entry.target_id,
+                "changes": _changes_json(entry.changes),
+                "reason": entry.reason,
+                "created_at": entry.created_at,
+            },
+        )
+
+    async def list_page(
+        self,
+        server_id: Snowflake,
+        *,
+        before: Snowflake | None,
+        limit: int,
+        action: AuditAction | None = None,
+        actor_id: Snowflake | None = None,
+    ) -> list[AuditEntry]:
+        statement = select(
+            AuditLogRow.id,
+            AuditLogRow.server_id,
+            AuditLogRow.action,
+            AuditLogRow.actor_id,
+            AuditLogRow.target_id,
+            AuditLogRow.created_at,
+            AuditLogRow.changes,
+            AuditLogRow.reason,
+        ).where(AuditLogRow.server_id == server_id)
+        if before is not None:
+            statement = statement.where(AuditLogRow.id < before)
+        if action is not None:
+            statement = statement.where(AuditLogRow.action == action.value)
+        if actor_id is not None:
+            statement = statement.where(AuditLogRow.actor_id == actor_id)
+        result = await self._execute(statement.order_by(AuditLogRow.id.desc()).limit(limit))
+        return [
+            AuditEntry(
+                id=row[0],
+                server_id=row[1],
+                action=_ACTIONS[row[2]],
+                actor_id=row[3],
+                target_id=row[4],
+                created_at=row[5],
+                changes=_changes(row[6]),
+                reason=row[7],
+            )
+            for row in result.all()
+        ]
 
 
 @translate_public_methods

@@ -62,6 +62,7 @@ _PG_CONSTRAINTS: Final = {
     "pk_members": "member",
     "uq_messages_author_id_nonce": "nonce",
     "pk_invites": "invite_code",
+    "pk_bans": "ban",
 }
 # SQLite names the columns: "UNIQUE constraint failed: members.server_id, members.user_id".
 _SQLITE_COLUMNS: Final = {
@@ -70,6 +71,7 @@ _SQLITE_COLUMNS: Final = {
     "members.server_id, members.user_id": "member",
     "messages.author_id, messages.nonce": "nonce",
     "invites.code": "invite_code",
+    "bans.server_id, bans.user_id": "ban",
 }
 _PG_NAME_RE: Final = re.compile(r'unique constraint "([^"]+)"')
 _SQLITE_RE: Final = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")

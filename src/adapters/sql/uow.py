@@ -16,8 +16,10 @@ from discord_core.errors import Conflict, TransactionConflict
 from discord_core.events import Event
 from discord_core.ports import (
     AttachmentRepository,
+    AuditLogRepository,
     AuthSessionRepository,
     BotRepository,
+    BanRepository,
     ChannelRepository,
     EventPublisher,
     FileDeletionRepository,
@@ -37,8 +39,10 @@ from .outbox import Outbox, Pending
 from .repositories import (
     Driver,
     SqlAttachmentRepository,
+    SqlAuditLogRepository,
     SqlAuthSessionRepository,
     SqlBotRepository,
+    SqlBanRepository,
     SqlChannelRepository,
     SqlFileDeletionRepository,
     SqlInviteRepository,
@@ -79,6 +83,8 @@ class SqlUnitOfWork:
     channels: ChannelRepository
     messages: MessageRepository
     invites: InviteRepository
+    bans: BanRepository
+    audit_log: AuditLogRepository
     search: MessageSearchIndex
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
@@ -121,6 +127,8 @@ class SqlUnitOfWork:
         messages = SqlMessageRepository(session, driver)
         self.messages = messages
         self.invites = SqlInviteRepository(session)
+        self.bans = SqlBanRepository(session)
+        self.audit_log = SqlAuditLogRepository(session)
         self.search = SqlMessageSearch(session, messages.views)
         self.attachments = SqlAttachmentRepository(session)
         self.file_deletions = SqlFileDeletionRepository(session)

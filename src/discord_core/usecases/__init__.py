@@ -10,6 +10,7 @@ from .gateway import GatewayUseCases, ReadyState
 from .invites import InviteUseCases
 from .members import MemberUseCases
 from .messages import MessageUseCases
+from .moderation import BanResult, ModerationUseCases
 from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases
 from .users import UserUseCases
@@ -21,6 +22,7 @@ __all__ = [
     "BotAccount",
     "BotApplication",
     "BotUseCases",
+    "BanResult",
     "ChannelUseCases",
     "Deps",
     "ExportItem",
@@ -34,6 +36,7 @@ __all__ = [
     "Linker",
     "MemberUseCases",
     "MessageUseCases",
+    "ModerationUseCases",
     "OpenedFile",
     "ReadyState",
     "SearchHit",

@@ -11,7 +11,17 @@ from .. import limits
 from ..errors import NotFound, ValidationFailed
 from ..events import PresenceUpdated
 from ..limits import FileLimits
-from ..model import Channel, Member, MemberView, Presence, Server, Snowflake
+from ..model import (
+    AuditAction,
+    AuditChange,
+    AuditEntry,
+    Channel,
+    Member,
+    MemberView,
+    Presence,
+    Server,
+    Snowflake,
+)
 from ..ports import (
     Clock,
     CommonPasswords,
@@ -84,6 +94,46 @@ class UseCases:
                 field="password",
             )
         return password
+
+    async def _audit(
+        self,
+        uow: UnitOfWork,
+        server_id: Snowflake,
+        action: AuditAction,
+        actor_id: Snowflake,
+        target_id: Snowflake | None = None,
+        changes: Sequence[AuditChange] = (),
+        reason: str | None = None,
+    ) -> None:
+        """Write the audit-log entry of an action, in the action's own transaction (so a
+        failed action never has one). `reason` is already checked (`limits.audit_reason`)."""
+        await uow.audit_log.add(
+            AuditEntry(
+                id=self.deps.ids.next_id(),
+                server_id=server_id,
+                action=action,
+                actor_id=actor_id,
+                target_id=target_id,
+                created_at=self.deps.clock.now(),
+                changes=tuple(changes),
+                reason=reason,
+            )
+        )
+
+
+def changed(key: str, old: object, new: object) -> AuditChange:
+    """An audit change; ids and times become strings (what the wire and JSON hold)."""
+    return AuditChange(key, _audit_value(old), _audit_value(new))
+
+
+def _audit_value(value: object) -> str | int | bool | None:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) > 2**53 else value
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
 
 
 SERVER_NOT_FOUND = "Unknown server."

@@ -5,12 +5,13 @@ from __future__ import annotations
 from .. import limits
 from ..errors import LimitReached
 from ..events import ChannelCreated, ChannelDeleted, ChannelUpdated, Event
-from ..model import Channel, Snowflake
+from ..model import AuditAction, Channel, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from .auth import Identity
 from .base import (
     UseCases,
+    changed,
     channel_as_member,
     locked_channel_as_member,
     locked_server_as_member,
@@ -62,8 +63,10 @@ class ChannelUseCases(UseCases):
         *,
         topic: str = "",
         position: int | None = None,
+        reason: str | None = None,
     ) -> Channel:
         """Appended at the end unless a position is given."""
+        reason = limits.audit_reason(reason)
         name = limits.channel_name(name)
         topic = limits.channel_topic(topic)
         position = limits.position(position) if position is not None else None
@@ -86,6 +89,15 @@ class ChannelUseCases(UseCases):
             if position is not None and position < len(existing):
                 moved = _place(existing, channel, position)
                 events += await self._save_moves(uow, moved, skip=channel)
+            await self._audit(
+                uow,
+                server_id,
+                AuditAction.CHANNEL_CREATE,
+                identity.user_id,
+                channel.id,
+                [changed("name", None, channel.name), changed("topic", None, channel.topic)],
+                reason,
+            )
             uow.record(events)
             return channel
 
@@ -99,7 +111,9 @@ class ChannelUseCases(UseCases):
         name: str | None = None,
         topic: str | None = None,
         position: int | None = None,
+        reason: str | None = None,
     ) -> Channel:
+        reason = limits.audit_reason(reason)
         name = limits.channel_name(name) if name is not None else None
         topic = limits.channel_topic(topic) if topic is not None else None
         position = limits.position(position) if position is not None else None
@@ -109,6 +123,7 @@ class ChannelUseCases(UseCases):
             # move renumbers its siblings.
             channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
+            before = (channel.name, channel.topic, channel.position)
             if name is not None:
                 channel.name = name
             if topic is not None:
@@ -121,19 +136,47 @@ class ChannelUseCases(UseCases):
             else:
                 await uow.channels.update(channel)
                 events = [ChannelUpdated(channel.server_id, channel)]
+            after = (channel.name, channel.topic, channel.position)
+            changes = [
+                changed(key, old, new)
+                for key, old, new in zip(("name", "topic", "position"), before, after, strict=True)
+                if old != new
+            ]
+            if changes:
+                await self._audit(
+                    uow,
+                    channel.server_id,
+                    AuditAction.CHANNEL_UPDATE,
+                    identity.user_id,
+                    channel.id,
+                    changes,
+                    reason,
+                )
             uow.record(events)
             return channel
 
         return await self.deps.uow.run(work)
 
-    async def delete(self, identity: Identity, channel_id: Snowflake) -> None:
+    async def delete(
+        self, identity: Identity, channel_id: Snowflake, *, reason: str | None = None
+    ) -> None:
         """The channels after it move up one: positions stay 0..n-1."""
+        reason = limits.audit_reason(reason)
 
         async def work(uow: UnitOfWork) -> None:
             channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
             await uow.file_deletions.schedule_channel(channel_id, self.deps.clock.now())
             await uow.channels.delete(channel_id)
+            await self._audit(
+                uow,
+                channel.server_id,
+                AuditAction.CHANNEL_DELETE,
+                identity.user_id,
+                channel_id,
+                [changed("name", channel.name, None)],
+                reason,
+            )
             events: list[Event] = [ChannelDeleted(channel.server_id, channel)]
             rest = await uow.channels.list_for_server(channel.server_id)
             events += await self._save_moves(uow, _renumber(rest))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .. import limits
-from ..errors import Conflict, DuplicateKey, LimitReached, NotFound
+from ..errors import Conflict, DuplicateKey, Forbidden, LimitReached, NotFound
 from ..events import Event, MemberJoined, PresenceUpdated, ServerAvailable
-from ..model import Invite, Member, MemberView, Role, Server, ServerSnapshot, Snowflake
+from ..model import AuditAction, Invite, Member, MemberView, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from ..presence import visible_presence
@@ -17,6 +17,8 @@ from .base import (
     INVITE_NOT_FOUND,
     Deps,
     UseCases,
+    UseCases,
+    changed,
     locked_server_as_member,
     membership,
     server_as_member,
@@ -65,8 +67,10 @@ class InviteUseCases(UseCases):
         *,
         max_age: int = DEFAULT_MAX_AGE,
         max_uses: int = 0,
+        reason: str | None = None,
     ) -> Invite:
         """`max_age` in seconds (0: never expires); `max_uses` 0 means unlimited."""
+        reason = limits.audit_reason(reason)
         max_age = limits.invite_max_age(max_age)
         max_uses = limits.invite_max_uses(max_uses)
         now = self.deps.clock.now()
@@ -80,6 +84,19 @@ class InviteUseCases(UseCases):
             code = self.deps.new_invite_code()
             invite = Invite(code, server_id, identity.user_id, now, expires, max_uses)
             await uow.invites.add(invite)
+            await self._audit(
+                uow,
+                server_id,
+                AuditAction.INVITE_CREATE,
+                identity.user_id,
+                None,
+                [
+                    changed("code", None, code),
+                    changed("max_age", None, max_age),
+                    changed("max_uses", None, max_uses),
+                ],
+                reason,
+            )
             return invite
 
         for _ in range(CODE_ATTEMPTS):
@@ -135,6 +152,8 @@ class InviteUseCases(UseCases):
             existing = await uow.members.get(server.id, identity.user_id)
             if existing is not None:
                 return await snapshot(uow, server, existing)
+            if await uow.bans.get(server.id, identity.user_id) is not None:
+                raise Forbidden("You are banned from this server.", code="banned")
             await check_server_quota(uow, identity.user_id)
             if not await uow.invites.consume(code, now):
                 raise _unknown_invite()
@@ -161,7 +180,9 @@ class InviteUseCases(UseCases):
         del uow
         return await join_events(self.deps, snap, view)
 
-    async def revoke(self, identity: Identity, code: str) -> None:
+    async def revoke(self, identity: Identity, code: str, *, reason: str | None = None) -> None:
+        reason = limits.audit_reason(reason)
+
         async def work(uow: UnitOfWork) -> None:
             invite = await uow.invites.get(code)
             if invite is None:
@@ -171,5 +192,14 @@ class InviteUseCases(UseCases):
                 raise _unknown_invite()
             require(member.role, Action.MANAGE_INVITES)
             await uow.invites.delete(code)
+            await self._audit(
+                uow,
+                invite.server_id,
+                AuditAction.INVITE_DELETE,
+                identity.user_id,
+                None,
+                [changed("code", code, None)],
+                reason,
+            )
 
         await self.deps.uow.run(work)

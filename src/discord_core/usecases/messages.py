@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import limits
-from ..errors import Conflict, DuplicateKey, Forbidden, MissingParent, NotFound, ValidationFailed
+from ..errors import (
+    Conflict,
+    DuplicateKey,
+    Forbidden,
+    MissingParent,
+    NotFound,
+    TimedOut,
+    ValidationFailed,
+)
 from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
 from ..files import FileRef
-from ..model import Message, MessageView, Snowflake, Upload
+from ..model import AuditAction, MemberView, Message, MessageView, Snowflake, Upload
 from ..permissions import can_delete_message
 from ..ports import UnitOfWork
 from .auth import Identity
-from .base import CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UseCases, channel_as_member
+from .base import CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UseCases, changed, channel_as_member
 from .files import discard_files, store_files
 from .uploads import PreparedFile, check_upload_limits, prepare_uploads
 
@@ -48,6 +56,14 @@ async def with_attachments(uow: UnitOfWork, views: Sequence[MessageView]) -> Non
     found = await uow.attachments.for_messages(wanted)
     for view in views:
         view.attachments = found.get(view.message.id, [])
+
+
+def check_not_timed_out(member: MemberView, now: datetime) -> None:
+    """Posting, reacting and typing: refused (403 `timed_out`, with the end) while the
+    member is timed out."""
+    until = member.member.communication_disabled_until
+    if until is not None and until > now:
+        raise TimedOut(until)
 
 
 class MessageUseCases(UseCases):
@@ -136,6 +152,7 @@ class MessageUseCases(UseCases):
 
         async def work(uow: UnitOfWork) -> MessageView:
             channel, author = await channel_as_member(uow, channel_id, identity.user_id)
+            check_not_timed_out(author, self.deps.clock.now())
             # The id (the message's time) is taken as late as possible, just before its
             # insert: ids then follow commits closely (clients backfill by id, with a margin).
             message = Message(
@@ -165,7 +182,8 @@ class MessageUseCases(UseCases):
         """Raise what `post` would for a caller who cannot post here, before a client's files
         are received (an upload to a channel you cannot see stops at its headers)."""
         async with self.deps.uow(read_only=True) as uow:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            _, member = await channel_as_member(uow, channel_id, identity.user_id)
+        check_not_timed_out(member, self.deps.clock.now())
 
     async def _post_with_files(
         self,
@@ -212,6 +230,7 @@ class MessageUseCases(UseCases):
         created_at: datetime,
     ) -> MessageView:
         channel, author = await channel_as_member(uow, channel_id, identity.user_id)
+        check_not_timed_out(author, created_at)
         attachments = [p.attachment for p in prepared]
         message = Message(
             id=message_id,
@@ -289,8 +308,16 @@ class MessageUseCases(UseCases):
         return await self.deps.uow.run(work)
 
     async def delete(
-        self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
+        self,
+        identity: Identity,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        *,
+        reason: str | None = None,
     ) -> None:
+        """Your own message, or (moderator and above) anyone's: that one is audited."""
+        reason = limits.audit_reason(reason)
+
         async def work(uow: UnitOfWork) -> list[FileRef]:
             _, member = await channel_as_member(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
@@ -303,6 +330,20 @@ class MessageUseCases(UseCases):
             if view.message.attachment_count:
                 refs = await uow.file_deletions.schedule_message(message_id, self.deps.clock.now())
             await uow.messages.delete(message_id)
+            author_id = view.message.author_id
+            if author_id != identity.user_id:
+                await self._audit(
+                    uow,
+                    view.message.server_id,
+                    AuditAction.MESSAGE_DELETE,
+                    identity.user_id,
+                    author_id,
+                    [
+                        changed("channel_id", channel_id, None),
+                        changed("message_id", message_id, None),
+                    ],
+                    reason,
+                )
             uow.record([MessageDeleted(view.message.server_id, channel_id, message_id)])
             return refs
 
@@ -313,6 +354,7 @@ class MessageUseCases(UseCases):
         """Announce that the caller is typing; nothing is stored."""
         async with self.deps.uow(read_only=True) as uow:
             channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+        check_not_timed_out(member, self.deps.clock.now())
         event = TypingStarted(
             channel.server_id,
             channel_id,

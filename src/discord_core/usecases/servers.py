@@ -6,7 +6,7 @@ from .. import limits
 from ..errors import LimitReached, NotFound, ValidationFailed
 from ..events import MemberUpdated, ServerAvailable, ServerDeleted, ServerUpdated
 from ..files import FileKind, FileRef
-from ..model import Channel, Member, Role, Server, ServerSnapshot, Snowflake
+from ..model import AuditAction, Channel, Member, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from .auth import Identity
@@ -14,6 +14,7 @@ from .base import (
     MEMBER_NOT_FOUND,
     USER_NOT_FOUND,
     UseCases,
+    changed,
     locked_server_as_member,
     server_as_member,
 )
@@ -76,10 +77,12 @@ class ServerUseCases(UseCases):
         description: str | None = None,
         icon: bytes | None = None,
         remove_icon: bool = False,
+        reason: str | None = None,
     ) -> Server:
         """Change the settings. `icon` is an image (resized to `files.AVATAR_SIZES` squares,
         stored before the change commits); `remove_icon` goes back to none. The files of a
         replaced icon are deleted after the commit."""
+        reason = limits.audit_reason(reason)
         name = limits.server_name(name) if name is not None else None
         description = limits.server_description(description) if description is not None else None
         new_icon = None
@@ -99,6 +102,7 @@ class ServerUseCases(UseCases):
             server, member = await locked_server_as_member(uow, server_id, identity.user_id)
             require(member.role, Action.MANAGE_SERVER)
             old_icon = server.icon
+            before = (server.name, server.description, server.icon)
             if name is not None:
                 server.name = name
             if description is not None:
@@ -113,6 +117,24 @@ class ServerUseCases(UseCases):
                 replaced = [FileRef(FileKind.ICON, server_id, old_icon)]
                 await uow.file_deletions.schedule(replaced, now)
             await uow.servers.update(server)
+            after = (server.name, server.description, server.icon)
+            changes = [
+                changed(key, old, new)
+                for key, old, new in zip(
+                    ("name", "description", "icon"), before, after, strict=True
+                )
+                if old != new
+            ]
+            if changes:
+                await self._audit(
+                    uow,
+                    server_id,
+                    AuditAction.SERVER_UPDATE,
+                    identity.user_id,
+                    server_id,
+                    changes,
+                    reason,
+                )
             uow.record([ServerUpdated(server.id, server)])
             return server, replaced
 
@@ -137,9 +159,15 @@ class ServerUseCases(UseCases):
         await purge_quietly(self.deps)  # its files, after the commit (what is left: the sweep)
 
     async def transfer_ownership(
-        self, identity: Identity, server_id: Snowflake, new_owner_id: Snowflake
+        self,
+        identity: Identity,
+        server_id: Snowflake,
+        new_owner_id: Snowflake,
+        *,
+        reason: str | None = None,
     ) -> Server:
         """The new owner must be a member; the old owner steps down to admin."""
+        reason = limits.audit_reason(reason)
 
         async def work(uow: UnitOfWork) -> Server:
             server, member = await locked_server_as_member(uow, server_id, identity.user_id)
@@ -153,6 +181,15 @@ class ServerUseCases(UseCases):
             await uow.members.set_role(server_id, new_owner_id, Role.OWNER)
             server.owner_id = new_owner_id
             await uow.servers.update(server)
+            await self._audit(
+                uow,
+                server_id,
+                AuditAction.OWNER_TRANSFER,
+                identity.user_id,
+                new_owner_id,
+                [changed("owner_id", identity.user_id, new_owner_id)],
+                reason,
+            )
             old = await uow.members.get_view(server_id, identity.user_id)
             target.member.role = Role.OWNER
             events = [ServerUpdated(server_id, server), MemberUpdated(server_id, target)]

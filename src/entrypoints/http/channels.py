@@ -31,7 +31,7 @@ from ..schemas import (
 )
 from ..services import Services
 from .errors import MULTIPART
-from .params import AppContainer, Caller, ChannelId, MessageId
+from .params import AppContainer, Caller, ChannelId, MessageId, ReasonHeader, audit_reason
 from .ratelimit import RATE, RATE_DEFERRED, RATE_KEY, enforce, spend_route_budget
 from .uploads import PAYLOAD_FIELD, FormReceiver
 
@@ -154,18 +154,28 @@ class ChannelController(Controller):
         identity: Caller,
         channel_id: ChannelId,
         data: JSONBody[UpdateChannelIn],
+        reason: ReasonHeader = None,
     ) -> ChannelOut:
         """Rename, change the topic, or move (the others are renumbered 0..n-1)."""
         channel = await container.channels.update(
-            identity, channel_id, name=data.name, topic=data.topic, position=data.position
+            identity,
+            channel_id,
+            name=data.name,
+            topic=data.topic,
+            position=data.position,
+            reason=audit_reason(reason),
         )
         return channel_out(channel)
 
     @delete("/{channel_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_channel(
-        self, container: AppContainer, identity: Caller, channel_id: ChannelId
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        reason: ReasonHeader = None,
     ) -> None:
-        await container.channels.delete(identity, channel_id)
+        await container.channels.delete(identity, channel_id, reason=audit_reason(reason))
 
     @post(
         "/{channel_id:int}/typing",
@@ -265,6 +275,9 @@ class MessageController(Controller):
         identity: Caller,
         channel_id: ChannelId,
         message_id: MessageId,
+        reason: ReasonHeader = None,
     ) -> None:
-        """Delete your own message, or anyone's as a moderator or above."""
-        await container.messages.delete(identity, channel_id, message_id)
+        """Delete your own message, or anyone's as a moderator or above (audited)."""
+        await container.messages.delete(
+            identity, channel_id, message_id, reason=audit_reason(reason)
+        )

@@ -32,6 +32,7 @@ from discord_core.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    TimedOut,
     TransactionConflict,
     Unauthorized,
     ValidationFailed,
@@ -92,6 +93,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorO
         body.is_global = exc.is_global
         body.scope = exc.scope or "user"
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    elif isinstance(exc, TimedOut):
+        body.communication_disabled_until = exc.until
     return error_response(_status_for(exc), body, headers)
 
 

@@ -12,7 +12,7 @@ from ..schemas import (
     icon_url,
     server_detail_out,
 )
-from .params import AppContainer, Caller, InviteCode
+from .params import AppContainer, Caller, InviteCode, ReasonHeader, audit_reason
 
 
 class InviteController(Controller):
@@ -46,5 +46,11 @@ class InviteController(Controller):
         return server_detail_out(await container.invites.accept(identity, code))
 
     @delete("/{code:str}", status_code=HTTP_204_NO_CONTENT)
-    async def revoke(self, container: AppContainer, identity: Caller, code: InviteCode) -> None:
-        await container.invites.revoke(identity, code)
+    async def revoke(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        code: InviteCode,
+        reason: ReasonHeader = None,
+    ) -> None:
+        await container.invites.revoke(identity, code, reason=audit_reason(reason))

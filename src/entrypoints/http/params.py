@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from discord_core.limits import SNOWFLAKE_MAX
+from discord_core.errors import ValidationFailed
+from discord_core.limits import AUDIT_REASON_MAX, SNOWFLAKE_MAX
 from discord_core.usecases import Identity
 
 from ..services import Services
@@ -23,6 +25,32 @@ ChannelId = Annotated[int, _id("A channel id.")]
 MessageId = Annotated[int, _id("A message id.")]
 UserId = Annotated[int, _id("A user id.")]
 InviteCode = Annotated[str, Parameter(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+AUDIT_REASON_HEADER = "X-Audit-Log-Reason"
+
+ReasonHeader = Annotated[
+    str | None,
+    Parameter(
+        header=AUDIT_REASON_HEADER,
+        required=False,
+        max_length=AUDIT_REASON_MAX * 12,  # percent-encoded UTF-8 (checked again decoded)
+        description="The reason recorded in the server's audit log: up to 512 characters, "
+        "percent-encoded (UTF-8) if it is not plain ASCII.",
+    ),
+]
+
+
+def audit_reason(header: str | None) -> str | None:
+    """The X-Audit-Log-Reason header, percent-decoded (as Discord's); the core checks it."""
+    if not header:
+        return None
+    try:
+        return unquote(header, errors="strict")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            f"{AUDIT_REASON_HEADER} must be percent-encoded UTF-8.", field=AUDIT_REASON_HEADER
+        ) from None
 
 
 def provide_container(state: State) -> Services:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, patch, post
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core import limits
 from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import Role
+from discord_core.usecases.members import KEEP
 
 from ..schemas import (
     AddMemberIn,
+    AuditEntryOut,
+    BanIn,
+    BanOut,
     ChannelOut,
     CreateChannelIn,
     CreateInviteIn,
@@ -22,9 +27,11 @@ from ..schemas import (
     MemberOut,
     ServerDetailOut,
     ServerOut,
-    SetRoleIn,
     TransferIn,
+    UpdateMemberIn,
     UpdateServerIn,
+    audit_entry_out,
+    ban_out,
     channel_out,
     invite_out,
     member_out,
@@ -32,10 +39,20 @@ from ..schemas import (
     server_detail_out,
     server_out,
 )
-from .params import AppContainer, Caller, ServerId, UserId
+from .params import AppContainer, Caller, ReasonHeader, ServerId, UserId, audit_reason
 
 MemberLimit = Annotated[int | None, Parameter(ge=1, le=limits.MEMBER_PAGE_MAX)]
 AfterUser = Annotated[int | None, Parameter(ge=0, le=limits.SNOWFLAKE_MAX)]
+BeforeEntry = Annotated[int | None, Parameter(gt=0, le=limits.SNOWFLAKE_MAX)]
+ActorFilter = Annotated[
+    int | None,
+    Parameter(
+        query="user_id", gt=0, le=limits.SNOWFLAKE_MAX, description="Only this actor's entries."
+    ),
+]
+ActionFilter = Annotated[str | None, Parameter(max_length=32)]
+BanLimit = Annotated[int | None, Parameter(ge=1, le=limits.BAN_PAGE_MAX)]
+AuditLimit = Annotated[int | None, Parameter(ge=1, le=limits.AUDIT_PAGE_MAX)]
 
 
 class ServerController(Controller):
@@ -63,6 +80,7 @@ class ServerController(Controller):
         identity: Caller,
         server_id: ServerId,
         data: JSONBody[UpdateServerIn],
+        reason: ReasonHeader = None,
     ) -> ServerOut:
         """Change the name, description or icon (a data URL of an image, resized to 128 and
         512 px squares, or null to remove it)."""
@@ -74,6 +92,7 @@ class ServerController(Controller):
             description=data.description,
             icon=icon,
             remove_icon=remove_icon,
+            reason=audit_reason(reason),
         )
         return server_out(server)
 
@@ -90,11 +109,14 @@ class ServerController(Controller):
         identity: Caller,
         server_id: ServerId,
         data: JSONBody[TransferIn],
+        reason: ReasonHeader = None,
     ) -> ServerOut:
         """Make another member the owner; you become an admin."""
         new_owner = limits.snowflake(int(data.user_id), "user_id")
         return server_out(
-            await container.servers.transfer_ownership(identity, server_id, new_owner)
+            await container.servers.transfer_ownership(
+                identity, server_id, new_owner, reason=audit_reason(reason)
+            )
         )
 
     # --- members --------------------------------------------------------------------------
@@ -120,15 +142,27 @@ class ServerController(Controller):
         return member_out(row.view, row.presence.value)
 
     @patch("/{server_id:int}/members/{user_id:int}", tags=["members"])
-    async def set_role(
+    async def update_member(
         self,
         container: AppContainer,
         identity: Caller,
         server_id: ServerId,
         user_id: UserId,
-        data: JSONBody[SetRoleIn],
+        data: JSONBody[UpdateMemberIn],
+        reason: ReasonHeader = None,
     ) -> MemberOut:
-        view = await container.members.set_role(identity, server_id, user_id, Role(data.role))
+        """Change the member's role (admin and above) and/or time them out until
+        `communication_disabled_until` (moderator and above, at most 28 days; null lifts it),
+        on members ranked below you."""
+        timeout = data.communication_disabled_until
+        view = await container.members.update(
+            identity,
+            server_id,
+            user_id,
+            role=Role(data.role) if data.role is not None else None,
+            until=KEEP if timeout is msgspec.UNSET else timeout,
+            reason=audit_reason(reason),
+        )
         row = (await container.members.with_presence([view]))[0]
         return member_out(row.view, row.presence.value)
 
@@ -138,9 +172,90 @@ class ServerController(Controller):
         tags=["members"],
     )
     async def kick(
-        self, container: AppContainer, identity: Caller, server_id: ServerId, user_id: UserId
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        user_id: UserId,
+        reason: ReasonHeader = None,
     ) -> None:
-        await container.members.kick(identity, server_id, user_id)
+        await container.members.kick(identity, server_id, user_id, reason=audit_reason(reason))
+
+    # --- bans and the audit log -----------------------------------------------------------
+
+    @get("/{server_id:int}/bans", tags=["moderation"])
+    async def list_bans(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        after: AfterUser = None,
+        limit: BanLimit = None,
+    ) -> list[BanOut]:
+        """Moderator and above. Ascending by user id; pass the last user id as `after`."""
+        bans = await container.moderation.list_bans(identity, server_id, after=after, limit=limit)
+        return [ban_out(b) for b in bans]
+
+    @get("/{server_id:int}/bans/{user_id:int}", tags=["moderation"])
+    async def get_ban(
+        self, container: AppContainer, identity: Caller, server_id: ServerId, user_id: UserId
+    ) -> BanOut:
+        return ban_out(await container.moderation.get_ban(identity, server_id, user_id))
+
+    @put(
+        "/{server_id:int}/bans/{user_id:int}", status_code=HTTP_204_NO_CONTENT, tags=["moderation"]
+    )
+    async def ban(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        user_id: UserId,
+        data: JSONBody[BanIn | None] = None,
+        reason: ReasonHeader = None,
+    ) -> None:
+        """Ban a member ranked below you, or a user who is not a member (moderator and
+        above): they are removed at once and no invite lets them back. Banning again
+        changes nothing."""
+        data = data or BanIn()
+        await container.moderation.ban(
+            identity,
+            server_id,
+            user_id,
+            reason=data.reason if data.reason is not None else audit_reason(reason),
+            delete_message_seconds=data.delete_message_seconds,
+        )
+
+    @delete(
+        "/{server_id:int}/bans/{user_id:int}", status_code=HTTP_204_NO_CONTENT, tags=["moderation"]
+    )
+    async def unban(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        user_id: UserId,
+        reason: ReasonHeader = None,
+    ) -> None:
+        await container.moderation.unban(identity, server_id, user_id, reason=audit_reason(reason))
+
+    @get("/{server_id:int}/audit-log", tags=["moderation"])
+    async def audit_log(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        server_id: ServerId,
+        before: BeforeEntry = None,
+        limit: AuditLimit = None,
+        action: ActionFilter = None,
+        actor: ActorFilter = None,
+    ) -> list[AuditEntryOut]:
+        """Admin and above. Newest first; pass the last entry id as `before` for the next
+        page; `action` and `user_id` (the actor) filter."""
+        entries = await container.moderation.audit_log(
+            identity, server_id, before=before, limit=limit, action=action, actor_id=actor
+        )
+        return [audit_entry_out(e) for e in entries]
 
     @post("/{server_id:int}/members", tags=["members", "bots"])
     async def add_bot(
@@ -167,10 +282,15 @@ class ServerController(Controller):
         identity: Caller,
         server_id: ServerId,
         data: JSONBody[CreateInviteIn | None] = None,
+        reason: ReasonHeader = None,
     ) -> InviteOut:
         data = data or CreateInviteIn()
         invite = await container.invites.create(
-            identity, server_id, max_age=data.max_age, max_uses=data.max_uses
+            identity,
+            server_id,
+            max_age=data.max_age,
+            max_uses=data.max_uses,
+            reason=audit_reason(reason),
         )
         return invite_out(invite)
 
