@@ -6,7 +6,7 @@ owner > admin > moderator > member.
   (and ban users who are not members); see and lift bans.
 - admin: also manage channels, invites and the server's settings, set roles below admin, add
   bots they own, and read the audit log.
-- owner: also delete the server and transfer ownership.
+- owner: also delete the server, transfer ownership and export the server.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Action(StrEnum):
     ADD_BOT = "add_bot"
     DELETE_SERVER = "delete_server"
     TRANSFER_OWNERSHIP = "transfer_ownership"
+    EXPORT_SERVER = "export_server"
 
 
 MINIMUM_ROLE: Final[dict[Action, Role]] = {
@@ -57,6 +58,7 @@ MINIMUM_ROLE: Final[dict[Action, Role]] = {
     Action.ADD_BOT: Role.ADMIN,
     Action.DELETE_SERVER: Role.OWNER,
     Action.TRANSFER_OWNERSHIP: Role.OWNER,
+    Action.EXPORT_SERVER: Role.OWNER,
 }
 
 _DESCRIPTIONS: Final[dict[Action, str]] = {
@@ -74,6 +76,7 @@ _DESCRIPTIONS: Final[dict[Action, str]] = {
     Action.ADD_BOT: "add bots",
     Action.DELETE_SERVER: "delete the server",
     Action.TRANSFER_OWNERSHIP: "transfer ownership",
+    Action.EXPORT_SERVER: "export the server",
 }
 
 

@@ -196,6 +196,11 @@ class MessageRepository(Protocol):
         ...
 
     async def delete_many(self, message_ids: Sequence[Snowflake]) -> None: ...
+    async def list_by_author(
+        self, author_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        """The author's messages (every server) with id > after, oldest first."""
+        ...
 
 
 class InviteRepository(Protocol):

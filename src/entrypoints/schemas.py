@@ -552,6 +552,10 @@ class UpdateMeIn(In):
     """A new avatar (resized to 128 and 512 px squares), or null to remove it."""
 
 
+class DeleteMeIn(In):
+    password: Annotated[str, msgspec.Meta(max_length=limits.PASSWORD_MAX)]
+
+
 class CreateServerIn(In):
     name: Annotated[str, _text(limits.SERVER_NAME_MAX, 1)]
     description: Annotated[str, _text(limits.SERVER_DESCRIPTION_MAX)] = ""

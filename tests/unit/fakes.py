@@ -1013,6 +1013,17 @@ class FakeMessageRepository(_Repo):
         )
         return [_copy(m) for m in rows]
 
+    async def list_by_author(
+        self, author_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        t = await self._t("list_by_author")
+        _bigint(author_id, after)
+        rows = sorted(
+            (m for m in t.messages.values() if m.author_id == author_id and m.id > after),
+            key=lambda m: m.id,
+        )
+        return [_message_view(t, m) for m in rows[: _limit(limit)]]
+
     async def delete_many(self, message_ids: Sequence[Snowflake]) -> None:
         await self._t("delete_many")
         _bigint(*message_ids)

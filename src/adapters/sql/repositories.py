@@ -1045,6 +1045,16 @@ class SqlMessageRepository(_Repository[MessageRow]):
         )
         return [Message(*row) for row in result.all()]
 
+    async def list_by_author(
+        self, author_id: Snowflake, after: Snowflake, limit: int
+    ) -> list[MessageView]:
+        result = await self._execute(
+            _MESSAGE_VIEWS.where(MessageRow.author_id == author_id, MessageRow.id > after)
+            .order_by(MessageRow.id.asc())
+            .limit(limit)
+        )
+        return [_message_view(row) for row in result.all()]
+
     async def delete_many(self, message_ids: Sequence[Snowflake]) -> None:
         ids = list(message_ids)
         for start in range(0, len(ids), 500):  # bounded statements (SQLite's parameter cap)

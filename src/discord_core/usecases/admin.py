@@ -15,23 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import Conflict, NotFound
-from ..events import MemberRemoved, ServerDeleted, ServerUnavailable, SessionsRevoked
-from ..model import (
-    Channel,
-    MemberView,
-    MessageView,
-    Role,
-    Server,
-    Snowflake,
-    User,
-    UserStatus,
-    deleted_username,
-)
+from ..events import ServerDeleted, SessionsRevoked
+from ..files import FileRef
+from ..model import Server, Snowflake, User
 from ..ports import UnitOfWork
+from .accounts import ExportItem, anonymise, delete_account, export_server
 from .auth import AuthUseCases
 from .base import USER_NOT_FOUND, UseCases
+from .files import discard_files
 
 PAGE = 100
+__all__ = ["AdminUseCases", "ExportItem", "ServerSummary", "anonymise"]
 TEMPORARY_PASSWORD_BYTES = 12
 
 
@@ -40,19 +34,6 @@ class ServerSummary:
     server: Server
     owner_username: str
     members: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExportItem:
-    """One piece of a server's export, in order: the server, then each channel followed by
-    its messages (oldest first), then the members."""
-
-    server: Server | None = None
-    channel_count: int = 0
-    """With the server: how many channels follow."""
-    channel: Channel | None = None
-    message: MessageView | None = None
-    member: MemberView | None = None
 
 
 class AdminUseCases(UseCases):
@@ -122,20 +103,20 @@ class AdminUseCases(UseCases):
         return await self.deps.uow.run(work)
 
     async def delete_user(self, name_or_id: str) -> User:
-        """Anonymise the account: it leaves every server, its username and email are freed,
-        it is signed out everywhere and can never sign in again; its messages stay and show
-        "Deleted user". Refused while the user owns a server (transfer or delete it first)."""
+        """Anonymise the account (`accounts.delete_account`, as `DELETE /users/@me` does):
+        it leaves every server, its username and email are freed, it is signed out everywhere
+        and can never sign in again; its messages stay and show "Deleted user". Refused while
+        the user owns a server (transfer or delete it first)."""
 
-        async def work(uow: UnitOfWork) -> User:
-            # Lock order: the user, then their servers ascending (ports.UnitOfWork).
+        async def work(uow: UnitOfWork) -> tuple[User, list[FileRef]]:
             user = await _find(uow, name_or_id, lock=True)
             if user.deleted_at is not None:
-                return user
-            await anonymise(uow, user, self.deps.clock.now())
-            await self._sign_out(uow, user)
-            return user
+                return user, []
+            return user, await delete_account(self.deps, uow, user)
 
-        return await self.deps.uow.run(work)
+        user, refs = await self.deps.uow.run(work)
+        await discard_files(self.deps, refs)  # after the commit
+        return user
 
     async def _sign_out(self, uow: UnitOfWork, user: User) -> None:
         revoked = await uow.sessions.revoke_all(user.id, self.deps.clock.now())
@@ -173,68 +154,9 @@ class AdminUseCases(UseCases):
 
     async def export_server(self, server_id: Snowflake) -> AsyncIterator[ExportItem]:
         """The server, its channels with their messages (oldest first), and its members, a
-        page at a time (constant memory, one short read transaction per page)."""
-        async with self.deps.uow(read_only=True) as uow:
-            server = await uow.servers.get(server_id)
-            if server is None:
-                raise NotFound("Unknown server.", code="unknown_server")
-            channels = await uow.channels.list_for_server(server_id)
-        yield ExportItem(server=server, channel_count=len(channels))
-        for channel in channels:
-            yield ExportItem(channel=channel)
-            after: Snowflake = 0
-            while True:
-                async with self.deps.uow(read_only=True) as uow:
-                    page = await uow.messages.list_after(channel.id, after, PAGE)
-                for view in page:
-                    yield ExportItem(message=view)
-                if len(page) < PAGE:
-                    break
-                after = page[-1].message.id
-        after = 0
-        while True:
-            async with self.deps.uow(read_only=True) as uow:
-                members = await uow.members.list_page(server_id, after_user_id=after, limit=PAGE)
-            for member in members:
-                yield ExportItem(member=member)
-            if len(members) < PAGE:
-                break
-            after = members[-1].member.user_id
-
-
-async def anonymise(uow: UnitOfWork, user: User, now: datetime) -> None:
-    """Delete an account the way that keeps its messages (the user row is locked by the
-    caller): it leaves every server (locked in order, after the user), its username and email
-    are freed, it can never sign in again. Refused while it owns a server. The caller signs
-    it out."""
-    memberships = await uow.servers.list_for_user(user.id)
-    for server_id in sorted(server.id for server, _ in memberships):
-        await uow.servers.lock(server_id)
-    memberships = await uow.servers.list_for_user(user.id)  # as it is now
-    owned = [server for server, member in memberships if member.role is Role.OWNER]
-    if owned:
-        names = ", ".join(f"{s.name} ({s.id})" for s in owned[:5])
-        raise Conflict(
-            f"{user.username} owns {len(owned)} server(s): {names}; transfer "
-            "ownership or delete them first.",
-            code="owner_cannot_leave",
-        )
-    for server, _member in memberships:
-        await uow.members.remove(server.id, user.id)
-        uow.record(
-            [
-                MemberRemoved(server.id, user.id, False),
-                ServerUnavailable(user.id, server.id),
-            ]
-        )
-    user.username = deleted_username(user.id)
-    user.email = f"{deleted_username(user.id)}@deleted.invalid"
-    user.password_hash = "!deleted"  # no password verifies against it
-    user.status = UserStatus.INVISIBLE
-    user.deleted_at = now
-    user.disabled_at = user.disabled_at or now
-    user.updated_at = now
-    await uow.users.update(user)
+        page at a time (`accounts.export_server`, as `GET /servers/{id}/export`)."""
+        async for item in export_server(self.deps, server_id):
+            yield item
 
 
 async def _find(uow: UnitOfWork, name_or_id: str, *, lock: bool = False) -> User:

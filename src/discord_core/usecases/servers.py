@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from .. import limits
 from ..errors import LimitReached, NotFound, ValidationFailed
 from ..events import MemberUpdated, ServerAvailable, ServerDeleted, ServerUpdated
@@ -9,6 +11,7 @@ from ..files import FileKind, FileRef
 from ..model import AuditAction, Channel, Member, Role, Server, ServerSnapshot, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
+from .accounts import ExportItem, export_server
 from .auth import Identity
 from .base import (
     MEMBER_NOT_FOUND,
@@ -157,6 +160,15 @@ class ServerUseCases(UseCases):
 
         await self.deps.uow.run(work)
         await purge_quietly(self.deps)  # its files, after the commit (what is left: the sweep)
+
+    async def export(self, identity: Identity, server_id: Snowflake) -> AsyncIterator[ExportItem]:
+        """The owner's copy: channels with their messages, members, in the operator's export
+        format (`accounts.export_server`)."""
+        async with self.deps.uow(read_only=True) as uow:
+            _, member = await server_as_member(uow, server_id, identity.user_id)
+            require(member.role, Action.EXPORT_SERVER)
+        async for item in export_server(self.deps, server_id):
+            yield item
 
     async def transfer_ownership(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from .. import limits
 from ..errors import DuplicateKey, NotFound, Unauthorized, ValidationFailed
 from ..events import Event, MemberUpdated, SessionsRevoked, UserUpdated
@@ -9,6 +11,7 @@ from ..files import FileKind, FileRef
 from ..model import Member, MemberView, Server, Snowflake, User, UserStatus
 from ..ports import UnitOfWork
 from ..presence import visible_presence
+from .accounts import UserExportItem, delete_account, export_user
 from .auth import Identity, _taken
 from .base import USER_NOT_FOUND, UseCases, large_servers, presence_events
 from .files import discard_files, store_pictures
@@ -112,16 +115,40 @@ class UserUseCases(UseCases):
         await discard_files(self.deps, replaced)  # after the commit: never a row without its file
         return saved
 
-    async def _check_current_password(self, user: User, current_password: str | None) -> None:
+    async def delete_me(self, identity: Identity, password: str) -> None:
+        """Delete your account (`accounts.delete_account`): refused with 409 while you own a
+        server; otherwise you leave every server, are signed out everywhere and the account
+        is anonymised (messages stay, shown as "Deleted user"; username and email are free
+        again). Needs your password."""
+        user = await self.me(identity)
+        await self._check_current_password(user, password, field="password")
+
+        async def work(uow: UnitOfWork) -> list[FileRef]:
+            current = await self._locked_user(identity.user_id, uow)
+            if current.deleted_at is not None:
+                return []
+            return await delete_account(self.deps, uow, current)
+
+        refs = await self.deps.uow.run(work)
+        await discard_files(self.deps, refs)  # after the commit
+
+    async def export_me(self, identity: Identity) -> AsyncIterator[UserExportItem]:
+        """Your profile, your servers and your own messages (oldest first), a page at a time
+        (`accounts.export_user`)."""
+        async for item in export_user(self.deps, identity.user_id):
+            yield item
+
+    async def _check_current_password(
+        self, user: User, current_password: str | None, *, field: str = "current_password"
+    ) -> None:
         if current_password is None:
             raise ValidationFailed(
-                "current_password is required to change email or password.",
-                field="current_password",
+                "current_password is required to change email or password.", field=field
             )
         if limits.has_lone_surrogates(current_password) or not await self.deps.hasher.verify(
             user.password_hash, current_password
         ):
-            raise Unauthorized("current_password is incorrect.", code="invalid_credentials")
+            raise Unauthorized(f"{field} is incorrect.", code="invalid_credentials")
 
     @staticmethod
     async def _locked_user(user_id: Snowflake, uow: UnitOfWork) -> User:

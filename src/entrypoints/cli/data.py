@@ -6,11 +6,9 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-import msgspec
-
-from .. import schemas
+from ..exports import ServerExportWriter
 from ..settings import Settings
 from .admin import act, server_id
 from .common import (
@@ -24,9 +22,6 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..bootstrap import Container
-
-EXPORT_FORMAT = "concord-export"
-EXPORT_VERSION = 1
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -133,26 +128,6 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- export -----------------------------------------------------------------------------------
 
-_encode = msgspec.json.Encoder().encode
-
-
-class _Writer:
-    """The export document, written piece by piece."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.channel_open = False
-        self.first_in_list = True
-
-    def raw(self, text: str) -> None:
-        self.out.write(text.encode())
-
-    def item(self, value: Any) -> None:
-        if not self.first_in_list:
-            self.out.write(b",\n")
-        self.first_in_list = False
-        self.out.write(_encode(value))
-
 
 def _export_server(args: argparse.Namespace, settings: Settings) -> int:
     target = server_id(args.id)
@@ -181,8 +156,8 @@ async def _write_export(container: Container, target: int, out: IO[bytes]) -> di
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    counts = {"channels": 0, "messages": 0, "members": 0}
-    writer = _Writer(out)
+    writer = ServerExportWriter(container.files.linker.link)
+    counts = writer.counts
     show = sys.stderr.isatty()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -196,49 +171,16 @@ async def _write_export(container: Container, target: int, out: IO[bytes]) -> di
     with progress:
         task = None
         async for item in container.admin.export_server(target):
+            if item.channel is not None and task is not None and counts["channels"]:
+                progress.advance(task)
+            out.write(writer.feed(item))
             if item.server is not None:
                 task = progress.add_task("exporting", total=item.channel_count, messages=0)
-                writer.raw(f'{{"format": "{EXPORT_FORMAT}", "version": {EXPORT_VERSION},\n')
-                writer.raw('"server": ')
-                writer.item(schemas.server_out(item.server))
-                writer.raw(',\n"channels": [\n')
-                writer.first_in_list = True
-            elif item.channel is not None:
-                if writer.channel_open:
-                    writer.raw("\n]}")
-                    if task is not None:
-                        progress.advance(task)
-                writer.first_in_list = counts["channels"] == 0
-                if not writer.first_in_list:
-                    writer.raw(",\n")
-                body = _encode(schemas.channel_out(item.channel))[:-1].decode()
-                writer.raw(body + ', "messages": [\n')
-                writer.channel_open = True
-                writer.first_in_list = True
-                counts["channels"] += 1
-            elif item.message is not None:
-                writer.item(schemas.message_out(item.message, container.files.linker.link))
-                counts["messages"] += 1
-                if task is not None and counts["messages"] % 500 == 0:
-                    progress.update(task, messages=counts["messages"])
-            elif item.member is not None:
-                if counts["members"] == 0:
-                    if writer.channel_open:
-                        writer.raw("\n]}")
-                        writer.channel_open = False
-                        if task is not None:
-                            progress.advance(task)
-                    writer.raw('\n],\n"members": [\n')
-                    writer.first_in_list = True
-                writer.item(schemas.member_out(item.member))
-                counts["members"] += 1
-        if writer.channel_open:
-            writer.raw("\n]}")
-            if task is not None:
-                progress.advance(task)
-        if counts["members"] == 0:
-            writer.raw('\n],\n"members": [\n')
-        writer.raw("\n]}\n")
+            elif item.message is not None and task is not None and counts["messages"] % 500 == 0:
+                progress.update(task, messages=counts["messages"])
+        out.write(writer.finish())
         if task is not None:
+            if counts["channels"]:
+                progress.advance(task)
             progress.update(task, messages=counts["messages"])
     return counts

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 
 from discord_core.errors import ValidationFailed
 from discord_core.limits import AUDIT_REASON_MAX, SNOWFLAKE_MAX
@@ -31,8 +31,8 @@ AUDIT_REASON_HEADER = "X-Audit-Log-Reason"
 
 ReasonHeader = Annotated[
     str | None,
-    Parameter(
-        header=AUDIT_REASON_HEADER,
+    HeaderParameter(
+        name=AUDIT_REASON_HEADER,
         required=False,
         max_length=AUDIT_REASON_MAX * 12,  # percent-encoded UTF-8 (checked again decoded)
         description="The reason recorded in the server's audit log: up to 512 characters, "

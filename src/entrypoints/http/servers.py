@@ -6,7 +6,8 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core import limits
@@ -14,6 +15,7 @@ from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import Role
 from discord_core.usecases.members import KEEP
 
+from ..exports import server_export, started
 from ..schemas import (
     AddMemberIn,
     AuditEntryOut,
@@ -46,8 +48,8 @@ AfterUser = Annotated[int | None, Parameter(ge=0, le=limits.SNOWFLAKE_MAX)]
 BeforeEntry = Annotated[int | None, Parameter(gt=0, le=limits.SNOWFLAKE_MAX)]
 ActorFilter = Annotated[
     int | None,
-    Parameter(
-        query="user_id", gt=0, le=limits.SNOWFLAKE_MAX, description="Only this actor's entries."
+    QueryParameter(
+        name="user_id", gt=0, le=limits.SNOWFLAKE_MAX, description="Only this actor's entries."
     ),
 ]
 ActionFilter = Annotated[str | None, Parameter(max_length=32)]
@@ -101,6 +103,21 @@ class ServerController(Controller):
         self, container: AppContainer, identity: Caller, server_id: ServerId
     ) -> None:
         await container.servers.delete(identity, server_id)
+
+    @get("/{server_id:int}/export")
+    async def export(
+        self, container: AppContainer, identity: Caller, server_id: ServerId
+    ) -> Stream:
+        """The owner's copy of the server: channels with their messages (oldest first) and
+        members, as one JSON document, streamed (the format of `concord export server`)."""
+        items = await started(container.servers.export(identity, server_id))
+        return Stream(
+            server_export(items, container.files.linker.link),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="concord-server-{server_id}.json"'
+            },
+        )
 
     @post("/{server_id:int}/transfer", status_code=200)
     async def transfer(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core.limits import PICTURE_BODY_MAX
 from discord_core.model import UserStatus
 
+from ..exports import started, user_export
 from ..schemas import (
     BotOut,
     BotTokenOut,
     CreateBotIn,
+    DeleteMeIn,
     MeOut,
     MyServerOut,
     UpdateMeIn,
@@ -54,6 +57,26 @@ class UserController(Controller):
             remove_avatar=remove_avatar,
         )
         return me_out(user)
+
+    @delete("/@me", status_code=HTTP_204_NO_CONTENT, guards=[password_check_guard])
+    async def delete_me(
+        self, container: AppContainer, identity: Caller, data: JSONBody[DeleteMeIn]
+    ) -> None:
+        """Delete your account (needs your password). Refused with 409 `owner_cannot_leave`
+        while you own a server. You leave every server and are signed out everywhere; your
+        messages stay, shown as "Deleted user"; your username and email are free again."""
+        await container.users.delete_me(identity, data.password)
+
+    @get("/@me/export")
+    async def export_me(self, container: AppContainer, identity: Caller) -> Stream:
+        """Your data as one JSON document, streamed: your profile, your servers and every
+        message you posted (oldest first)."""
+        items = await started(container.users.export_me(identity))
+        return Stream(
+            user_export(items, container.files.linker.link),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="concord-my-data.json"'},
+        )
 
     @get("/@me/servers")
     async def my_servers(self, container: AppContainer, identity: Caller) -> list[MyServerOut]:

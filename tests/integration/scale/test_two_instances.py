@@ -196,3 +196,23 @@ async def test_postgres_outage_is_503_not_a_hang(launch: Launch, postgres_databa
             r = await api.post(f"/channels/{cid}/messages", alice, json={"content": "up again"})
             assert r.status_code == 201
             assert (await http.get("/ready")).status_code == 200
+
+
+async def test_a_ban_on_one_instance_holds_on_the_other(pair: tuple[Api, Api]) -> None:
+    a, b = pair
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    server = await a.create_server(alice)
+    sid, cid = server["id"], server["channels"][0]["id"]
+    invite = (await b.post(f"/servers/{sid}/invites", alice, json={"max_age": 0})).json()
+    assert (await b.post(f"/invites/{invite['code']}", bob)).status_code == 200
+    bob_gw = await GatewayClient.identify(b.server.ws_url, bob.token)
+    r = await a.request("PUT", f"/servers/{sid}/bans/{bob.id}", alice, json={"reason": "x"})
+    assert r.status_code == 204, r.text
+    assert await bob_gw.wait_for("SERVER_DELETE") == {"id": sid}
+    await a.send(alice, cid, "after the ban")
+    assert not [f for f in await bob_gw.quiet(0.5) if f.get("t") == "MESSAGE_CREATE"]
+    for api in (a, b):
+        r = await api.post(f"/invites/{invite['code']}", bob)
+        assert r.status_code == 403 and r.json()["code"] == "banned", r.text
+    await bob_gw.close()

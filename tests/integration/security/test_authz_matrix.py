@@ -19,6 +19,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -192,6 +193,48 @@ MATRIX = [
         others="401 404 403 204 204 204",
         foreign="401 404 404 404 404 404",
     ),
+    Row(
+        "PATCH",
+        "/servers/{server}/members/{user}",  # a timeout: moderator and above, lower ranks
+        own="401 404 403 403 403 403",
+        others="401 404 403 200 200 200",
+        foreign="401 404 404 404 404 404",
+        body=lambda v: {"communication_disabled_until": _in_an_hour()},
+    ),
+    # --- moderation: bans (others = someone, a plain member) and the audit log ---------------
+    Row(
+        "PUT",
+        "/servers/{server}/bans/{user}",
+        own="401 404 403 403 403 403",  # nobody bans themself
+        others="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/servers/{server}/bans/{user}",
+        own="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+        fresh="ban",
+    ),
+    Row(
+        "GET",
+        "/servers/{server}/bans/{user}",
+        own="401 404 403 200 200 200",
+        foreign="401 404 404 404 404 404",
+        fresh="ban",
+    ),
+    Row(
+        "GET",
+        "/servers/{server}/bans",
+        own="401 404 403 200 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "GET",
+        "/servers/{server}/audit-log",
+        own="401 404 403 403 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
     # --- invites: the code is the capability to see and join --------------------------------
     Row(
         "GET",
@@ -304,6 +347,10 @@ PUBLIC = {
 }
 
 
+def _in_an_hour() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
 # --- the cast and the servers ---------------------------------------------------------------
 
 
@@ -330,7 +377,7 @@ class Cast:
         headers = who.headers if who is not None else {}
         return self.http.request(method, PREFIX + path, headers=headers, **kw)
 
-    def ok(self, method: str, path: str, who: Person, **kw: Any) -> Any:
+    def ok(self, method: str, path: str, who: Person | None, **kw: Any) -> Any:
         r = self.call(method, path, who, **kw)
         assert r.status_code < 300, (method, path, r.status_code, r.text)
         return r.json() if r.content else None
@@ -415,6 +462,12 @@ def cell_vars(cast: Cast, row: Row, role: str, target: str, mine: Vars, theirs: 
         values["channel"] = cast.ok(
             "POST", f"/servers/{values['server']}/channels", owner, json={"name": "c"}
         )["id"]
+    if row.fresh == "ban":  # a user banned from S (not one of the cast)
+        name = unique("banned")
+        body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+        banned = cast.ok("POST", "/auth/register", None, json=body)["user"]["id"]
+        cast.ok("PUT", f"/servers/{values['server']}/bans/{banned}", owner)
+        values["user"] = banned
     if row.fresh == "invite":
         values["code"] = cast.ok("POST", f"/servers/{values['server']}/invites", owner, json={})[
             "code"
@@ -453,6 +506,7 @@ RESHAPES = {
     "POST /servers/{server}/transfer",
     "PATCH /servers/{server}/members/{user}",
     "DELETE /servers/{server}/members/{user}",
+    "PUT /servers/{server}/bans/{user}",
     "POST /invites/{code}",
 }
 
