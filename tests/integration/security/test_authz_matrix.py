@@ -72,6 +72,15 @@ MATRIX = [
     Row("GET", "/users/@me", own="401 200 200 200 200 200"),
     Row("PATCH", "/users/@me", own="401 200 200 200 200 200", body={"status": "away"}),
     Row("GET", "/users/@me/servers", own="401 200 200 200 200 200"),
+    Row("GET", "/users/@me/export", own="401 200 200 200 200 200"),
+    # Deleting an account is tested in tests/integration/api/test_accounts.py (the cast must
+    # live on): here, only that the password is asked for.
+    Row(
+        "DELETE",
+        "/users/@me",
+        own="401 401 401 401 401 401",
+        body={"password": "not-the-password"},
+    ),
     Row(
         "GET",
         "/users/{user}",  # public profiles: any signed-in user sees any user
@@ -129,6 +138,12 @@ MATRIX = [
         "DELETE",
         "/servers/{server}",
         own="401 404 403 403 403 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "GET",
+        "/servers/{server}/export",
+        own="401 404 403 403 403 200",
         foreign="401 404 404 404 404 404",
     ),
     Row(
