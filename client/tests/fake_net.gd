@@ -21,6 +21,21 @@ func api_post(pattern: String, params := {}, body: Variant = null, _as_token := 
 	return _next()
 
 
+func api_patch(pattern: String, params := {}, body: Variant = {}, _as_token := "") -> ApiResult:
+	calls.append(["PATCH", pattern, params, body])
+	return _next()
+
+
+func api_put(pattern: String, params := {}, body: Variant = null, _as_token := "") -> ApiResult:
+	calls.append(["PUT", pattern, params, body])
+	return _next()
+
+
+func api_delete(pattern: String, params := {}, _as_token := "", body: Variant = null) -> ApiResult:
+	calls.append(["DELETE", pattern, params, body])
+	return _next()
+
+
 func _next() -> ApiResult:
 	var result := ApiResult.new()
 	var entry: Dictionary = answers.pop_front() if not answers.is_empty() else {}

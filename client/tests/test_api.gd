@@ -5,7 +5,11 @@ extends "res://tests/test_case.gd"
 const Api := preload("res://scripts/net/api.gd")
 
 const VERB_OF_CALL := {
-	"api_get": "GET", "api_post": "POST", "api_patch": "PATCH", "api_delete": "DELETE"
+	"api_get": "GET",
+	"api_post": "POST",
+	"api_patch": "PATCH",
+	"api_put": "PUT",
+	"api_delete": "DELETE",
 }
 
 
@@ -44,7 +48,7 @@ func test_every_path_constant_is_an_api_path() -> void:
 	var count := 0
 	for name: String in constants:
 		var verb := name.get_slice("_", 0)
-		if verb in ["GET", "POST", "PATCH", "DELETE"]:
+		if verb in ["GET", "POST", "PATCH", "PUT", "DELETE"]:
 			count += 1
 			check(str(constants[name]).begins_with("/api/v1/"), name + " starts with /api/v1/")
 	check(count >= 20, "found the path constants (%d)" % count)
@@ -53,7 +57,7 @@ func test_every_path_constant_is_an_api_path() -> void:
 
 func test_call_sites_use_the_verb_of_their_constant() -> void:
 	var pattern := RegEx.create_from_string(
-		"\\b(api_get|api_post|api_patch|api_delete)\\(\\s*Api\\.(\\w+)"
+		"\\b(api_get|api_post|api_patch|api_put|api_delete)\\(\\s*Api\\.(\\w+)"
 	)
 	var seen := 0
 	for path in _scripts("res://scripts"):

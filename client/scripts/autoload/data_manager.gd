@@ -2,20 +2,23 @@
 ## by NetworkManager's gateway events, plus the actions that change things on the server:
 ## `DataManager.messages_api` (history, send, edit, delete, typing, jump to a message),
 ## `DataManager.servers_api` (servers, channels, invites, members, status),
-## `DataManager.member_list_api` (the page of the member list watched) and
-## `DataManager.search_api` (message search).
+## `DataManager.member_list_api` (the page of the member list watched),
+## `DataManager.search_api` (message search) and `DataManager.moderation_api` (bans,
+## timeouts, the audit log, your account's export and deletion).
 extends "res://scripts/model/data_state.gd"
 
 const MessageActions := preload("res://scripts/model/message_actions.gd")
 const ServerActions := preload("res://scripts/model/server_actions.gd")
 const SearchActions := preload("res://scripts/model/search_actions.gd")
 const MemberListActions := preload("res://scripts/model/member_list_actions.gd")
+const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 
 var messages_api: MessageActions
 var servers_api: ServerActions
 var search_api: SearchActions
 var member_list_api: MemberListActions
+var moderation_api: ModerationActions
 
 
 func _ready() -> void:
@@ -30,6 +33,7 @@ func attach(net: NetworkManagerScript) -> void:
 	search_api = SearchActions.new(self, net)
 	member_list_api = MemberListActions.new(self, net.send_member_list)
 	net.dispatch_received.connect(_before_dispatch)
+	moderation_api = ModerationActions.new(self, net)
 	net.dispatch_received.connect(apply_dispatch)
 	net.dispatch_received.connect(_after_dispatch)
 	net.backfill_needed.connect(messages_api.backfill)

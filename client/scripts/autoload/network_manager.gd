@@ -74,8 +74,13 @@ func api_patch(pattern: String, params := {}, body: Variant = {}, as_token := ""
 	return await _call(HTTPClient.METHOD_PATCH, _url(pattern, params), body, as_token)
 
 
-func api_delete(pattern: String, params := {}, as_token := "") -> ApiResult:
-	return await _call(HTTPClient.METHOD_DELETE, _url(pattern, params), null, as_token)
+func api_put(pattern: String, params := {}, body: Variant = null, as_token := "") -> ApiResult:
+	return await _call(HTTPClient.METHOD_PUT, _url(pattern, params), body, as_token)
+
+
+## `body`: for the few DELETEs that take one (deleting your account needs your password).
+func api_delete(pattern: String, params := {}, as_token := "", body: Variant = null) -> ApiResult:
+	return await _call(HTTPClient.METHOD_DELETE, _url(pattern, params), body, as_token)
 
 
 ## A message post with files (multipart, streamed from disk). Returns the running upload: listen

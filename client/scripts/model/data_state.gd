@@ -465,6 +465,7 @@ func _put_member(d: Dictionary, is_new: bool) -> void:
 		servers[server_id]["member_count"] = int(servers[server_id].get("member_count", 0)) + 1
 	if user_id == me_id() and d.has("role"):
 		servers[server_id]["role"] = d["role"]
+		servers[server_id]["communication_disabled_until"] = d.get("communication_disabled_until")
 		servers_changed.emit()
 		channels_changed.emit(server_id)
 	members_changed.emit(server_id)

@@ -26,6 +26,27 @@ static func can_kick(my_role: String, their_role: String) -> bool:
 	return rank(my_role) >= rank("moderator") and rank(their_role) < rank(my_role)
 
 
+static func can_ban(my_role: String, their_role: String) -> bool:
+	return can_kick(my_role, their_role)
+
+
+static func can_timeout(my_role: String, their_role: String) -> bool:
+	return can_kick(my_role, their_role)
+
+
+## The bans list (and lifting bans): moderators and above.
+static func can_view_bans(role: String) -> bool:
+	return rank(role) >= rank("moderator")
+
+
+static func can_view_audit_log(role: String) -> bool:
+	return rank(role) >= rank("admin")
+
+
+static func can_export_server(role: String) -> bool:
+	return role == "owner"
+
+
 ## Roles `my_role` may give to someone ranked `their_role` (never owner: that is a transfer).
 static func assignable_roles(my_role: String, their_role: String) -> Array[String]:
 	var out: Array[String] = []

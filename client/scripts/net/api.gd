@@ -17,6 +17,8 @@ const POST_AUTH_LOGOUT := "/api/v1/auth/logout"
 # Users
 const GET_ME := "/api/v1/users/@me"
 const PATCH_ME := "/api/v1/users/@me"
+const DELETE_ME := "/api/v1/users/@me"
+const GET_MY_EXPORT := "/api/v1/users/@me/export"
 const GET_MY_SERVERS := "/api/v1/users/@me/servers"
 const DELETE_MY_SERVER := "/api/v1/users/@me/servers/{server_id}"
 
@@ -25,6 +27,7 @@ const POST_SERVERS := "/api/v1/servers"
 const GET_SERVER := "/api/v1/servers/{server_id}"
 const PATCH_SERVER := "/api/v1/servers/{server_id}"
 const DELETE_SERVER := "/api/v1/servers/{server_id}"
+const GET_SERVER_EXPORT := "/api/v1/servers/{server_id}/export"
 
 # Members
 const GET_MEMBERS := "/api/v1/servers/{server_id}/members"
@@ -32,6 +35,12 @@ const PATCH_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
 const POST_MEMBER := "/api/v1/servers/{server_id}/members"
 const POST_MY_BOTS := "/api/v1/users/@me/bots"
 const DELETE_MEMBER := "/api/v1/servers/{server_id}/members/{user_id}"
+
+# Moderation
+const GET_SERVER_BANS := "/api/v1/servers/{server_id}/bans"
+const PUT_SERVER_BAN := "/api/v1/servers/{server_id}/bans/{user_id}"
+const DELETE_SERVER_BAN := "/api/v1/servers/{server_id}/bans/{user_id}"
+const GET_SERVER_AUDIT_LOG := "/api/v1/servers/{server_id}/audit-log"
 
 # Invites
 const POST_SERVER_INVITES := "/api/v1/servers/{server_id}/invites"
@@ -60,6 +69,8 @@ const GATEWAY_PATH := "/api/v1/gateway"
 const MESSAGES_PAGE_LIMIT := 50
 const MESSAGES_MAX_LIMIT := 100
 const MEMBERS_PAGE_LIMIT := 1000
+const BANS_PAGE_LIMIT := 1000
+const AUDIT_PAGE_LIMIT := 50
 const SEARCH_PAGE_LIMIT := 25
 const SEARCH_OFFSET_MAX := 5000
 

@@ -1,4 +1,5 @@
-## ChannelList: the server's name with its menu (invite, create channel, leave, delete), the
+## ChannelList: the server's name with its menu (invite, create channel, bans, audit log,
+## export, leave, delete), the
 ## text channels (unread ones bright; rename / delete on right-click for admins), and the
 ## user panel at the bottom.
 extends PanelContainer
@@ -13,6 +14,9 @@ enum Item {
 	DELETE_CHANNEL,
 	CHANGE_ICON,
 	REMOVE_ICON,
+	BANS,
+	AUDIT_LOG,
+	EXPORT,
 }
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -23,6 +27,8 @@ const UserPanel := preload("res://scripts/ui/user_panel.gd")
 const Permissions := preload("res://scripts/model/permissions.gd")
 const Validation := preload("res://scripts/model/validation.gd")
 const ImagePicker := preload("res://scripts/ui/image_picker.gd")
+const BansDialog := preload("res://scripts/ui/bans_dialog.gd")
+const AuditLogDialog := preload("res://scripts/ui/audit_log_dialog.gd")
 
 var _server_button: Button
 var _add_channel: Button
@@ -164,6 +170,12 @@ func _show_server_menu() -> void:
 		_server_menu.add_item("Change server icon...", Item.CHANGE_ICON)
 		if DataManager.servers.get(server_id, {}).get("icon_url") is String:
 			_server_menu.add_item("Remove server icon", Item.REMOVE_ICON)
+	if Permissions.can_view_bans(role):
+		_server_menu.add_item("Bans", Item.BANS)
+	if Permissions.can_view_audit_log(role):
+		_server_menu.add_item("Audit log", Item.AUDIT_LOG)
+	if Permissions.can_export_server(role):
+		_server_menu.add_item("Export server (JSON)", Item.EXPORT)
 	_server_menu.add_item("Copy server ID", Item.COPY_ID)
 	_server_menu.add_separator()
 	if role == "owner":
@@ -210,6 +222,24 @@ func _on_item(id: int) -> void:
 			picker.open(get_tree().root, "Pick an icon for %s" % server_name)
 		Item.REMOVE_ICON:
 			_icon_done(await DataManager.servers_api.remove_server_icon(server_id))
+		Item.BANS:
+			BansDialog.new().open(get_tree().root, server_id)
+		Item.AUDIT_LOG:
+			AuditLogDialog.new().open(get_tree().root, server_id)
+		Item.EXPORT:
+			_export(server_id, server_name)
+
+
+func _export(server_id: String, server_name: String) -> void:
+	var folder := OS.get_system_dir(OS.SYSTEM_DIR_DOWNLOADS)
+	if folder == "":
+		folder = OS.get_user_data_dir()
+	DataManager.notice.emit("Exporting %s..." % server_name, false)
+	var saved: String = await DataManager.moderation_api.export_server(server_id, folder)
+	if saved.begins_with("!"):
+		DataManager.notice.emit("Could not export the server: " + saved.substr(1), true)
+	else:
+		DataManager.notice.emit("Saved " + saved, false)
 
 
 func _on_icon_picked(path: String, server_id: String) -> void:

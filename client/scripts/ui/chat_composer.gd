@@ -15,6 +15,8 @@ const Style := preload("res://scripts/ui/style.gd")
 const Validation := preload("res://scripts/model/validation.gd")
 const Multipart := preload("res://scripts/model/multipart.gd")
 const Attachments := preload("res://scripts/model/attachments.gd")
+const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
 
 const COUNT_FROM := 1800
 
@@ -33,6 +35,9 @@ var _progress := ProgressBar.new()
 var _progress_text: Label
 var _dialog: FileDialog
 var _sent_text := ""
+var _input_row := HBoxContainer.new()
+var _timeout_note: Label
+var _timeout_end := 0.0
 
 
 func _init() -> void:
@@ -54,7 +59,10 @@ func _init() -> void:
 	column.add_child(_chips)
 	_build_progress()
 	column.add_child(_progress_row)
-	var row := HBoxContainer.new()
+	_timeout_note = Style.label("", 14, Style.YELLOW, true)
+	_timeout_note.visible = false
+	column.add_child(_timeout_note)
+	var row := _input_row
 	row.add_theme_constant_override("separation", 8)
 	column.add_child(row)
 	_attach.text = "+"
@@ -73,6 +81,38 @@ func _init() -> void:
 	_send.theme_type_variation = &"AccentButton"
 	_send.pressed.connect(func() -> void: _submit(_field.text))
 	row.add_child(_send)
+
+
+func _ready() -> void:
+	DataManager.servers_changed.connect(refresh_timeout)
+	DataManager.selection_changed.connect(refresh_timeout)
+	refresh_timeout()
+
+
+## While you are timed out in the current server: a note saying why and until when instead
+## of the message box (it comes back by itself when the timeout ends).
+func _process(_delta: float) -> void:
+	if _timeout_end > 0.0 and Time.get_unix_time_from_system() >= _timeout_end:
+		refresh_timeout()
+
+
+func refresh_timeout() -> void:
+	var server: Dictionary = DataManager.servers.get(DataManager.current_server_id, {})
+	_timeout_end = ModerationActions.timeout_end(server)
+	var timed_out := _timeout_end > 0.0
+	if timed_out:
+		var until := str(server.get("communication_disabled_until", ""))
+		_timeout_note.text = (
+			(
+				"You are timed out in %s until %s. You can read messages, but not send any, "
+				% [str(server.get("name", "this server")), TimeFormat.friendly(until)]
+			)
+			+ "react or type until then."
+		)
+	_timeout_note.visible = timed_out
+	_input_row.visible = not timed_out
+	if timed_out:
+		_chips.visible = false
 
 
 func _build_progress() -> void:

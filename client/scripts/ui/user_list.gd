@@ -1,15 +1,24 @@
 ## UserList: the server's members, online first, each with presence and role; right-click a
-## member to change their role or remove them when your role allows it. A large server's list
-## is shown a page (100 members, by user id) at a time: the client subscribes to the page shown
-## (gateway op 14) and gets presence for those members only; Prev / Next turn the page.
+## member to change their role, time them out, remove or ban them when your role allows it.
+## A large server's list is shown a page (100 members, by user id) at a time: the client
+## subscribes to the page shown (gateway op 14) and gets presence for those members only;
+## Prev / Next turn the page.
 extends PanelContainer
 
 const Style := preload("res://scripts/ui/style.gd")
+const ApiResult := preload("res://scripts/net/api_result.gd")
 const Avatar := preload("res://scripts/ui/avatar.gd")
 const ConfirmDialog := preload("res://scripts/ui/confirm_dialog.gd")
 const Permissions := preload("res://scripts/model/permissions.gd")
+const BanDialog := preload("res://scripts/ui/ban_dialog.gd")
+const TimeoutDialog := preload("res://scripts/ui/timeout_dialog.gd")
+const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
 
 const KICK_ID := 100
+const BAN_ID := 101
+const TIMEOUT_ID := 102
+const LIFT_TIMEOUT_ID := 103
 const ROLE_COLORS := {
 	"owner": Color("f0b232"), "admin": Color("f47b67"), "moderator": Color("45ddc0")
 }
@@ -157,6 +166,13 @@ func _member_row(member: Dictionary) -> Control:
 		line.add_child(Style.bot_tag())
 	if role != "member":
 		line.add_child(Style.label(Permissions.label(role), 11, ROLE_COLORS.get(role, Style.GRAY)))
+	var timeout_end := ModerationActions.timeout_end(member)
+	if timeout_end > 0.0:
+		var muted := Style.label("timed out", 11, Style.YELLOW)
+		muted.tooltip_text = (
+			"Timed out until " + TimeFormat.friendly(member["communication_disabled_until"])
+		)
+		line.add_child(muted)
 	if status == "offline":
 		row.modulate.a = 0.45
 	return row
@@ -177,16 +193,41 @@ func _on_row_input(event: InputEvent, user_id: String, role: String) -> void:
 	if Permissions.can_kick(mine, role):
 		if _menu.item_count > 0:
 			_menu.add_separator()
+		var member: Dictionary = DataManager.members.get(DataManager.current_server_id, {}).get(
+			user_id, {}
+		)
+		if ModerationActions.timeout_end(member) > 0.0:
+			_menu.add_item("Remove timeout", LIFT_TIMEOUT_ID)
+		else:
+			_menu.add_item("Time out...", TIMEOUT_ID)
 		_menu.add_item("Remove from server", KICK_ID)
+	if Permissions.can_ban(mine, role):
+		_menu.add_item("Ban...", BAN_ID)
 	if _menu.item_count > 0:
 		_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
 
 
 func _on_menu(id: int) -> void:
 	var server_id := DataManager.current_server_id
-	if id == KICK_ID:
-		var member: Dictionary = DataManager.members.get(server_id, {}).get(_menu_user_id, {})
-		var username := str(member.get("user", {}).get("username", "this member"))
+	var member: Dictionary = DataManager.members.get(server_id, {}).get(_menu_user_id, {})
+	var username := str(member.get("user", {}).get("username", "this member"))
+	if id == BAN_ID:
+		var dialog := BanDialog.new()
+		dialog.submitted.connect(_on_ban.bind(dialog, server_id, _menu_user_id, username))
+		dialog.ask(get_tree().root, username)
+	elif id == TIMEOUT_ID:
+		var dialog := TimeoutDialog.new()
+		dialog.submitted.connect(_on_timeout.bind(dialog, server_id, _menu_user_id, username))
+		dialog.ask(get_tree().root, username)
+	elif id == LIFT_TIMEOUT_ID:
+		var result: ApiResult = await DataManager.moderation_api.lift_timeout(
+			server_id, _menu_user_id
+		)
+		if result.ok:
+			DataManager.notice.emit("%s can talk again." % username, false)
+		else:
+			DataManager.notice.emit("Could not remove the timeout: " + result.message, true)
+	elif id == KICK_ID:
 		var dialog := ConfirmDialog.new()
 		dialog.decided.connect(_on_kick_decided.bind(server_id, _menu_user_id))
 		dialog.ask(
@@ -194,6 +235,38 @@ func _on_menu(id: int) -> void:
 		)
 	elif id >= 0 and id < _menu_roles.size():
 		DataManager.servers_api.set_member_role(server_id, _menu_user_id, _menu_roles[id])
+
+
+func _on_ban(
+	reason: String,
+	seconds: int,
+	dialog: BanDialog,
+	server_id: String,
+	user_id: String,
+	username: String
+) -> void:
+	var result: ApiResult = await DataManager.moderation_api.ban(
+		server_id, user_id, reason, seconds
+	)
+	if result.ok:
+		dialog.close()
+		DataManager.notice.emit("%s is banned." % username, false)
+	else:
+		dialog.show_error(result.message)
+
+
+func _on_timeout(
+	seconds: int, dialog: TimeoutDialog, server_id: String, user_id: String, username: String
+) -> void:
+	var result: ApiResult = await DataManager.moderation_api.timeout(server_id, user_id, seconds)
+	if result.ok:
+		dialog.close()
+		var until := str(result.dict().get("communication_disabled_until", ""))
+		DataManager.notice.emit(
+			"%s is timed out until %s." % [username, TimeFormat.friendly(until)], false
+		)
+	else:
+		dialog.show_error(result.message)
 
 
 func _on_kick_decided(accepted: bool, server_id: String, user_id: String) -> void:

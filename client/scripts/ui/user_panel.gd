@@ -1,13 +1,15 @@
 ## The signed-in user at the bottom of the channel column: avatar (click it to change or
-## remove it), name, connection state (always visible), the status selector and sign-out.
+## remove it, or open My account: download my data, delete my account), name, connection
+## state (always visible), the status selector and sign-out.
 extends PanelContainer
 
-enum Picture { CHANGE, REMOVE }
+enum Picture { CHANGE, REMOVE, ACCOUNT }
 
 const Style := preload("res://scripts/ui/style.gd")
 const GatewaySession := preload("res://scripts/net/gateway_session.gd")
 const Avatar := preload("res://scripts/ui/avatar.gd")
 const ImagePicker := preload("res://scripts/ui/image_picker.gd")
+const AccountDialog := preload("res://scripts/ui/account_dialog.gd")
 
 const STATUSES := [
 	["online", "Online"], ["away", "Away"], ["dnd", "Do Not Disturb"], ["invisible", "Invisible"]
@@ -31,7 +33,7 @@ func _ready() -> void:
 	row.add_theme_constant_override("separation", 8)
 	column.add_child(row)
 	row.add_child(_avatar_slot)
-	_avatar_slot.tooltip_text = "Change your avatar"
+	_avatar_slot.tooltip_text = "Your avatar and account"
 	_avatar_slot.mouse_filter = Control.MOUSE_FILTER_STOP
 	_avatar_slot.mouse_default_cursor_shape = Control.CURSOR_POINTING_HAND
 	_avatar_slot.gui_input.connect(_on_avatar_input)
@@ -132,11 +134,16 @@ func _on_avatar_input(event: InputEvent) -> void:
 	_picture_menu.add_item("Change avatar...", Picture.CHANGE)
 	if DataManager.me.get("avatar_url") is String:
 		_picture_menu.add_item("Remove avatar", Picture.REMOVE)
+	_picture_menu.add_separator()
+	_picture_menu.add_item("My account (data, delete)...", Picture.ACCOUNT)
 	_picture_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
 	accept_event()
 
 
 func _on_picture_menu(id: int) -> void:
+	if id == Picture.ACCOUNT:
+		AccountDialog.new().open(get_tree().root)
+		return
 	if id == Picture.REMOVE:
 		_report(await DataManager.servers_api.remove_avatar(), "Your avatar was removed.")
 		return
