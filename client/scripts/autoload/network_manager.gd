@@ -95,19 +95,19 @@ func upload(
 
 
 ## A file URL from the server (a path) made absolute.
-func file_url(url: String) -> String:
+func _file_url(url: String) -> String:
 	return Attachments.absolute(base_url, url)
 
 
 ## The texture of an image URL (avatar, icon, thumbnail, attachment), from the bounded cache
 ## or fetched once; null when it cannot be loaded. Await it.
 func texture(url: String) -> Texture2D:
-	return await _images.texture(file_url(url))
+	return await _images.texture(_file_url(url))
 
 
 ## The texture if it is cached now (no fetch), else null.
 func cached_texture(url: String) -> Texture2D:
-	return _images.cached(file_url(url))
+	return _images.cached(_file_url(url))
 
 
 func image_cache() -> ImageCache:
@@ -121,7 +121,7 @@ func download(url: String, path: String) -> String:
 	request.download_file = path
 	add_child(request)
 	var problem := ""
-	if request.request(file_url(url)) != OK:
+	if request.request(_file_url(url)) != OK:
 		problem = "Cannot reach the server."
 	else:
 		var out: Array = await request.request_completed
