@@ -19,9 +19,9 @@ from discord_core import limits
 from discord_core.errors import ValidationFailed
 from discord_core.model import (
     Attachment,
-    Bot,
     AuditEntry,
     BanView,
+    Bot,
     Channel,
     Invite,
     Member,

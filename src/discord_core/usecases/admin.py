@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from ..errors import Conflict, NotFound
 from ..events import ServerDeleted, SessionsRevoked

@@ -17,7 +17,6 @@ from .base import (
     INVITE_NOT_FOUND,
     Deps,
     UseCases,
-    UseCases,
     changed,
     locked_server_as_member,
     membership,
