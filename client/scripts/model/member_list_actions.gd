@@ -31,7 +31,7 @@ func watch_members(server_id: String, after := "", force := false) -> void:
 		after = str(_data.member_pages.get(server_id, {}).get("after", "0"))
 	if after == "":
 		after = "0"
-	if not force and _watching == [server_id, after] as Array[String]:
+	if not force and _watching[0] == server_id and _watching[1] == after:
 		return
 	if _send.call(server_id, after, Protocol.MEMBER_LIST_PAGE):
 		_watching = [server_id, after] as Array[String]
