@@ -136,9 +136,14 @@ class RecoveringClient:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Cancel until it is done: on Python 3.11 asyncio.wait_for (the reader's recv) can
+            # swallow a cancellation that lands as its frame arrives, and the reader would go
+            # on reading for ever (the suite hung on this twice on a loaded machine).
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1)
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                self._task.result()
         if self.gateway is not None:
             with contextlib.suppress(Exception):
                 await self.gateway.close()
