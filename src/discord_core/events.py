@@ -189,6 +189,48 @@ class TypingStarted(ServerEvent):
     timestamp: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ReactionAdded(ServerEvent):
+    name: ClassVar[str] = "MESSAGE_REACTION_ADD"
+    channel_id: Snowflake
+    message_id: Snowflake
+    user_id: Snowflake
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRemoved(ServerEvent):
+    name: ClassVar[str] = "MESSAGE_REACTION_REMOVE"
+    channel_id: Snowflake
+    message_id: Snowflake
+    user_id: Snowflake
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionsCleared(ServerEvent):
+    name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_ALL"
+    channel_id: Snowflake
+    message_id: Snowflake
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionEmojiCleared(ServerEvent):
+    name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_EMOJI"
+    channel_id: Snowflake
+    message_id: Snowflake
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPinsUpdated(ServerEvent):
+    """A message was pinned or unpinned (MESSAGE_UPDATE with its `pinned` goes out too)."""
+
+    name: ClassVar[str] = "CHANNEL_PINS_UPDATE"
+    channel_id: Snowflake
+    last_pin_timestamp: datetime | None
+
+
 # --- channels -------------------------------------------------------------------------------
 
 

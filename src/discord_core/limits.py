@@ -49,6 +49,14 @@ AUDIT_PAGE_DEFAULT: Final = 50
 AUDIT_PAGE_MAX: Final = 100
 MIB: Final = 1024 * 1024
 FILENAME_MAX_BYTES: Final = 255
+REACTIONS_PER_MESSAGE_MAX: Final = 20
+"""Distinct emoji on one message (Discord's limit)."""
+PINS_PER_CHANNEL_MAX: Final = 50
+EMOJI_MAX: Final = 32
+"""Characters of one emoji as sent (the longest RGI sequences, families and flags with tags,
+are under 16 code points)."""
+REACTORS_PAGE_DEFAULT: Final = 25
+REACTORS_PAGE_MAX: Final = 100
 """A sanitised attachment filename's length in UTF-8 bytes (what file systems allow)."""
 
 
@@ -253,6 +261,20 @@ def nonce(value: str | None) -> str | None:
         raise ValidationFailed(f"nonce must be 1-{NONCE_MAX} characters.", field="nonce")
     if _has_control_chars(value, allow_newlines=False):
         raise ValidationFailed("nonce must not contain control characters.", field="nonce")
+    return value
+
+
+def emoji_text(value: str) -> str:
+    """The checks an emoji needs before the catalog is asked: 1-32 characters, no control
+    characters or white space (the catalog decides whether it is one emoji)."""
+    if not value or len(value) > EMOJI_MAX or value != value.strip(SPACES):
+        raise ValidationFailed(
+            "emoji must be one Unicode emoji.", code="unknown_emoji", field="emoji"
+        )
+    if _has_control_chars(value, allow_newlines=False) or has_lone_surrogates(value):
+        raise ValidationFailed(
+            "emoji must be one Unicode emoji.", code="unknown_emoji", field="emoji"
+        )
     return value
 
 

@@ -150,6 +150,10 @@ class Message:
     has_image: bool = False
     """Whether one of its attachments is an image. Not stored: set by the use cases that
     write the message knowing its attachments (the search index keeps has:image by it)."""
+    reference_id: Snowflake | None = None
+    """The message this one replies to (same channel). Kept when that message is deleted."""
+    pinned_at: datetime | None = None
+    """When a moderator pinned it; None: not pinned."""
 
 
 @dataclass(slots=True)
@@ -171,6 +175,25 @@ class Attachment:
     has_thumbnail: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ReactionCount:
+    """One emoji's reactions on a message, as one viewer sees them."""
+
+    emoji: str
+    count: int
+    me: bool
+    """Whether the viewer is among those who reacted with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reactor:
+    """Someone who reacted (who-reacted lists)."""
+
+    user_id: Snowflake
+    username: str
+    avatar: str | None = None
+
+
 @dataclass(slots=True)
 class MessageView:
     """A message with its author's username and avatar and its attachments, as clients
@@ -181,6 +204,12 @@ class MessageView:
     author_avatar: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     author_bot: bool = False
+    referenced: MessageView | None = None
+    """The message replied to (`message.reference_id`), when it still exists and was
+    looked up."""
+    reactions: list[ReactionCount] | None = None
+    """The reactions as the caller sees them, in the order their emoji were first used;
+    None when not looked up (gateway events carry none: `me` depends on the recipient)."""
 
 
 @dataclass(frozen=True, slots=True)

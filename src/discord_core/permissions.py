@@ -2,8 +2,8 @@
 
 owner > admin > moderator > member.
 - member: read, post, edit and delete their own messages, leave.
-- moderator: also delete others' messages; kick, ban and time out members ranked below them
-  (and ban users who are not members); see and lift bans.
+- moderator: also delete others' messages and reactions, pin messages; kick, ban and time out
+  members ranked below them (and ban users who are not members); see and lift bans.
 - admin: also manage channels, invites and the server's settings, set roles below admin, add
   bots they own, and read the audit log.
 - owner: also delete the server, transfer ownership and export the server.
@@ -29,6 +29,8 @@ class Action(StrEnum):
     READ = "read"
     POST_MESSAGE = "post_message"
     DELETE_ANY_MESSAGE = "delete_any_message"
+    MANAGE_REACTIONS = "manage_reactions"
+    MANAGE_PINS = "manage_pins"
     KICK_MEMBER = "kick_member"
     BAN_MEMBER = "ban_member"
     TIMEOUT_MEMBER = "timeout_member"
@@ -47,6 +49,8 @@ MINIMUM_ROLE: Final[dict[Action, Role]] = {
     Action.READ: Role.MEMBER,
     Action.POST_MESSAGE: Role.MEMBER,
     Action.DELETE_ANY_MESSAGE: Role.MODERATOR,
+    Action.MANAGE_REACTIONS: Role.MODERATOR,
+    Action.MANAGE_PINS: Role.MODERATOR,
     Action.KICK_MEMBER: Role.MODERATOR,
     Action.BAN_MEMBER: Role.MODERATOR,
     Action.TIMEOUT_MEMBER: Role.MODERATOR,
@@ -65,6 +69,8 @@ _DESCRIPTIONS: Final[dict[Action, str]] = {
     Action.READ: "read this server",
     Action.POST_MESSAGE: "post messages",
     Action.DELETE_ANY_MESSAGE: "delete other members' messages",
+    Action.MANAGE_REACTIONS: "remove other members' reactions",
+    Action.MANAGE_PINS: "pin and unpin messages",
     Action.KICK_MEMBER: "kick members",
     Action.BAN_MEMBER: "ban members",
     Action.TIMEOUT_MEMBER: "time out members",

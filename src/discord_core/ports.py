@@ -31,6 +31,8 @@ from .model import (
     MemberView,
     Message,
     MessageView,
+    ReactionCount,
+    Reactor,
     Role,
     Server,
     Snowflake,
@@ -200,6 +202,68 @@ class MessageRepository(Protocol):
         self, author_id: Snowflake, after: Snowflake, limit: int
     ) -> list[MessageView]:
         """The author's messages (every server) with id > after, oldest first."""
+    async def lock(self, message_id: Snowflake) -> Message | None:
+        """Lock the message's row until the transaction ends, and return it (None: no such
+        message). For rules about one message as a whole (distinct reactions). Taken after
+        users and servers (the lock order in `UnitOfWork`)."""
+        ...
+
+    async def views(self, message_ids: Sequence[Snowflake]) -> list[MessageView]:
+        """The messages with these ids that exist, in the order of `message_ids`."""
+        ...
+
+    async def set_pinned(self, message_id: Snowflake, pinned_at: datetime | None) -> None: ...
+    async def count_pinned(self, channel_id: Snowflake) -> int: ...
+    async def list_pinned(self, channel_id: Snowflake, limit: int) -> list[MessageView]:
+        """The channel's pinned messages, the latest pinned first."""
+        ...
+
+
+class ReactionRepository(Protocol):
+    """Who reacted to which message with which emoji: one row each. Reactions go with their
+    message (cascade)."""
+
+    async def add(
+        self, message_id: Snowflake, user_id: Snowflake, emoji: str, created_at: datetime
+    ) -> bool:
+        """Add the reaction; False (and nothing changes) when it exists already. Raises
+        MissingParent when the message is gone."""
+        ...
+
+    async def remove(self, message_id: Snowflake, user_id: Snowflake, emoji: str) -> bool:
+        """True when the reaction existed."""
+        ...
+
+    async def remove_emoji(self, message_id: Snowflake, emoji: str) -> int:
+        """Remove everyone's reactions with this emoji; how many went."""
+        ...
+
+    async def remove_all(self, message_id: Snowflake) -> int: ...
+    async def emoji_of(self, message_id: Snowflake) -> list[str]:
+        """The distinct emoji on the message."""
+        ...
+
+    async def for_messages(
+        self, message_ids: Sequence[Snowflake], viewer: Snowflake
+    ) -> dict[Snowflake, list[ReactionCount]]:
+        """Each message's reactions as `viewer` sees them, in the order each emoji was first
+        used on it (messages without reactions are left out). One query for a page."""
+        ...
+
+    async def users(
+        self, message_id: Snowflake, emoji: str, *, after: Snowflake, limit: int
+    ) -> list[Reactor]:
+        """Who reacted with the emoji, by ascending user id above `after`."""
+        ...
+
+
+class EmojiCatalog(Protocol):
+    """Unicode's emoji data, kept outside the core (a maintained library)."""
+
+    def canonical(self, text: str) -> str | None:
+        """The text's fully-qualified form when it is exactly one emoji Unicode lists (a
+        flag, a keycap, a skin-toned or ZWJ sequence included), else None. "❤" (no variation
+        selector) and "❤️" are the same emoji: both give "❤️"."""
         ...
 
 
@@ -330,7 +394,8 @@ class UnitOfWork(Protocol):
 
     1. users (`users.lock`), ascending by id: per-user quotas and profile writes;
     2. servers (`servers.lock`), ascending by id: everything inside a server;
-    3. what the adapter takes at commit (the outbox's per-topic sequences), by topic.
+    3. messages (`messages.lock`): one message's reactions;
+    4. what the adapter takes at commit (the outbox's per-topic sequences), by topic.
 
     Whatever still deadlocks, or fails serialization, is retried by `UnitOfWorkFactory.run`.
     """
@@ -346,6 +411,7 @@ class UnitOfWork(Protocol):
     bans: BanRepository
     audit_log: AuditLogRepository
     search: MessageSearchIndex
+    reactions: ReactionRepository
 
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository

@@ -292,6 +292,8 @@ class SearchQuery:
     """Mentions (`<@id>`) any of these users (none: no condition)."""
     has: frozenset[Has] = field(default_factory=frozenset)
     """Every one of these."""
+    pinned: bool | None = None
+    """Only pinned messages (True), only messages not pinned (False), or either (None)."""
     before: Snowflake | None = None
     """Message id below this."""
     after: Snowflake | None = None

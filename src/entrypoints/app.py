@@ -33,6 +33,7 @@ from .http.front import front_page
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
+from .http.reactions import PinController, ReactionController
 from .http.search import SearchController
 from .http.servers import ServerController
 from .http.users import UserController
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             InviteController,
             ChannelController,
             MessageController,
+            ReactionController,
+            PinController,
             SearchController,
             FileController,
             gateway,

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from adapters.clock import SystemClock
+from adapters.emoji_catalog import UnicodeEmojiCatalog
 from adapters.errors import BackendUnavailable
 from adapters.files import io_pool
 from adapters.files.local import LocalFileStorage
@@ -55,6 +56,8 @@ from discord_core.usecases import (
     MemberUseCases,
     MessageUseCases,
     ModerationUseCases,
+    PinUseCases,
+    ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -117,6 +120,8 @@ class Container:
     invites: InviteUseCases = field(init=False)
     channels: ChannelUseCases = field(init=False)
     messages: MessageUseCases = field(init=False)
+    reactions: ReactionUseCases = field(init=False)
+    pins: PinUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     files: FileUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
@@ -140,6 +145,8 @@ class Container:
         self.invites = InviteUseCases(self.deps)
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
+        self.reactions = ReactionUseCases(self.deps)
+        self.pins = PinUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
@@ -174,6 +181,8 @@ class Container:
             invites=self.invites,
             channels=self.channels,
             messages=self.messages,
+            reactions=self.reactions,
+            pins=self.pins,
             search=self.search,
             files=self.files,
             storage=self.deps.storage,
@@ -385,6 +394,7 @@ def _build(
         storage=storage,
         media=media,
         signer=signer,
+        emoji=UnicodeEmojiCatalog(),
         file_limits=_file_limits(settings),
         file_url_ttl=timedelta(seconds=settings.file_url_ttl_s),
         large_server_members=settings.large_server_members,

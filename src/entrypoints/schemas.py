@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import msgspec
@@ -321,6 +321,31 @@ class AttachmentOut(Out, omit_defaults=True):
     """Images only: a WebP at most 400 px wide and high."""
 
 
+class MessageReferenceOut(Out):
+    message_id: Id
+    channel_id: Id
+    server_id: Id
+
+
+class ReferencedMessageOut(Out):
+    """The message a reply replies to, as the reply shows it (a quoted line)."""
+
+    id: Id
+    channel_id: Id
+    author: AuthorOut
+    content: str
+    created_at: datetime
+    edited_at: datetime | None
+    attachments: list[AttachmentOut]
+
+
+class ReactionOut(Out):
+    emoji: str
+    count: int
+    me: bool
+    """Whether you reacted with it."""
+
+
 class MessageOut(Out):
     id: Id
     channel_id: Id
@@ -331,6 +356,14 @@ class MessageOut(Out):
     edited_at: datetime | None
     nonce: str | None
     attachments: list[AttachmentOut]
+    message_reference: MessageReferenceOut | None = None
+    """Set on replies: the message replied to (kept when that one is deleted)."""
+    referenced_message: ReferencedMessageOut | None = None
+    """The replied-to message; null on a reply whose original was deleted."""
+    pinned: bool = False
+    reactions: list[ReactionOut] | msgspec.UnsetType = msgspec.UNSET
+    """In REST answers (`me` is yours); gateway events leave it out: keep what you have and
+    apply MESSAGE_REACTION_* events."""
 
 
 def _signed(path: str, link: SignedLink) -> str:
@@ -358,28 +391,72 @@ def attachment_out(attachment: Attachment, link: LinkAttachment) -> AttachmentOu
     )
 
 
-def message_out(view: MessageView, link: LinkAttachment) -> MessageOut:
+def _author_out(view: MessageView) -> AuthorOut:
+    message = view.message
+    return AuthorOut(
+        id=str(message.author_id),
+        username=shown_username(view.author_username),
+        avatar_url=avatar_url(message.author_id, view.author_avatar),
+        bot=view.author_bot,
+    )
+
+
+def _reference_parts(
+    view: MessageView, link: LinkAttachment
+) -> tuple[MessageReferenceOut | None, ReferencedMessageOut | None]:
+    message = view.message
+    if message.reference_id is None:
+        return None, None
+    reference = MessageReferenceOut(
+        message_id=str(message.reference_id),
+        channel_id=str(message.channel_id),
+        server_id=str(message.server_id),
+    )
+    original = view.referenced
+    if original is None:
+        return reference, None
+    return reference, ReferencedMessageOut(
+        id=str(original.message.id),
+        channel_id=str(original.message.channel_id),
+        author=_author_out(original),
+        content=original.message.content,
+        created_at=original.message.created_at,
+        edited_at=original.message.edited_at,
+        attachments=[attachment_out(a, link) for a in original.attachments],
+    )
+
+
+def _reactions_out(view: MessageView, with_reactions: bool) -> list[ReactionOut] | Any:
+    if not with_reactions or view.reactions is None:
+        return msgspec.UNSET
+    return [ReactionOut(emoji=r.emoji, count=r.count, me=r.me) for r in view.reactions]
+
+
+def message_out(
+    view: MessageView, link: LinkAttachment, *, with_reactions: bool = True
+) -> MessageOut:
+    """`with_reactions` False for gateway events (`me` would be one recipient's)."""
     message: Message = view.message
+    reference, referenced = _reference_parts(view, link)
     return MessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
         server_id=str(message.server_id),
-        author=AuthorOut(
-            id=str(message.author_id),
-            username=shown_username(view.author_username),
-            avatar_url=avatar_url(message.author_id, view.author_avatar),
-            bot=view.author_bot,
-        ),
+        author=_author_out(view),
         content=message.content,
         created_at=message.created_at,
         edited_at=message.edited_at,
         nonce=message.nonce,
         attachments=[attachment_out(a, link) for a in view.attachments],
+        message_reference=reference,
+        referenced_message=referenced,
+        pinned=message.pinned_at is not None,
+        reactions=_reactions_out(view, with_reactions),
     )
 
 
 class SearchMessageOut(MessageOut):
-    highlights: list[tuple[int, int]]
+    highlights: list[tuple[int, int]] = msgspec.field(default_factory=list)
     """Where the query's words are in `content`: [start, end) offsets in Unicode code points."""
 
 
@@ -402,6 +479,7 @@ def search_out(results: SearchResults, link: LinkAttachment) -> SearchOut:
 def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut:
     view = hit.message
     message: Message = view.message
+    reference, referenced = _reference_parts(view, link)
     return SearchMessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
@@ -417,6 +495,10 @@ def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut
         edited_at=message.edited_at,
         nonce=message.nonce,
         attachments=[attachment_out(a, link) for a in view.attachments],
+        message_reference=reference,
+        referenced_message=referenced,
+        pinned=message.pinned_at is not None,
+        reactions=_reactions_out(view, True),
         highlights=hit.highlights,
     )
 
@@ -618,9 +700,25 @@ class UpdateChannelIn(In):
     position: Position | None = None
 
 
+class MessageReferenceIn(In):
+    message_id: Id
+    fail_if_not_exists: bool = True
+    """false: a message_id that is not (or no longer) in this channel is ignored."""
+    channel_id: Id | None = None
+    """Optional; when given it must be this channel (replies stay in their channel)."""
+    server_id: Id | None = None
+
+
+class AllowedMentionsIn(In):
+    replied_user: bool = True
+    """false: a reply does not mention the replied-to author."""
+
+
 class PostMessageIn(In):
     content: Annotated[str, _text(limits.MESSAGE_MAX, 1)]
     nonce: Annotated[str, _text(limits.NONCE_MAX, 1)] | None = None
+    message_reference: MessageReferenceIn | None = None
+    allowed_mentions: AllowedMentionsIn | None = None
 
 
 class PostFilesPayloadIn(In):
@@ -628,6 +726,16 @@ class PostFilesPayloadIn(In):
 
     content: Annotated[str, _text(limits.MESSAGE_MAX)] = ""
     nonce: Annotated[str, _text(limits.NONCE_MAX, 1)] | None = None
+    message_reference: MessageReferenceIn | None = None
+    allowed_mentions: AllowedMentionsIn | None = None
+
+
+class ReactorOut(Out):
+    """Who reacted (GET .../reactions/{emoji})."""
+
+    id: Id
+    username: str
+    avatar_url: str | None
 
 
 class EditMessageIn(In):

@@ -27,6 +27,8 @@ from discord_core.usecases import (
     MemberUseCases,
     MessageUseCases,
     ModerationUseCases,
+    PinUseCases,
+    ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -55,6 +57,8 @@ class Services:
     invites: InviteUseCases
     channels: ChannelUseCases
     messages: MessageUseCases
+    reactions: ReactionUseCases
+    pins: PinUseCases
     search: SearchUseCases
     files: FileUseCases
     storage: FileStorage

@@ -114,6 +114,8 @@ class RateLimits(BaseModel):
     typing_per_channel: Rate = RateLimit(5, 10)
     search_per_user: Rate = RateLimit(10, 10)
     """Message searches (server and channel), per user."""
+    reaction_per_user: Rate = RateLimit(10, 5)
+    """Adding and removing your own reactions, per user (all messages together)."""
     per_user: Rate = RateLimit(50, 1)
     """Every authenticated request, all routes together (Discord's global limit)."""
     upload_per_user: Rate = RateLimit(10, 60)

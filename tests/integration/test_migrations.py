@@ -36,6 +36,7 @@ TABLES = {
     "topic_sequences",
     "bans",
     "audit_log",
+    "reactions",
 }
 
 
@@ -129,7 +130,11 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
         assert index == {search.VECTOR_COLUMN, search.VECTOR_INDEX}
     assert schema["members"]["pk"] == "pk_members"
     assert schema["messages"]["uq"] == ["uq_messages_author_id_nonce"]
-    assert schema["messages"]["ix"] == ["ix_messages_author_id_id", "ix_messages_channel_id_id"]
+    assert schema["messages"]["ix"] == [
+        "ix_messages_author_id_id",
+        "ix_messages_channel_id_id",
+        "ix_messages_channel_id_pinned_at",
+    ]
     assert schema["messages"]["fk"] == [
         "fk_messages_author_id_users",
         "fk_messages_channel_id_channels",

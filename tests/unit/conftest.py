@@ -29,6 +29,8 @@ from discord_core.usecases import (
     MemberUseCases,
     MessageUseCases,
     ModerationUseCases,
+    PinUseCases,
+    ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -39,6 +41,7 @@ from .fakes import (
     FakeClock,
     FakeCommonPasswords,
     FakeDatabase,
+    FakeEmojiCatalog,
     FakeFileStorage,
     FakeHasher,
     FakeIdGenerator,
@@ -104,6 +107,7 @@ def make_deps() -> tuple[Deps, Fakes]:
         storage=fakes.storage,
         media=fakes.media,
         signer=fakes.signer,
+        emoji=FakeEmojiCatalog(),
         new_invite_code=fakes.invite_codes,
         new_session_id=fakes.session_ids,
     )
@@ -127,6 +131,8 @@ class World:
         self.invites = InviteUseCases(self.deps)
         self.channels = ChannelUseCases(self.deps)
         self.messages = MessageUseCases(self.deps)
+        self.reactions = ReactionUseCases(self.deps)
+        self.pins = PinUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)

@@ -75,6 +75,8 @@ from discord_core.model import (
     MemberView,
     Message,
     MessageView,
+    ReactionCount,
+    Reactor,
     Role,
     Server,
     Snowflake,
@@ -155,6 +157,7 @@ TABLES = (
     "file_deletions",
     "bans",
     "audit_log",
+    "reactions",
 )
 
 
@@ -172,6 +175,8 @@ class Tables:
     file_deletions: dict[FileRef, datetime] = field(default_factory=dict)
     bans: dict[tuple[Snowflake, Snowflake], Ban] = field(default_factory=dict)
     audit_log: dict[Snowflake, AuditEntry] = field(default_factory=dict)
+    reactions: dict[tuple[Snowflake, str, Snowflake], datetime] = field(default_factory=dict)
+    """(message id, emoji, user id) -> when."""
 
     def copy(self) -> Tables:
         """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
@@ -188,6 +193,8 @@ class Tables:
             a.id for a in self.attachments.values() if a.message_id == message_id
         ]:
             del self.attachments[attachment_id]
+        for key in [k for k in self.reactions if k[0] == message_id]:
+            del self.reactions[key]
 
     def delete_channel(self, channel_id: Snowflake) -> None:
         self.channels.pop(channel_id, None)
@@ -210,8 +217,9 @@ class Tables:
 
 Hook = BaseException | Callable[[], Awaitable[None]]
 LockKey = tuple[int, Snowflake]
-"""(rank, id): rank 0 = a user's row, 1 = a server's row (the documented lock order)."""
-USER_LOCK, SERVER_LOCK = 0, 1
+"""(rank, id): rank 0 = a user's row, 1 = a server's row, 2 = a message's row (the documented
+lock order)."""
+USER_LOCK, SERVER_LOCK, MESSAGE_LOCK = 0, 1, 2
 
 
 class FakeDatabase:
@@ -322,6 +330,7 @@ class FakeUnitOfWork:
         self.bans = FakeBanRepository(self)
         self.audit_log = FakeAuditLogRepository(self)
         self.search = FakeMessageSearch(self)
+        self.reactions = FakeReactionRepository(self)
         self.attachments = FakeAttachmentRepository(self)
         self.file_deletions = FakeFileDeletionRepository(self)
         self.topics = FakeTopicRepository(self)
@@ -1035,6 +1044,139 @@ class FakeMessageRepository(_Repo):
 
         self.uow.write(op)
 
+    async def lock(self, message_id: Snowflake) -> Message | None:
+        _bigint(message_id)
+        await self._t("lock")
+        t = await self.uow.lock((MESSAGE_LOCK, message_id))
+        row = t.messages.get(message_id)
+        return _copy(row) if row is not None else None
+
+    async def views(self, message_ids: Sequence[Snowflake]) -> list[MessageView]:
+        t = await self._t("views")
+        _bigint(*message_ids)
+        return [_message_view(t, t.messages[i]) for i in message_ids if i in t.messages]
+
+    async def set_pinned(self, message_id: Snowflake, pinned_at: datetime | None) -> None:
+        t = await self._t("set_pinned")
+        _bigint(message_id)
+        if message_id not in t.messages:
+            return
+
+        def op(s: Tables) -> None:
+            if message_id in s.messages:
+                s.messages[message_id] = replace(s.messages[message_id], pinned_at=pinned_at)
+
+        self.uow.write(op)
+
+    async def count_pinned(self, channel_id: Snowflake) -> int:
+        t = await self._t("count_pinned")
+        _bigint(channel_id)
+        return sum(
+            1 for m in t.messages.values() if m.channel_id == channel_id and m.pinned_at is not None
+        )
+
+    async def list_pinned(self, channel_id: Snowflake, limit: int) -> list[MessageView]:
+        t = await self._t("list_pinned")
+        _bigint(channel_id)
+        rows = sorted(
+            (m for m in t.messages.values() if m.channel_id == channel_id and m.pinned_at),
+            key=lambda m: (m.pinned_at, m.id),
+            reverse=True,
+        )
+        return [_message_view(t, m) for m in rows[: _limit(limit)]]
+
+
+class FakeReactionRepository(_Repo):
+    name = "reactions"
+
+    async def add(
+        self, message_id: Snowflake, user_id: Snowflake, emoji: str, created_at: datetime
+    ) -> bool:
+        t = await self._t("add")
+        _bigint(message_id, user_id)
+        _storable(emoji)
+        if message_id not in t.messages or self.uow.parent_gone("messages", message_id):
+            raise ForeignKeyViolation("reactions.message_id")
+        if user_id not in t.users:
+            raise ForeignKeyViolation("reactions.user_id")
+        key = (message_id, emoji, user_id)
+        # ON CONFLICT DO NOTHING sees rows committed meanwhile, as a unique index does.
+        if key in t.reactions or key in self.uow.db.tables.reactions:
+            return False
+        self.uow.write(lambda s: s.reactions.__setitem__(key, created_at))
+        return True
+
+    async def remove(self, message_id: Snowflake, user_id: Snowflake, emoji: str) -> bool:
+        t = await self._t("remove")
+        _bigint(message_id, user_id)
+        _storable(emoji)
+        key = (message_id, emoji, user_id)
+        if key not in t.reactions:
+            return False
+        self.uow.write(lambda s: s.reactions.pop(key, None) and None)
+        return True
+
+    async def _remove_where(self, method: str, wanted: Callable[[Any], bool]) -> int:
+        t = await self._t(method)
+        keys = [k for k in t.reactions if wanted(k)]
+
+        def op(s: Tables) -> None:
+            for key in keys:
+                s.reactions.pop(key, None)
+
+        if keys:
+            self.uow.write(op)
+        return len(keys)
+
+    async def remove_emoji(self, message_id: Snowflake, emoji: str) -> int:
+        _bigint(message_id)
+        return await self._remove_where(
+            "remove_emoji", lambda k: k[0] == message_id and k[1] == emoji
+        )
+
+    async def remove_all(self, message_id: Snowflake) -> int:
+        _bigint(message_id)
+        return await self._remove_where("remove_all", lambda k: k[0] == message_id)
+
+    async def emoji_of(self, message_id: Snowflake) -> list[str]:
+        t = await self._t("emoji_of")
+        _bigint(message_id)
+        return list(dict.fromkeys(k[1] for k in t.reactions if k[0] == message_id))
+
+    async def for_messages(
+        self, message_ids: Sequence[Snowflake], viewer: Snowflake
+    ) -> dict[Snowflake, list[ReactionCount]]:
+        t = await self._t("for_messages")
+        _bigint(*message_ids, viewer)
+        wanted = set(message_ids)
+        groups: dict[Snowflake, dict[str, list[Any]]] = {}
+        for (message_id, emoji, user_id), when in t.reactions.items():
+            if message_id not in wanted:
+                continue
+            entry = groups.setdefault(message_id, {}).setdefault(emoji, [when, 0, False])
+            entry[0] = min(entry[0], when)
+            entry[1] += 1
+            entry[2] = entry[2] or user_id == viewer
+        return {
+            message_id: [
+                ReactionCount(emoji, count, me)
+                for emoji, (_, count, me) in sorted(
+                    by_emoji.items(), key=lambda item: (item[1][0], item[0])
+                )
+            ]
+            for message_id, by_emoji in groups.items()
+        }
+
+    async def users(
+        self, message_id: Snowflake, emoji: str, *, after: Snowflake, limit: int
+    ) -> list[Reactor]:
+        t = await self._t("users")
+        _bigint(message_id, after)
+        ids = sorted(
+            k[2] for k in t.reactions if k[0] == message_id and k[1] == emoji and k[2] > after
+        )
+        return [Reactor(i, t.users[i].username, t.users[i].avatar) for i in ids[: _limit(limit)]]
+
 
 def _message_view(t: Tables, message: Message) -> MessageView:
     author = t.users[message.author_id]
@@ -1183,6 +1325,8 @@ def _search_matches(message: Message, query: SearchQuery) -> bool:
     if query.channel_ids is not None and message.channel_id not in query.channel_ids:
         return False
     if query.author_ids and message.author_id not in query.author_ids:
+        return False
+    if query.pinned is not None and (message.pinned_at is not None) != query.pinned:
         return False
     if query.before is not None and message.id >= query.before:
         return False
@@ -1403,6 +1547,20 @@ class FakeInviteRepository(_Repo):
 
 
 # --- the other ports ------------------------------------------------------------------------
+
+
+class FakeEmojiCatalog:
+    """A handful of emoji (single code points, a skin-toned thumb, a flag, a ZWJ family)."""
+
+    KNOWN = frozenset(
+        {"👍", "👍🏽", "❤️", "😂", "🎉", "🇫🇷", "👨‍👩‍👧", "🔥", "✅", "👀"}
+        | {chr(0x1F600 + i) for i in range(40)}
+    )
+
+    def canonical(self, text: str) -> str | None:
+        if text == "❤":
+            return "❤️"
+        return text if text in self.KNOWN else None
 
 
 class FakeHasher:

@@ -126,22 +126,6 @@ async def test_author_mentions_link_and_id_range(crew: Crew) -> None:
 @pytest.mark.parametrize(
     ("asked", "field"),
     [
-        ({"pinned": True}, "pinned"),
-        ({"pinned": False}, "pinned"),
-    ],
-)
-async def test_filters_without_data_yet_are_refused_clearly(
-    crew: Crew, asked: dict[str, object], field: str
-) -> None:
-    """Pins do not exist yet: never pretend to filter on them."""
-    error = await fails(search(crew, **asked), ValidationFailed, "filter_not_supported")
-    assert error.field == field
-    assert "do not exist yet" in error.message
-
-
-@pytest.mark.parametrize(
-    ("asked", "field"),
-    [
         ({"limit": 0}, "limit"),
         ({"limit": LIMIT_MAX + 1}, "limit"),
         ({"offset": -1}, "offset"),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -184,6 +185,14 @@ class MessageRow(Base):
         Index("ix_messages_channel_id_id", "channel_id", "id"),
         # A user's own messages (export; a ban's clean-up of the last days).
         Index("ix_messages_author_id_id", "author_id", "id"),
+        # A channel's pins (at most 50), latest first; only pinned rows are in it.
+        Index(
+            "ix_messages_channel_id_pinned_at",
+            "channel_id",
+            "pinned_at",
+            sqlite_where=text("pinned_at IS NOT NULL"),
+            postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
@@ -198,6 +207,34 @@ class MessageRow(Base):
     """What the search index indexes (adapters/sql/search.py); NULL: not indexed."""
     attachment_count: Mapped[int] = mapped_column(Integer, server_default="0")
     """So a page of text-only messages needs no attachments query."""
+    reference_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The message this one replies to. No foreign key: the reference outlives the original
+    (clients then show "original message deleted")."""
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+class ReactionRow(Base):
+    """One user's reaction with one emoji to one message. Counts are always counted from these
+    rows (never kept in a counter), so concurrent reactions cannot make them drift."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        PrimaryKeyConstraint("message_id", "emoji", "user_id", name="pk_reactions"),
+        ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name="fk_reactions_message_id_messages",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_reactions_user_id_users", ondelete="CASCADE"
+        ),
+    )
+
+    message_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    emoji: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 
 class AttachmentRow(Base):

@@ -31,6 +31,7 @@ from sqlalchemy import (
     CursorResult,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -63,6 +64,8 @@ from discord_core.model import (
     MemberView,
     Message,
     MessageView,
+    ReactionCount,
+    Reactor,
     Role,
     Server,
     Snowflake,
@@ -82,6 +85,7 @@ from .models import (
     InviteRow,
     MemberRow,
     MessageRow,
+    ReactionRow,
     ServerRow,
     TopicSequenceRow,
     UserRow,
@@ -401,6 +405,8 @@ _MESSAGE_VIEW_COLUMNS = (
     UserRow.username,
     UserRow.avatar,
     UserRow.bot,
+    MessageRow.reference_id,
+    MessageRow.pinned_at,
 )
 
 
@@ -418,6 +424,8 @@ def _message_view(row: Any) -> MessageView:
             edited_at=edited,
             nonce=nonce,
             attachment_count=count,
+            reference_id=row[12],
+            pinned_at=row[13],
         ),
         author_username=row[9],
         author_avatar=row[10],
@@ -965,6 +973,8 @@ class SqlMessageRepository(_Repository[MessageRow]):
                 # The search index follows this column (adapters/sql/search.py).
                 "search_text": message_document(message),
                 "attachment_count": message.attachment_count,
+                "reference_id": message.reference_id,
+                "pinned_at": message.pinned_at,
             },
         )
 
@@ -973,11 +983,11 @@ class SqlMessageRepository(_Repository[MessageRow]):
         row = result.first()
         return _message_view(row) if row is not None else None
 
-    async def views(self, message_ids: list[Snowflake]) -> list[MessageView]:
+    async def views(self, message_ids: Sequence[Snowflake]) -> list[MessageView]:
         """The messages with these ids that exist, in the order of `message_ids`."""
         if not message_ids:
             return []
-        result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id.in_(message_ids)))
+        result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id.in_(list(message_ids))))
         found = {view.message.id: view for view in map(_message_view, result.all())}
         return [found[i] for i in message_ids if i in found]
 
@@ -1051,6 +1061,44 @@ class SqlMessageRepository(_Repository[MessageRow]):
         result = await self._execute(
             _MESSAGE_VIEWS.where(MessageRow.author_id == author_id, MessageRow.id > after)
             .order_by(MessageRow.id.asc())
+    async def lock(self, message_id: Snowflake) -> Message | None:
+        result = await self._execute(_LOCK_MESSAGE, {"id": message_id})
+        row = result.first()
+        if row is None:
+            return None
+        return Message(
+            id=row.id,
+            channel_id=row.channel_id,
+            server_id=row.server_id,
+            author_id=row.author_id,
+            content=row.content,
+            created_at=row.created_at,
+            edited_at=row.edited_at,
+            nonce=row.nonce,
+            attachment_count=row.attachment_count,
+            reference_id=row.reference_id,
+            pinned_at=row.pinned_at,
+        )
+
+    async def set_pinned(self, message_id: Snowflake, pinned_at: datetime | None) -> None:
+        await self._changed(
+            update(MessageRow).where(MessageRow.id == message_id).values(pinned_at=pinned_at)
+        )
+
+    async def count_pinned(self, channel_id: Snowflake) -> int:
+        result = await self._execute(
+            select(func.count())
+            .select_from(MessageRow)
+            .where(MessageRow.channel_id == channel_id, MessageRow.pinned_at.is_not(None))
+        )
+        return int(result.scalar_one())
+
+    async def list_pinned(self, channel_id: Snowflake, limit: int) -> list[MessageView]:
+        result = await self._execute(
+            _MESSAGE_VIEWS.where(
+                MessageRow.channel_id == channel_id, MessageRow.pinned_at.is_not(None)
+            )
+            .order_by(MessageRow.pinned_at.desc(), MessageRow.id.desc())
             .limit(limit)
         )
         return [_message_view(row) for row in result.all()]
@@ -1191,6 +1239,117 @@ class SqlAuditLogRepository(_Repository[AuditLogRow]):
             )
             for row in result.all()
         ]
+
+_LOCK_MESSAGE = (
+    select(
+        MessageRow.id,
+        MessageRow.channel_id,
+        MessageRow.server_id,
+        MessageRow.author_id,
+        MessageRow.content,
+        MessageRow.created_at,
+        MessageRow.edited_at,
+        MessageRow.nonce,
+        MessageRow.attachment_count,
+        MessageRow.reference_id,
+        MessageRow.pinned_at,
+    )
+    .where(MessageRow.id == bindparam("id"))
+    .with_for_update()
+)
+_REACTIONS = metadata.tables["reactions"]
+
+
+class _ReactionCrud(SQLAlchemyAsyncRepository[ReactionRow]):
+    model_type = ReactionRow
+
+
+@translate_public_methods
+class SqlReactionRepository(_Repository[ReactionRow]):
+    """Counts are counted from the rows in the query that reads them (GROUP BY over the
+    primary key's (message_id, emoji, ...) prefix), so they are exact whatever ran
+    concurrently."""
+
+    _crud_class = _ReactionCrud
+
+    def _insert_ignoring_duplicates(self) -> Any:
+        dialect = self._session.get_bind().dialect.name
+        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        return insert_into(_REACTIONS).on_conflict_do_nothing()
+
+    async def add(
+        self, message_id: Snowflake, user_id: Snowflake, emoji: str, created_at: datetime
+    ) -> bool:
+        result = await self._execute(
+            self._insert_ignoring_duplicates(),
+            {
+                "message_id": message_id,
+                "emoji": emoji,
+                "user_id": user_id,
+                "created_at": created_at,
+            },
+        )
+        return bool(result.rowcount == 1)
+
+    async def remove(self, message_id: Snowflake, user_id: Snowflake, emoji: str) -> bool:
+        changed = await self._changed(
+            delete(ReactionRow).where(
+                ReactionRow.message_id == message_id,
+                ReactionRow.emoji == emoji,
+                ReactionRow.user_id == user_id,
+            )
+        )
+        return changed == 1
+
+    async def remove_emoji(self, message_id: Snowflake, emoji: str) -> int:
+        return await self._changed(
+            delete(ReactionRow).where(
+                ReactionRow.message_id == message_id, ReactionRow.emoji == emoji
+            )
+        )
+
+    async def remove_all(self, message_id: Snowflake) -> int:
+        return await self._changed(delete(ReactionRow).where(ReactionRow.message_id == message_id))
+
+    async def emoji_of(self, message_id: Snowflake) -> list[str]:
+        result = await self._execute(
+            select(ReactionRow.emoji).where(ReactionRow.message_id == message_id).distinct()
+        )
+        return [row[0] for row in result.all()]
+
+    async def for_messages(
+        self, message_ids: Sequence[Snowflake], viewer: Snowflake
+    ) -> dict[Snowflake, list[ReactionCount]]:
+        if not message_ids:
+            return {}
+        mine = func.max(case((ReactionRow.user_id == viewer, 1), else_=0))
+        first = func.min(ReactionRow.created_at)
+        result = await self._execute(
+            select(ReactionRow.message_id, ReactionRow.emoji, func.count(), mine)
+            .where(ReactionRow.message_id.in_(list(message_ids)))
+            .group_by(ReactionRow.message_id, ReactionRow.emoji)
+            .order_by(ReactionRow.message_id, first, ReactionRow.emoji)
+        )
+        found: dict[Snowflake, list[ReactionCount]] = {}
+        for message_id, emoji, count, me in result.all():
+            found.setdefault(message_id, []).append(ReactionCount(emoji, int(count), bool(me)))
+        return found
+
+    async def users(
+        self, message_id: Snowflake, emoji: str, *, after: Snowflake, limit: int
+    ) -> list[Reactor]:
+        result = await self._execute(
+            select(ReactionRow.user_id, UserRow.username, UserRow.avatar)
+            .join(UserRow, UserRow.id == ReactionRow.user_id)
+            .where(
+                ReactionRow.message_id == message_id,
+                ReactionRow.emoji == emoji,
+                ReactionRow.user_id > after,
+            )
+            .order_by(ReactionRow.user_id)
+            .limit(limit)
+        )
+        return [Reactor(row[0], row[1], row[2]) for row in result.all()]
 
 
 @translate_public_methods

@@ -393,6 +393,12 @@ class SqlMessageSearch:
             conditions = [f"{FTS_TABLE} MATCH :match"]
             params["match"] = fts5_match(query)
             id_column = "rowid"
+        if query.pinned is not None:
+            # At most 50 pinned per channel: the partial index on pinned_at finds them.
+            pinned = "IN" if query.pinned else "NOT IN"
+            conditions.append(
+                f"{id_column} {pinned} (SELECT id FROM messages WHERE pinned_at IS NOT NULL)"
+            )
         if query.before is not None:
             conditions.append(f"{id_column} < :before")
             params["before"] = query.before

@@ -27,6 +27,7 @@ from discord_core.ports import (
     MemberRepository,
     MessageRepository,
     MessageSearchIndex,
+    ReactionRepository,
     ServerRepository,
     TopicRepository,
     UnitOfWork,
@@ -48,6 +49,7 @@ from .repositories import (
     SqlInviteRepository,
     SqlMemberRepository,
     SqlMessageRepository,
+    SqlReactionRepository,
     SqlServerRepository,
     SqlTopicRepository,
     SqlUserRepository,
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
     bans: BanRepository
     audit_log: AuditLogRepository
     search: MessageSearchIndex
+    reactions: ReactionRepository
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
     topics: TopicRepository
@@ -130,6 +133,7 @@ class SqlUnitOfWork:
         self.bans = SqlBanRepository(session)
         self.audit_log = SqlAuditLogRepository(session)
         self.search = SqlMessageSearch(session, messages.views)
+        self.reactions = SqlReactionRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.file_deletions = SqlFileDeletionRepository(session)
         self.topics = SqlTopicRepository(session)

@@ -11,6 +11,8 @@ from .invites import InviteUseCases
 from .members import MemberUseCases
 from .messages import MessageUseCases
 from .moderation import BanResult, ModerationUseCases
+from .messages import MessageUseCases, Reply
+from .reactions import PinUseCases, ReactionUseCases
 from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases
 from .users import UserUseCases
@@ -38,7 +40,10 @@ __all__ = [
     "MessageUseCases",
     "ModerationUseCases",
     "OpenedFile",
+    "PinUseCases",
+    "ReactionUseCases",
     "ReadyState",
+    "Reply",
     "SearchHit",
     "SearchRequest",
     "SearchResults",

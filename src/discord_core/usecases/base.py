@@ -25,6 +25,7 @@ from ..model import (
 from ..ports import (
     Clock,
     CommonPasswords,
+    EmojiCatalog,
     EventPublisher,
     FileStorage,
     IdGenerator,
@@ -61,6 +62,7 @@ class Deps:
     storage: FileStorage
     media: MediaProcessor
     signer: Signer
+    emoji: EmojiCatalog
     file_limits: FileLimits = field(default_factory=FileLimits)
     file_url_ttl: timedelta = timedelta(days=1)
     """How long a signed file URL works (rounded up to the next whole hour, so a file's URL

@@ -29,6 +29,20 @@ from .uploads import PreparedFile, check_upload_limits, prepare_uploads
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """What a new message replies to (`message_reference` on the wire)."""
+
+    message_id: Snowflake
+    fail_if_not_exists: bool = True
+    """False: a reference to a message that is not (or no longer) in the channel is dropped
+    and the message is posted as a plain one."""
+    mention_author: bool = True
+    """Whether the reply mentions the replied-to author (`allowed_mentions.replied_user`).
+    Mentions are stored once messages carry them; until then this is accepted and kept
+    for that."""
+
+
+@dataclass(frozen=True, slots=True)
 class Posted:
     message: MessageView
     created: bool
@@ -39,10 +53,61 @@ def _unknown_message() -> NotFound:
     return NotFound(MESSAGE_NOT_FOUND, code="unknown_message")
 
 
-async def _message_in(uow: UnitOfWork, channel_id: Snowflake, message_id: Snowflake) -> MessageView:
+async def _message_in(
+    uow: UnitOfWork,
+    channel_id: Snowflake,
+    message_id: Snowflake,
+    viewer: Snowflake | None = None,
+) -> MessageView:
     view = await uow.messages.get(message_id)
     if view is None or view.message.channel_id != channel_id:
         raise _unknown_message()
+    await with_details(uow, [view], viewer)
+    return view
+
+
+async def with_details(
+    uow: UnitOfWork, views: Sequence[MessageView], viewer: Snowflake | None = None
+) -> None:
+    """Fill in what a message shows besides its row: attachments, the message each reply
+    replies to, and (for a `viewer`) the reactions as they see them. One query per kind for
+    a whole page, none for kinds the page has none of (reactions are always asked)."""
+    await with_attachments(uow, views)
+    await with_references(uow, views)
+    if viewer is not None and views:
+        found = await uow.reactions.for_messages([v.message.id for v in views], viewer)
+        for view in views:
+            view.reactions = found.get(view.message.id, [])
+
+
+async def with_references(uow: UnitOfWork, views: Sequence[MessageView]) -> None:
+    """Fill in `referenced` of the replies (None stays for a deleted original)."""
+    wanted = list(dict.fromkeys(v.message.reference_id for v in views if v.message.reference_id))
+    if not wanted:
+        return
+    found = {v.message.id: v for v in await uow.messages.views(wanted)}
+    await with_attachments(uow, list(found.values()))
+    for view in views:
+        ref = view.message.reference_id
+        if ref is not None:
+            view.referenced = found.get(ref)
+
+
+async def _replied_to(
+    uow: UnitOfWork, channel_id: Snowflake, reply: Reply | None
+) -> MessageView | None:
+    """The message a new one replies to; None for no reply (or a dropped reference)."""
+    if reply is None:
+        return None
+    view = await uow.messages.get(reply.message_id)
+    if view is None or view.message.channel_id != channel_id:
+        if not reply.fail_if_not_exists:
+            return None
+        raise ValidationFailed(
+            "message_reference names no message of this channel.",
+            code="unknown_message_reference",
+            field="message_reference",
+        )
     await with_attachments(uow, [view])
     return view
 
@@ -86,7 +151,7 @@ class MessageUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             await channel_as_member(uow, channel_id, identity.user_id)
             page = await self._page(uow, channel_id, before, after, around, limit)
-            await with_attachments(uow, page)
+            await with_details(uow, page, identity.user_id)
         return page
 
     @staticmethod
@@ -114,7 +179,7 @@ class MessageUseCases(UseCases):
     ) -> MessageView:
         async with self.deps.uow(read_only=True) as uow:
             await channel_as_member(uow, channel_id, identity.user_id)
-            return await _message_in(uow, channel_id, message_id)
+            return await _message_in(uow, channel_id, message_id, identity.user_id)
 
     async def post(
         self,
@@ -125,6 +190,7 @@ class MessageUseCases(UseCases):
         *,
         uploads: Sequence[Upload] = (),
         admit: Callable[[], Awaitable[None]] | None = None,
+        reply: Reply | None = None,
     ) -> Posted:
         """Post a message, with files if any (then the text may be empty). Resending a nonce
         returns the first message, never a second one (and its files are not looked at).
@@ -136,23 +202,26 @@ class MessageUseCases(UseCases):
         nonce = limits.nonce(nonce)
         if uploads:
             check_upload_limits(uploads, self.deps.file_limits)
+        if reply is not None:
+            limits.snowflake(reply.message_id, "message_reference")
         if nonce is not None:
             async with self.deps.uow(read_only=True) as uow:
                 earlier = await uow.messages.get_by_nonce(identity.user_id, nonce)
                 if earlier is not None:
-                    await with_attachments(uow, [earlier])
+                    await with_details(uow, [earlier], identity.user_id)
             if earlier is not None:
                 return await self._replay(earlier, channel_id)
         if admit is not None:
             await admit()
         if uploads:
-            return await self._post_with_files(identity, channel_id, content, nonce, uploads)
+            return await self._post_with_files(identity, channel_id, content, nonce, uploads, reply)
         # Concurrent first sends of one nonce: the unique (author, nonce) constraint decides,
         # and the losers are answered from the winner's message.
 
         async def work(uow: UnitOfWork) -> MessageView:
             channel, author = await channel_as_member(uow, channel_id, identity.user_id)
             check_not_timed_out(author, self.deps.clock.now())
+            replied = await _replied_to(uow, channel_id, reply)
             # The id (the message's time) is taken as late as possible, just before its
             # insert: ids then follow commits closely (clients backfill by id, with a margin).
             message = Message(
@@ -163,12 +232,16 @@ class MessageUseCases(UseCases):
                 content=content,
                 created_at=self.deps.clock.now(),
                 nonce=nonce,
+                reference_id=replied.message.id if replied is not None else None,
             )
             try:
                 await uow.messages.add(message)
             except MissingParent:  # the channel was deleted since it was read
                 raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
-            view = MessageView(message, author.username, author.avatar, author_bot=author.bot)
+            view = MessageView(
+                message, author.username, author.avatar, author_bot=author.bot, referenced=replied
+            )
+            view.reactions = []
             uow.record([MessageCreated(channel.server_id, view)])
             return view
 
@@ -192,6 +265,7 @@ class MessageUseCases(UseCases):
         content: str,
         nonce: str | None,
         uploads: Sequence[Upload],
+        reply: Reply | None = None,
     ) -> Posted:
         """Check the caller's access and the files, store the files, then commit the message
         with its attachments. A failure anywhere leaves nothing behind (see `files`)."""
@@ -205,7 +279,7 @@ class MessageUseCases(UseCases):
 
         async def work(uow: UnitOfWork) -> MessageView:
             return await self._insert_with_files(
-                uow, identity, channel_id, content, nonce, prepared, message_id, created_at
+                uow, identity, channel_id, content, nonce, prepared, message_id, created_at, reply
             )
 
         try:
@@ -228,9 +302,11 @@ class MessageUseCases(UseCases):
         prepared: list[PreparedFile],
         message_id: Snowflake,
         created_at: datetime,
+        reply: Reply | None = None,
     ) -> MessageView:
         channel, author = await channel_as_member(uow, channel_id, identity.user_id)
         check_not_timed_out(author, created_at)
+        replied = await _replied_to(uow, channel_id, reply)
         attachments = [p.attachment for p in prepared]
         message = Message(
             id=message_id,
@@ -242,6 +318,7 @@ class MessageUseCases(UseCases):
             nonce=nonce,
             attachment_count=len(attachments),
             has_image=any(a.content_type.startswith("image/") for a in attachments),
+            reference_id=replied.message.id if replied is not None else None,
         )
         for attachment in attachments:
             attachment.message_id = message.id
@@ -254,7 +331,13 @@ class MessageUseCases(UseCases):
         await uow.attachments.add_many(attachments)
         await uow.file_deletions.cancel([p.ref for p in prepared])
         view = MessageView(
-            message, author.username, author.avatar, attachments, author_bot=author.bot
+            message,
+            author.username,
+            author.avatar,
+            attachments,
+            author_bot=author.bot,
+            referenced=replied,
+            reactions=[],
         )
         uow.record([MessageCreated(channel.server_id, view)])
         return view
@@ -265,7 +348,7 @@ class MessageUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             earlier = await uow.messages.get_by_nonce(identity.user_id, nonce) if nonce else None
             if earlier is not None:
-                await with_attachments(uow, [earlier])
+                await with_details(uow, [earlier], identity.user_id)
         if earlier is None:
             raise Conflict("The message could not be saved; try again.", code="conflict")
         return await self._replay(earlier, channel_id)
@@ -292,7 +375,7 @@ class MessageUseCases(UseCases):
 
         async def work(uow: UnitOfWork) -> MessageView:
             await channel_as_member(uow, channel_id, identity.user_id)
-            view = await _message_in(uow, channel_id, message_id)
+            view = await _message_in(uow, channel_id, message_id, identity.user_id)
             if view.message.author_id != identity.user_id:
                 raise Forbidden("You can only edit your own messages.", code="not_author")
             text = limits.message_content(content, allow_empty=bool(view.attachments))

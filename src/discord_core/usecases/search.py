@@ -27,11 +27,7 @@ from ..search import (
 )
 from .auth import Identity
 from .base import CHANNEL_NOT_FOUND, UseCases, channel_as_member, readable_channels
-from .messages import with_attachments
-
-NOT_SUPPORTED_YET = "filter_not_supported"
-"""The error code of a filter whose data does not exist yet (400)."""
-_PINNED_NOT_SUPPORTED = "pinned needs pinned messages, which do not exist yet."
+from .messages import with_details
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +114,7 @@ class _Asked:
     channel_ids: tuple[Snowflake, ...]
     mentions: tuple[Snowflake, ...]
     has: frozenset[Has]
+    pinned: bool | None
     before: Snowflake | None
     after: Snowflake | None
     sort: SearchSort
@@ -135,6 +132,7 @@ class _Asked:
             author_ids=self.author_ids,
             mentions=self.mentions,
             has=self.has,
+            pinned=self.pinned,
             before=self.before,
             after=self.after,
             sort=self.sort,
@@ -146,8 +144,6 @@ class _Asked:
 
 def _validate(request: SearchRequest) -> _Asked:
     """Every check that needs no database, so bad input never reaches the index."""
-    if request.pinned is not None:
-        raise ValidationFailed(_PINNED_NOT_SUPPORTED, code=NOT_SUPPORTED_YET, field="pinned")
     parsed = parse_content(request.content or "")
     return _Asked(
         terms=parsed.terms,
@@ -156,6 +152,7 @@ def _validate(request: SearchRequest) -> _Asked:
         channel_ids=_ids(request.channel_ids, "channel_id"),
         mentions=_ids(request.mentions, "mentions"),
         has=_has(request.has),
+        pinned=request.pinned,
         before=_cursor(request.before, "before"),
         after=_cursor(request.after, "after"),
         sort=_sort(request.sort),
@@ -185,7 +182,7 @@ class SearchUseCases(UseCases):
             if scope == ():  # no channel to read: nothing can match
                 return SearchResults(0, True, [])
             page = await uow.search.search(asked.query(server_id, scope))
-            await with_attachments(uow, page.messages)
+            await with_details(uow, page.messages, identity.user_id)
         return _results(page.total, page.messages, asked.terms)
 
     async def in_channel(
@@ -201,7 +198,7 @@ class SearchUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
             page = await uow.search.search(asked.query(channel.server_id, (channel_id,)))
-            await with_attachments(uow, page.messages)
+            await with_details(uow, page.messages, identity.user_id)
         return _results(page.total, page.messages, asked.terms)
 
 

@@ -74,6 +74,33 @@ class TypingOut(s.Out):
     timestamp: datetime
 
 
+class ReactionOut(s.Out):
+    server_id: s.Id
+    channel_id: s.Id
+    message_id: s.Id
+    user_id: s.Id
+    emoji: str
+
+
+class ReactionsClearedOut(s.Out):
+    server_id: s.Id
+    channel_id: s.Id
+    message_id: s.Id
+
+
+class ReactionEmojiClearedOut(s.Out):
+    server_id: s.Id
+    channel_id: s.Id
+    message_id: s.Id
+    emoji: str
+
+
+class PinsUpdateOut(s.Out):
+    server_id: s.Id
+    channel_id: s.Id
+    last_pin_timestamp: datetime | None
+
+
 class SessionsRevokedOut(s.Out):
     user_id: s.Id
     session_ids: list[str]
@@ -83,13 +110,52 @@ class SessionsRevokedOut(s.Out):
 def _message(
     event: ev.MessageCreated | ev.MessageUpdated, link: s.LinkAttachment
 ) -> msgspec.Struct:
-    return s.message_out(event.message, link)
+    return s.message_out(event.message, link, with_reactions=False)
 
 
 @payload(ev.MessageDeleted)
 def _message_deleted(event: ev.MessageDeleted) -> msgspec.Struct:
     return MessageDeleteOut(
         id=str(event.message_id), channel_id=str(event.channel_id), server_id=str(event.server_id)
+    )
+
+
+@payload(ev.ReactionAdded, ev.ReactionRemoved)
+def _reaction(event: ev.ReactionAdded | ev.ReactionRemoved) -> msgspec.Struct:
+    return ReactionOut(
+        server_id=str(event.server_id),
+        channel_id=str(event.channel_id),
+        message_id=str(event.message_id),
+        user_id=str(event.user_id),
+        emoji=event.emoji,
+    )
+
+
+@payload(ev.ReactionsCleared)
+def _reactions_cleared(event: ev.ReactionsCleared) -> msgspec.Struct:
+    return ReactionsClearedOut(
+        server_id=str(event.server_id),
+        channel_id=str(event.channel_id),
+        message_id=str(event.message_id),
+    )
+
+
+@payload(ev.ReactionEmojiCleared)
+def _reaction_emoji_cleared(event: ev.ReactionEmojiCleared) -> msgspec.Struct:
+    return ReactionEmojiClearedOut(
+        server_id=str(event.server_id),
+        channel_id=str(event.channel_id),
+        message_id=str(event.message_id),
+        emoji=event.emoji,
+    )
+
+
+@payload(ev.ChannelPinsUpdated)
+def _pins_update(event: ev.ChannelPinsUpdated) -> msgspec.Struct:
+    return PinsUpdateOut(
+        server_id=str(event.server_id),
+        channel_id=str(event.channel_id),
+        last_pin_timestamp=event.last_pin_timestamp,
     )
 
 

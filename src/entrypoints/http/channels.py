@@ -17,12 +17,14 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from discord_core import limits
 from discord_core.errors import ValidationFailed
-from discord_core.usecases import Identity
+from discord_core.usecases import Identity, Reply
 
 from ..schemas import (
+    AllowedMentionsIn,
     ChannelOut,
     EditMessageIn,
     MessageOut,
+    MessageReferenceIn,
     PostFilesPayloadIn,
     PostMessageIn,
     UpdateChannelIn,
@@ -55,6 +57,27 @@ def _decode(body: bytes, kind: type[Any]) -> Any:
         raise ValidationFailed(f"The body is not valid JSON: {exc}", code="bad_request") from exc
 
 
+def _reply(
+    channel_id: int,
+    reference: MessageReferenceIn | None,
+    mentions: AllowedMentionsIn | None,
+) -> Reply | None:
+    """The body's message_reference (and allowed_mentions.replied_user) for the use case."""
+    if reference is None:
+        return None
+    if reference.channel_id is not None and int(reference.channel_id) != channel_id:
+        raise ValidationFailed(
+            "A reply must be in the channel of the message it replies to.",
+            code="unknown_message_reference",
+            field="message_reference",
+        )
+    return Reply(
+        int(reference.message_id),
+        fail_if_not_exists=reference.fail_if_not_exists,
+        mention_author=mentions.replied_user if mentions is not None else True,
+    )
+
+
 def _posted(container: Services, posted: Any) -> Response[MessageOut]:
     status = HTTP_201_CREATED if posted.created else 200
     return Response(message_out(posted.message, container.files.linker.link), status_code=status)
@@ -79,6 +102,7 @@ async def _post_with_files(
             payload.nonce,
             uploads=form.uploads,
             admit=partial(spend_route_budget, request, container, identity),
+            reply=_reply(channel_id, payload.message_reference, payload.allowed_mentions),
         )
     return _posted(container, posted)
 
@@ -241,6 +265,7 @@ class MessageController(Controller):
             data.content,
             data.nonce,
             admit=partial(spend_route_budget, request, container, identity),
+            reply=_reply(channel_id, data.message_reference, data.allowed_mentions),
         )
         return _posted(container, posted)
 

@@ -47,6 +47,7 @@ SCOPES = {
     "message_per_channel": "user",
     "typing_per_channel": "user",
     "search_per_user": "user",
+    "reaction_per_user": "user",
     "login_per_account": "shared",
     "register_per_ip": "ip",
     "login_per_ip": "ip",

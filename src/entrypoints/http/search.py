@@ -58,7 +58,9 @@ def search_request(
             schema_extra=_one_or_many({"type": "string", "enum": ["link", "file", "image"]}, 3),
         ),
     ] = None,
-    pinned: Annotated[bool | None, Parameter(description="Not supported yet (400).")] = None,
+    pinned: Annotated[
+        bool | None, Parameter(description="true: pinned messages only; false: not pinned.")
+    ] = None,
     before: Cursor = None,
     after: Cursor = None,
     limit: Annotated[int | None, Parameter(ge=1, le=search.LIMIT_MAX)] = None,

@@ -15,6 +15,7 @@ import asyncio
 import random
 from collections.abc import Awaitable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -228,3 +229,68 @@ async def test_posts_and_moves_racing_a_channel_delete_renumber_the_rest(api: Ap
         answers = await at_once(*requests)
         assert set(statuses(answers)) <= {200, 201, 204, 404}
         assert await positions(api, sid, owner) == list(range(5))
+
+
+async def test_concurrent_reactions_count_exactly_and_never_pass_20_emoji(api: Api) -> None:
+    """Many people reacting at once: every count is exact, at most 20 distinct emoji, no 5xx.
+    (The message's row lock serialises the distinct-emoji rule; counts are counted.)"""
+    owner, server, people = await crew(api, *(f"r{i}" for i in range(7)))
+    cid = server["channels"][0]["id"]
+    everyone = [owner, *people]
+    emoji = [chr(0x1F600 + i) for i in range(30)]
+    for _ in range(ROUNDS):
+        mid = (await api.send(owner, cid, "react"))["id"]
+        base = f"/channels/{cid}/messages/{mid}/reactions"
+        # Everyone reacts with the same emoji twice (idempotent) ...
+        same = await at_once(
+            *(api.request("PUT", f"{base}/%F0%9F%91%8D/@me", who) for who in everyone * 2)
+        )
+        assert statuses(same) == [204] * 2 * len(everyone)
+        # ... and 29 different new ones race for the 19 places left.
+        rush = await at_once(
+            *(
+                api.request("PUT", f"{base}/{quote(e)}/@me", everyone[i % len(everyone)])
+                for i, e in enumerate(emoji[1:])
+            )
+        )
+        assert statuses(rush) == [204] * 19 + [400] * 10, [r.text for r in rush]
+        seen = (await api.get(f"/channels/{cid}/messages/{mid}", owner)).json()["reactions"]
+        assert len(seen) == 20
+        assert seen[0] == {"emoji": "👍", "count": len(everyone), "me": True}
+        # Adds and removes of one emoji racing: the count is what the rows say.
+        churn = await at_once(
+            *(
+                api.request("DELETE" if i % 2 else "PUT", f"{base}/%F0%9F%91%8D/@me", everyone[i])
+                for i in range(len(everyone))
+            )
+        )
+        assert statuses(churn) == [204] * len(everyone)
+        seen = (await api.get(f"/channels/{cid}/messages/{mid}", owner)).json()["reactions"]
+        users = (await api.get(f"{base}/%F0%9F%91%8D", owner, params={"limit": 100})).json()
+        assert seen[0]["count"] == len(users) == len(everyone) - len(everyone) // 2
+
+
+async def test_concurrent_pins_never_pass_50(api: Api) -> None:
+    owner, server, (mod,) = await crew(api, "m")
+    sid, cid = server["id"], server["channels"][0]["id"]
+    await api.set_role(owner, sid, mod, "moderator")
+    ids = [(await api.send(owner, cid, f"p{i}"))["id"] for i in range(60)]
+    for mid in ids[:44]:
+        assert (await api.request("PUT", f"/channels/{cid}/pins/{mid}", owner)).status_code == 204
+    for round_ in range(ROUNDS):
+        answers = await at_once(
+            *(
+                api.request("PUT", f"/channels/{cid}/pins/{mid}", (owner, mod)[i % 2])
+                for i, mid in enumerate(ids[44:])
+            )
+        )
+        if round_ == 0:
+            assert statuses(answers) == [204] * 6 + [400] * 10, [r.text for r in answers]
+        else:  # some of the six unpinned ones were pinned again, the rest are already in
+            assert statuses(answers).count(204) >= 6
+            assert all(r.status_code in (204, 400) for r in answers)
+        pins = (await api.get(f"/channels/{cid}/pins", owner)).json()
+        assert len(pins) == 50
+        # Unpin six at once and race again.
+        await at_once(*(api.delete(f"/channels/{cid}/pins/{m['id']}", owner) for m in pins[:6]))
+        assert len((await api.get(f"/channels/{cid}/pins", owner)).json()) == 44

@@ -122,7 +122,7 @@ async def test_non_members_get_404(api: Api, place: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("params", "code", "field"),
     [
-        ({"pinned": "true"}, "filter_not_supported", "pinned"),
+        ({"pinned": "maybe"}, "validation_failed", "pinned"),
         ({"mentions": "0"}, "validation_failed", "mentions"),
         ({"limit": "26"}, "validation_failed", "limit"),
         ({"limit": "0"}, "validation_failed", "limit"),

@@ -28,6 +28,7 @@ LIMITS = RateLimits(
     message_per_channel=RateLimit(3, PERIOD),
     typing_per_channel=RateLimit(2, PERIOD),
     search_per_user=RateLimit(2, PERIOD),
+    reaction_per_user=RateLimit(3, PERIOD),
     per_user=RateLimit(20, 10),
 )
 
@@ -228,6 +229,35 @@ async def test_search_per_user(rapi: Api) -> None:
     r = await search()
     assert r.status_code == 200
     assert r.headers["X-RateLimit-Bucket"] == "search_per_user"
+
+
+async def test_reactions_per_user(rapi: Api) -> None:
+    """Adding and removing one's own reactions spend one budget per user, on any message."""
+    alice = await rapi.register("alice")
+    channel = (await rapi.create_server(alice))["channels"][0]["id"]
+    first = await rapi.send(alice, channel, "one")
+    second = await rapi.send(alice, channel, "two")
+    calls = iter(
+        [
+            ("PUT", first["id"]),
+            ("DELETE", first["id"]),
+            ("PUT", second["id"]),
+            ("PUT", second["id"]),
+            ("PUT", first["id"]),
+        ]
+    )
+
+    def react() -> Any:
+        method, message = next(calls)
+        return rapi.request(
+            method, f"/channels/{channel}/messages/{message}/reactions/%F0%9F%91%8D/@me", alice
+        )
+
+    wait = assert_limited(await spend(react, ok=3))
+    await asyncio.sleep(wait + 0.05)
+    r = await react()
+    assert r.status_code == 204
+    assert r.headers["X-RateLimit-Bucket"] == "reaction_per_user"
 
 
 async def test_per_user_budget_over_all_routes(rapi: Api) -> None:
