@@ -15,6 +15,7 @@ extends RefCounted
 enum Send { NONE, SENDING, FAILED }
 
 const Ids := preload("res://scripts/model/ids.gd")
+const Reactions := preload("res://scripts/model/reactions.gd")
 
 var confirmed: Array[Dictionary] = []
 var pending: Array[Dictionary] = []
@@ -101,6 +102,29 @@ func apply_update(msg: Dictionary) -> Dictionary:
 	if confirmed.is_empty() or Ids.compare(id, oldest_id()) > 0:
 		return upsert(msg)
 	return _change("none")
+
+
+## A MESSAGE_REACTION_* event (or one's own REST answer): `kind` is "add", "remove",
+## "clear_emoji" or "clear_all". Unknown messages are ignored (their page brings the counts).
+func apply_reaction(id: String, kind: String, emoji: String, is_me: bool) -> Dictionary:
+	if not _by_id.has(id):
+		return _change("none")
+	var entry: Dictionary = _by_id[id]
+	if not entry.get("reactions") is Array:
+		entry["reactions"] = []
+	var reactions: Array = entry["reactions"]
+	var changed := false
+	match kind:
+		"add":
+			changed = Reactions.add(reactions, emoji, is_me)
+		"remove":
+			changed = Reactions.remove(reactions, emoji, is_me)
+		"clear_emoji":
+			changed = Reactions.clear_emoji(reactions, emoji)
+		"clear_all":
+			changed = not reactions.is_empty()
+			reactions.clear()
+	return _change("update", entry["_key"]) if changed else _change("none")
 
 
 func remove(id: String) -> Dictionary:

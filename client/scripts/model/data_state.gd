@@ -20,6 +20,8 @@ signal notice(text: String, is_error: bool)
 signal upload_changed(channel_id: String)
 ## Someone's avatar changed (a new URL in `avatar_url`).
 signal avatar_changed(user_id: String)
+## A message of the channel was pinned or unpinned (CHANNEL_PINS_UPDATE).
+signal pins_changed(channel_id: String)
 
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Ids := preload("res://scripts/model/ids.gd")
@@ -265,6 +267,15 @@ func apply_dispatch(event: String, data: Variant) -> void:
 			me_changed.emit()
 		Protocol.EVENT_MEMBER_LIST:
 			_apply_member_list(d)
+		Protocol.EVENT_MESSAGE_REACTION_ADD, Protocol.EVENT_MESSAGE_REACTION_REMOVE:
+			var kind := "add" if event == Protocol.EVENT_MESSAGE_REACTION_ADD else "remove"
+			_apply_reaction(d, kind, Ids.of(d.get("user_id")) == me_id())
+		Protocol.EVENT_MESSAGE_REACTION_REMOVE_EMOJI:
+			_apply_reaction(d, "clear_emoji", false)
+		Protocol.EVENT_MESSAGE_REACTION_REMOVE_ALL:
+			_apply_reaction(d, "clear_all", false)
+		Protocol.EVENT_CHANNEL_PINS_UPDATE:
+			pins_changed.emit(Ids.of(d.get("channel_id")))
 
 
 func _process(_delta: float) -> void:
@@ -370,6 +381,16 @@ func _apply_message_create(d: Dictionary) -> void:
 		if not unread.has(channel_id):
 			unread[channel_id] = true
 			unread_changed.emit()
+
+
+func _apply_reaction(d: Dictionary, kind: String, is_me: bool) -> void:
+	var channel_id := Ids.of(d.get("channel_id"))
+	if not _stores.has(channel_id):
+		return
+	var change := store(channel_id).apply_reaction(
+		Ids.of(d.get("message_id")), kind, str(d.get("emoji", "")), is_me
+	)
+	emit_messages(channel_id, change)
 
 
 func _apply_typing(d: Dictionary) -> void:
