@@ -6,6 +6,8 @@ const CliArgs := preload("res://scripts/app/cli_args.gd")
 const Smoke := preload("res://scripts/app/smoke.gd")
 const Demo := preload("res://scripts/app/demo.gd")
 const Screenshot := preload("res://scripts/app/screenshot.gd")
+const BenchScroll := preload("res://scripts/app/bench_scroll.gd")
+const ChatUI := preload("res://scripts/ui/chat_ui.gd")
 const Style := preload("res://scripts/ui/style.gd")
 const LoginScene := preload("res://scenes/login_scene.tscn")
 const MainScene := preload("res://scenes/main_scene.tscn")
@@ -25,6 +27,13 @@ func _ready() -> void:
 	get_window().min_size = Vector2i(900, 560)
 	get_tree().root.theme = Style.build_theme()
 	RenderingServer.set_default_clear_color(Style.BG_CHAT)
+	if args.bench_scroll > 0:
+		var bench := BenchScroll.new()
+		add_child(bench)
+		var window: int = ChatUI.WINDOW_ROWS
+		var big := args.bench_scroll
+		bench.run([[200, window], [big, window], [big, big + 1]])
+		return
 	if args.verbose:
 		_log_network()
 	AuthManager.signed_in.connect(_show_main)

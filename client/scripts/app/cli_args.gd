@@ -5,6 +5,8 @@
 ##   --demo URL           sign in as a fresh demo user with sample data (nothing saved)
 ##   --history N          with --demo: post N more messages in #random and open it
 ##   --fresh URL          sign in as a brand-new user with no servers (nothing saved)
+##   --bench-scroll N     time scrolling a channel of N loaded messages (and of 200, the
+##                        baseline), print BENCH lines and exit
 ##   --verbose            print gateway status changes and events to stdout
 ##   --delay SECONDS      wait before the screenshot (default 2; counted after the demo is ready)
 ##   --search TEXT        before the screenshot type TEXT in the search box and press Enter
@@ -25,6 +27,7 @@ var verbose := false
 var dialog := ""
 var delay := 2.0
 var search := ""
+var bench_scroll := 0
 
 
 func parse(args: PackedStringArray) -> void:
@@ -54,6 +57,8 @@ func parse(args: PackedStringArray) -> void:
 				delay = value.to_float()
 			"--search":
 				search = value
+			"--bench-scroll":
+				bench_scroll = value.to_int()
 			_:
 				known = false
 		i += 2 if known else 1

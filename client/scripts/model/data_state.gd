@@ -26,6 +26,7 @@ signal pins_changed(channel_id: String)
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Ids := preload("res://scripts/model/ids.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
+const EmojiData := preload("res://scripts/model/emoji_data.gd")
 
 const TYPING_MS := 10000
 
@@ -55,6 +56,9 @@ var ready_received := false
 ## channel_id -> the upload running or last ended there: {"sent": int, "total": int,
 ## "names": Array, "state": "sending" | "done" | "failed" | "cancelled", "error": String}.
 var uploads := {}
+
+## The emoji the reader reacts with most (the picker shows them first).
+var frequent_emoji := EmojiData.new()
 
 ## user_id -> their avatar URL ("" for none), learnt from READY, members and messages.
 var _avatars := {}
@@ -123,6 +127,27 @@ func channels_of(server_id: String) -> Array[Dictionary]:
 		if channel.get("server_id") == server_id:
 			out.append(channel)
 	out.sort_custom(_channel_before)
+	return out
+
+
+## user id -> username, of everyone whose membership is loaded (and you): <@id> mentions.
+func user_names() -> Dictionary:
+	var out := {}
+	for by_user: Dictionary in members.values():
+		for user_id: String in by_user:
+			var user: Variant = (by_user[user_id] as Dictionary).get("user")
+			if user is Dictionary:
+				out[user_id] = str((user as Dictionary).get("username", ""))
+	if not me.is_empty():
+		out[me_id()] = str(me.get("username", ""))
+	return out
+
+
+## channel id -> name, of every channel you can see: <#id> links.
+func channel_names() -> Dictionary:
+	var out := {}
+	for channel_id: String in channels:
+		out[channel_id] = str((channels[channel_id] as Dictionary).get("name", ""))
 	return out
 
 

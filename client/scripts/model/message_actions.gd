@@ -13,6 +13,7 @@ const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const DataState := preload("res://scripts/model/data_state.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 const Multipart := preload("res://scripts/model/multipart.gd")
+const Reactions := preload("res://scripts/model/reactions.gd")
 
 const TYPING_INTERVAL_MS := 8000
 const BACKFILL_MAX_PAGES := 10
@@ -215,8 +216,12 @@ static func _newest_in(page: Array, fallback: String) -> String:
 
 
 ## Sends optimistically: the message shows at once as pending and is replaced by the
-## server's copy (REST answer or gateway echo, matched by nonce). Returns an error or "".
-func send_message(channel_id: String, text: String) -> String:
+## server's copy (REST answer or gateway echo, matched by nonce). `reply_to`: the message this
+## one replies to (its quoted line shows at once); `mention_author` false asks the server not
+## to mention its author. Returns an error or "".
+func send_message(
+	channel_id: String, text: String, reply_to := {}, mention_author := true
+) -> String:
 	var problem := Validation.message(text)
 	if problem != "" or channel_id == "":
 		return problem
@@ -230,6 +235,10 @@ func send_message(channel_id: String, text: String) -> String:
 		"content": text.strip_edges(),
 		"created_at": TimeFormat.now_iso(),
 	}
+	if not reply_to.is_empty():
+		pending["message_reference"] = {"message_id": Ids.of(reply_to.get("id"))}
+		pending["referenced_message"] = reply_to.duplicate(true)
+		pending["_mention_author"] = mention_author
 	_last_typing.erase(channel_id)
 	_data.emit_messages(channel_id, _data.store(channel_id).add_pending(pending))
 	_enqueue(channel_id, nonce)
@@ -325,6 +334,50 @@ func delete_message(channel_id: String, message_id: String) -> ApiResult:
 	return result
 
 
+## Adds your reaction with `emoji`, or removes it when you had reacted with it. The change
+## shows when the server accepted it (its event, arriving too, changes nothing more).
+## Returns an error message, or "".
+func toggle_reaction(channel_id: String, message_id: String, emoji: String) -> String:
+	var messages := _data.store(channel_id)
+	var held: Variant = messages.get_message(message_id).get("reactions", [])
+	var mine := Reactions.mine(held if held is Array else [], emoji)
+	var params := {"channel_id": channel_id, "message_id": message_id, "emoji": emoji}
+	var result: ApiResult
+	if mine:
+		result = await _net.api_delete(Api.DELETE_REACTION, params)
+	else:
+		result = await _net.api_put(Api.PUT_REACTION, params)
+	if not result.ok:
+		_data.notice.emit("Could not change the reaction: " + result.message, true)
+		return result.message
+	var kind := "remove" if mine else "add"
+	_data.emit_messages(channel_id, messages.apply_reaction(message_id, kind, emoji, true))
+	if not mine:
+		_data.frequent_emoji.use(emoji)
+	return ""
+
+
+## Pins or unpins a message (moderators and above). Returns an error message, or "".
+func set_pinned(channel_id: String, message_id: String, pinned: bool) -> String:
+	var params := {"channel_id": channel_id, "message_id": message_id}
+	var result: ApiResult
+	if pinned:
+		result = await _net.api_put(Api.PUT_CHANNEL_PIN, params)
+	else:
+		result = await _net.api_delete(Api.DELETE_CHANNEL_PIN, params)
+	if not result.ok:
+		var what := "pin" if pinned else "unpin"
+		_data.notice.emit("Could not %s the message: %s" % [what, result.message], true)
+		return result.message
+	_data.pins_changed.emit(channel_id)
+	return ""
+
+
+## The channel's pinned messages, the latest pinned first.
+func load_pins(channel_id: String) -> ApiResult:
+	return await _net.api_get(Api.GET_CHANNEL_PINS, {"channel_id": channel_id})
+
+
 ## Tells the channel you are typing, at most once per TYPING_INTERVAL_MS.
 func notify_typing(channel_id: String) -> void:
 	var now := Time.get_ticks_msec()
@@ -352,6 +405,13 @@ func _post(channel_id: String, nonce: String) -> void:
 	if entry.is_empty():
 		return
 	var body := {"content": entry["content"], "nonce": nonce}
+	if entry.get("message_reference") is Dictionary:
+		# A reply whose original is deleted meanwhile is sent as a plain message.
+		var reference: Dictionary = entry["message_reference"]
+		body["message_reference"] = {
+			"message_id": reference["message_id"], "fail_if_not_exists": false
+		}
+		body["allowed_mentions"] = {"replied_user": bool(entry.get("_mention_author", true))}
 	var result := await _net.api_post(Api.POST_CHANNEL_MESSAGES, {"channel_id": channel_id}, body)
 	if result.ok:
 		_data.apply_dispatch(Protocol.EVENT_MESSAGE_CREATE, result.dict())

@@ -22,6 +22,11 @@ static func can_delete_message(role: String, is_author: bool) -> bool:
 	return is_author or rank(role) >= rank("moderator")
 
 
+## Pin and unpin messages, remove others' reactions.
+static func can_pin(role: String) -> bool:
+	return rank(role) >= rank("moderator")
+
+
 static func can_kick(my_role: String, their_role: String) -> bool:
 	return rank(my_role) >= rank("moderator") and rank(their_role) < rank(my_role)
 

@@ -1,9 +1,9 @@
 ## Every REST path the client calls, in one place.
 ##
 ## Each constant is named `<METHOD>_<NAME>` and holds the server's path pattern with `{name}`
-## placeholders, exactly as in docs/api.md. NetworkManager's api_get / api_post / api_patch /
-## api_delete take these constants; the verb of the call matches the constant's prefix (a test
-## checks every call site).
+## placeholders, exactly as in docs/api.md. NetworkManager's api_get / api_post / api_patch
+## / api_put / api_delete take these constants; the verb of the call matches the constant's
+## prefix (a test checks every call site).
 extends RefCounted
 
 const PREFIX := "/api/v1"
@@ -58,6 +58,16 @@ const POST_CHANNEL_MESSAGES := "/api/v1/channels/{channel_id}/messages"
 const PATCH_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_id}"
 const DELETE_CHANNEL_MESSAGE := "/api/v1/channels/{channel_id}/messages/{message_id}"
 const POST_CHANNEL_TYPING := "/api/v1/channels/{channel_id}/typing"
+
+# Reactions ({emoji} is one Unicode emoji, percent-encoded by `expand`)
+const PUT_REACTION := "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me"
+const DELETE_REACTION := "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me"
+const GET_REACTION_USERS := "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}"
+
+# Pins
+const GET_CHANNEL_PINS := "/api/v1/channels/{channel_id}/pins"
+const PUT_CHANNEL_PIN := "/api/v1/channels/{channel_id}/pins/{message_id}"
+const DELETE_CHANNEL_PIN := "/api/v1/channels/{channel_id}/pins/{message_id}"
 
 # Search
 const GET_SERVER_MESSAGES_SEARCH := "/api/v1/servers/{server_id}/messages/search"

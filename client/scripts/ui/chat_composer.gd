@@ -1,10 +1,14 @@
-## The message box under the chat: Enter sends, Esc cancels an edit, Up (in an empty box)
-## edits your last message. Shows problems (too long, edit failed) right above it. The "+"
-## button (or files dropped on the window) attaches files: they show as chips above the box,
-## go with the next send, and upload with a progress bar and a Cancel button.
+## The message box under the chat: Enter sends, Esc cancels an edit or a reply, Up (in an
+## empty box) edits your last message. "Replying to X" shows above it while a reply is being
+## written (with "mention on/off" and a cancel button). Shows problems (too long, edit
+## failed) right above it. The "+" button (or files dropped on the window) attaches files:
+## they show as chips above the box, go with the next send, and upload with a progress bar
+## and a Cancel button.
 extends MarginContainer
 
 signal send_requested(text: String)
+## Enter while replying: `reply_to` is the message replied to.
+signal reply_send_requested(text: String, reply_to: Dictionary, mention_author: bool)
 signal files_send_requested(text: String, files: Array)
 signal upload_cancel_requested
 signal edit_requested(message_id: String, text: String)
@@ -22,12 +26,17 @@ const COUNT_FROM := 1800
 
 ## The files attached to the next send: {"path", "name", "size"}.
 var files: Array = []
+## The message being replied to ({} for none).
+var replying_to := {}
 
 var _field := LineEdit.new()
 var _send := Button.new()
 var _banner: Label
 var _problem: Label
 var _editing_id := ""
+var _reply_bar := HBoxContainer.new()
+var _reply_label: Label
+var _reply_mention := CheckButton.new()
 var _attach := Button.new()
 var _chips := HFlowContainer.new()
 var _progress_row := HBoxContainer.new()
@@ -53,6 +62,8 @@ func _init() -> void:
 	_problem = Style.label("", 12, Style.RED, true)
 	_problem.visible = false
 	column.add_child(_problem)
+	_build_reply_bar()
+	column.add_child(_reply_bar)
 	_chips.add_theme_constant_override("h_separation", 6)
 	_chips.add_theme_constant_override("v_separation", 6)
 	_chips.visible = false
@@ -113,6 +124,41 @@ func refresh_timeout() -> void:
 	_input_row.visible = not timed_out
 	if timed_out:
 		_chips.visible = false
+func _build_reply_bar() -> void:
+	_reply_bar.name = "ReplyBar"
+	_reply_bar.visible = false
+	_reply_bar.add_theme_constant_override("separation", 10)
+	_reply_label = Style.label("", 13, Style.TEXT_MUTED)
+	_reply_label.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_reply_label.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	_reply_bar.add_child(_reply_label)
+	_reply_mention.text = "@ mention"
+	_reply_mention.button_pressed = true
+	_reply_mention.tooltip_text = "Notify the author of the message you reply to"
+	_reply_mention.add_theme_font_size_override("font_size", 12)
+	_reply_bar.add_child(_reply_mention)
+	var cancel := Button.new()
+	cancel.text = "x"
+	cancel.theme_type_variation = &"MiniButton"
+	cancel.tooltip_text = "Cancel the reply (Esc)"
+	cancel.pressed.connect(cancel_reply)
+	_reply_bar.add_child(cancel)
+
+
+## Starts a reply to `msg` (a confirmed message): the next send replies to it.
+func begin_reply(msg: Dictionary) -> void:
+	cancel_edit()
+	replying_to = msg
+	var who := str(msg.get("author", {}).get("username", "?"))
+	_reply_label.text = "Replying to %s  -  Esc to cancel" % who
+	_reply_mention.button_pressed = true
+	_reply_bar.visible = true
+	_field.grab_focus()
+
+
+func cancel_reply() -> void:
+	replying_to = {}
+	_reply_bar.visible = false
 
 
 func _build_progress() -> void:
@@ -144,6 +190,7 @@ func set_channel(channel_id: String, channel_name: String) -> void:
 
 
 func begin_edit(message_id: String, text: String) -> void:
+	cancel_reply()
 	_editing_id = message_id
 	_banner.text = "Editing your message  -  Enter to save, Esc to cancel"
 	_banner.visible = true
@@ -284,6 +331,8 @@ func _submit(text: String) -> void:
 	elif not files.is_empty():
 		_sent_text = text
 		files_send_requested.emit(text, files.duplicate())
+	elif text.strip_edges() != "" and not replying_to.is_empty():
+		reply_send_requested.emit(text, replying_to, _reply_mention.button_pressed)
 	elif text.strip_edges() != "":
 		send_requested.emit(text)
 
@@ -304,6 +353,9 @@ func _on_field_input(event: InputEvent) -> void:
 		return
 	if key.keycode == KEY_ESCAPE and _editing_id != "":
 		cancel_edit()
+		_field.accept_event()
+	elif key.keycode == KEY_ESCAPE and not replying_to.is_empty():
+		cancel_reply()
 		_field.accept_event()
 	elif key.keycode == KEY_UP and _field.text == "" and _editing_id == "":
 		edit_last_requested.emit()

@@ -1,11 +1,15 @@
-## ChatUI: the open channel. Header (with the server's search box), the message list (older
-## pages load as you scroll up; grouped by author and time, with day separators), "X is
-## typing...", and the composer (send, edit your message, Up to edit your last one). After a
-## jump to a search result the list shows the history around it; newer pages load as you
-## scroll down, or "Jump to present". Reads DataManager; never the network.
+## ChatUI: the open channel. Header (the Pins button and the server's search box), the
+## message list (older pages load as you scroll up; grouped by author and time, with day
+## separators; formatted text, replies' quoted lines, reaction chips), "X is typing...", and
+## the composer (send, reply, edit your message, Up to edit your last one). After a jump to a
+## search result the list shows the history around it; newer pages load as you scroll down,
+## or "Jump to present". Only a window of at most WINDOW_ROWS messages has rows at a time (the
+## newest, or where you scrolled or jumped to); scrolling past its top or bottom moves it by
+## WINDOW_SHIFT messages in memory, so thousands of loaded messages cost what 150 do
+## (client/README.md, scrolling benchmark). Reads DataManager; never the network.
 extends VBoxContainer
 
-enum Menu { EDIT, DELETE, COPY, COPY_ID }
+enum Menu { EDIT, DELETE, COPY, COPY_ID, REPLY, REACT, PIN, UNPIN }
 
 const Style := preload("res://scripts/ui/style.gd")
 const MessageRow := preload("res://scripts/ui/message_row.gd")
@@ -16,9 +20,17 @@ const Permissions := preload("res://scripts/model/permissions.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const ImageViewer := preload("res://scripts/ui/image_viewer.gd")
 const Attachments := preload("res://scripts/model/attachments.gd")
+const Markup := preload("res://scripts/model/markup.gd")
+const EmojiPicker := preload("res://scripts/ui/emoji_picker.gd")
+const PinsPanel := preload("res://scripts/ui/pins_panel.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120
+const WINDOW_ROWS := 150
+const WINDOW_SHIFT := 50
+
+## WINDOW_ROWS; the scrolling benchmark sets it huge to measure rows for every message.
+var window_rows := WINDOW_ROWS
 
 var _channel_id := ""
 var _title: Label
@@ -32,6 +44,11 @@ var _typing: Label
 var _composer: ChatComposer
 var _menu := PopupMenu.new()
 var _menu_key := ""
+var _menu_at := Vector2.ZERO
+var _picker := EmojiPicker.new()
+var _picker_key := ""
+var _pins := PinsPanel.new()
+var _pins_button := Button.new()
 var _rows := {}
 var _stick_to_bottom := true
 var _keep_from_bottom := -1.0
@@ -41,6 +58,14 @@ var _hold_value := false
 var _flash_key := ""
 var _flash_until := 0
 var _last_value := 0.0
+## The key of the newest message with a row when the window stops before the newest message
+## held ("": it ends at the newest, and live messages are added).
+var _window_end_key := ""
+## Index (in the store's list) of the first message with a row, and how many have one.
+var _window_first := 0
+var _window_count := 0
+## Moving the window: the programmatic scroll that keeps the rows in place is under way.
+var _shifting := false
 
 
 func _ready() -> void:
@@ -63,6 +88,7 @@ func _ready() -> void:
 	_top_note = Style.label("", 13, Style.TEXT_MUTED, true)
 	_composer = ChatComposer.new()
 	_composer.send_requested.connect(_on_send)
+	_composer.reply_send_requested.connect(_on_reply_send)
 	_composer.files_send_requested.connect(_on_send_files)
 	_composer.upload_cancel_requested.connect(
 		func() -> void: DataManager.messages_api.cancel_upload(_channel_id)
@@ -81,6 +107,12 @@ func _ready() -> void:
 	add_child(typing_margin)
 	_menu.id_pressed.connect(_on_menu)
 	add_child(_menu)
+	_picker.picked.connect(_on_emoji_picked)
+	add_child(_picker)
+	_pins.jump_requested.connect(
+		func(message_id: String) -> void: DataManager.messages_api.jump_to(_channel_id, message_id)
+	)
+	add_child(_pins)
 	var bar := _scroll.get_v_scroll_bar()
 	bar.value_changed.connect(_on_scrolled)
 	bar.changed.connect(_on_scroll_range_changed)
@@ -113,6 +145,12 @@ func _build_header() -> PanelContainer:
 	_topic.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	_topic.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	row.add_child(_topic)
+	_pins_button.name = "PinsButton"
+	_pins_button.text = "Pins"
+	_pins_button.theme_type_variation = &"FlatButton"
+	_pins_button.tooltip_text = "Pinned messages of this channel"
+	_pins_button.pressed.connect(open_pins)
+	row.add_child(_pins_button)
 	_search = LineEdit.new()
 	_search.name = "SearchBox"
 	_search.placeholder_text = "Search"
@@ -175,6 +213,7 @@ func _on_search_changed() -> void:
 func _refresh_header() -> void:
 	var channel: Dictionary = DataManager.channels.get(_channel_id, {})
 	_title.text = str(channel.get("name", ""))
+	_pins_button.disabled = _channel_id == ""
 	var topic := str(channel.get("topic", ""))
 	_topic.text = "|  " + topic if topic != "" else ""
 	_composer.set_channel(_channel_id, str(channel.get("name", "")))
@@ -185,11 +224,13 @@ func _on_selection_changed() -> void:
 		return
 	_channel_id = DataManager.current_channel_id
 	_composer.cancel_edit()
+	_composer.cancel_reply()
 	_composer.clear_files()
 	_composer.show_upload(DataManager.uploads.get(_channel_id, {}))
 	_refresh_header()
 	_stick_to_bottom = true
 	_keep_from_bottom = -1.0
+	_window_end_key = ""
 	_rebuild()
 	_on_typing_changed(_channel_id)
 
@@ -201,13 +242,15 @@ func _on_messages_changed(channel_id: String, kind: String, key: String) -> void
 		return
 	if kind == "update" and _update(key):
 		return
+	if kind == "update" and key != "" and not _rows.has(key):
+		return  # a message outside the window changed: nothing shown changes
 	if not _stick_to_bottom and _keep_from_bottom < 0.0 and not _hold_value:
 		var bar := _scroll.get_v_scroll_bar()
 		_keep_from_bottom = bar.max_value - bar.page - bar.value
 	_rebuild()
 
 
-## Redraws every row of the open channel.
+## Redraws the rows of the window (at most WINDOW_ROWS messages).
 func _rebuild() -> void:
 	for child in _list.get_children():
 		_list.remove_child(child)
@@ -219,12 +262,72 @@ func _rebuild() -> void:
 		_top_note.text = ""
 		return
 	var messages := DataManager.store(_channel_id)
+	var all := messages.all()
+	var end := all.size()
+	if _window_end_key != "":
+		var at := _index_of(all, _window_end_key)
+		if at < 0:
+			_window_end_key = ""
+		else:
+			end = at + 1
+	_window_first = maxi(0, end - window_rows)
+	_window_count = end - _window_first
 	_update_top_note(messages)
 	_update_present_bar(messages)
-	var previous := {}
-	for msg in messages.all():
-		_add_row(msg, previous)
-		previous = msg
+	var previous := {}  # the first row always starts a group (its avatar shows)
+	for i in range(_window_first, end):
+		_add_row(all[i], previous)
+		previous = all[i]
+
+
+static func _index_of(all: Array[Dictionary], key: String) -> int:
+	for i in range(all.size() - 1, -1, -1):
+		if str(all[i].get("_key", "")) == key:
+			return i
+	return -1
+
+
+## Moves the window by WINDOW_SHIFT messages up (-1) or down (1), keeping the first row on
+## screen where it is.
+func _shift_window(direction: int) -> void:
+	if _shifting or _channel_id == "":
+		return
+	var all := DataManager.store(_channel_id).all()
+	var end := _window_first + _window_count
+	var new_end := clampi(end + direction * WINDOW_SHIFT, mini(window_rows, all.size()), all.size())
+	if new_end == end:
+		return
+	var anchor := _first_visible_row()
+	var anchor_key := anchor.key if anchor != null else ""
+	var anchor_y := anchor.global_position.y - _scroll.global_position.y if anchor != null else 0.0
+	_window_end_key = "" if new_end >= all.size() else str(all[new_end - 1]["_key"])
+	_stick_to_bottom = false
+	_keep_from_bottom = -1.0
+	_hold_value = true
+	_shifting = true
+	_rebuild()
+	for _frame in 2:  # the new rows are laid out over the next frames
+		await get_tree().process_frame
+	if anchor_key != "" and _rows.has(anchor_key):
+		var row: Control = _rows[anchor_key]
+		var content := _scroll.get_child(0) as Control
+		var bar := _scroll.get_v_scroll_bar()
+		var target := row.global_position.y - content.global_position.y - anchor_y
+		target = clampf(target, 0.0, maxf(bar.max_value - bar.page, 0.0))
+		_last_value = target
+		_scroll.scroll_vertical = int(target)
+	_hold_value = false
+	_shifting = false
+
+
+func _first_visible_row() -> MessageRow:
+	var top := _scroll.global_position.y
+	var best: MessageRow = null
+	for row: MessageRow in _rows.values():
+		if row.global_position.y + row.size.y > top:
+			if best == null or row.global_position.y < best.global_position.y:
+				best = row
+	return best
 
 
 func _update_present_bar(messages: ChannelMessages) -> void:
@@ -234,6 +337,9 @@ func _update_present_bar(messages: ChannelMessages) -> void:
 func _jump_to_present() -> void:
 	_stick_to_bottom = true
 	_hold_value = false
+	if _window_end_key != "":
+		_window_end_key = ""
+		_rebuild()
 	DataManager.messages_api.jump_to_present(_channel_id)
 
 
@@ -246,6 +352,12 @@ func _on_jump(channel_id: String, message_id: String) -> void:
 	_hold_value = false
 	var key := "m" + message_id
 	if not _rows.has(key):
+		# Centre the window on it.
+		var all := DataManager.store(_channel_id).all()
+		var at := _index_of(all, key)
+		if at >= 0:
+			var end := mini(all.size(), maxi(at + window_rows / 2, window_rows))
+			_window_end_key = "" if end >= all.size() else str(all[end - 1]["_key"])
 		_rebuild()
 	if not _rows.has(key):
 		return
@@ -274,6 +386,8 @@ func _update_top_note(messages: ChannelMessages) -> void:
 	_top_note.add_theme_color_override("font_color", Style.TEXT_MUTED)
 	if not messages.loaded or messages.loading_older:
 		_top_note.text = "Loading messages..."
+	elif _window_first > 0:
+		_top_note.text = ""
 	elif messages.reached_start:
 		_top_note.text = "This is the beginning of #%s." % channel_name
 	else:
@@ -281,11 +395,16 @@ func _update_top_note(messages: ChannelMessages) -> void:
 
 
 func _append(key: String) -> bool:
+	if _window_end_key != "":
+		return true  # the window is on older messages: this one shows when it moves down
 	var all := DataManager.store(_channel_id).all()
 	if all.is_empty() or str(all[-1].get("_key", "")) != key or _rows.has(key):
 		return false
-	var previous: Dictionary = all[-2] if all.size() > 1 else {}
+	if _window_count >= window_rows + WINDOW_SHIFT:
+		return false  # redraw the window (it drops the oldest rows)
+	var previous: Dictionary = all[-2] if all.size() > 1 and _window_count > 0 else {}
 	_add_row(all[-1], previous)
+	_window_count += 1
 	return true
 
 
@@ -324,6 +443,18 @@ func _add_row(msg: Dictionary, previous: Dictionary) -> void:
 	)
 	row.image_opened.connect(open_image)
 	row.download_requested.connect(download)
+	row.reply_requested.connect(begin_reply)
+	row.react_requested.connect(open_picker)
+	row.reaction_toggled.connect(_on_reaction_toggled)
+	row.reference_opened.connect(
+		func(message_id: String) -> void: DataManager.messages_api.jump_to(_channel_id, message_id)
+	)
+	row.link_opened.connect(open_link)
+	row.channel_opened.connect(
+		func(channel_id: String) -> void:
+			if DataManager.channels.has(channel_id):
+				DataManager.select_channel(channel_id)
+	)
 	_list.add_child(row)
 	_rows[row.key] = row
 	if row.key == _flash_key and Time.get_ticks_msec() < _flash_until:
@@ -361,18 +492,31 @@ func _on_scrolled(value: float) -> void:
 	var bar := _scroll.get_v_scroll_bar()
 	var user_moved := absf(value - _last_value) > 0.5
 	_last_value = value
+	if _shifting:
+		return
 	if user_moved:
-		_stick_to_bottom = value >= bar.max_value - bar.page - 24.0
+		_stick_to_bottom = value >= bar.max_value - bar.page - 24.0 and _window_end_key == ""
 		_keep_from_bottom = -1.0
 		_hold_value = false
+	var near_bottom := value >= bar.max_value - bar.page - LOAD_OLDER_AT_PX
 	var messages := DataManager.store(_channel_id) if _channel_id != "" else null
-	if messages != null and messages.newer_missing:
+	if _window_end_key != "":
+		# Newer messages are held but have no rows: the bottom here is not the present.
+		_stick_to_bottom = false
+		if near_bottom and user_moved:
+			_shift_window(1)
+			return
+	elif messages != null and messages.newer_missing:
 		_stick_to_bottom = false  # the bottom of a jump's window is not the present
-		if value >= bar.max_value - bar.page - LOAD_OLDER_AT_PX and not messages.loading_newer:
+		if near_bottom and not messages.loading_newer:
 			_hold_value = true
 			DataManager.messages_api.load_newer(_channel_id)
 	if value <= LOAD_OLDER_AT_PX:
-		_maybe_load_older()
+		if _window_first > 0:
+			if user_moved:
+				_shift_window(-1)
+		else:
+			_maybe_load_older()
 
 
 ## Content height changed: stay at the bottom, or keep what was on screen in place when
@@ -416,13 +560,21 @@ func _on_row_actions(key: String, at: Vector2) -> void:
 	var mine := str(msg.get("author", {}).get("id", "")) == DataManager.me_id()
 	var role := DataManager.my_role(DataManager.current_server_id)
 	_menu.clear()
+	_menu.add_item("Reply", Menu.REPLY)
+	_menu.add_item("Add reaction", Menu.REACT)
 	if mine:
 		_menu.add_item("Edit message", Menu.EDIT)
+	if Permissions.can_pin(role):
+		if msg.get("pinned", false) == true:
+			_menu.add_item("Unpin message", Menu.UNPIN)
+		else:
+			_menu.add_item("Pin message", Menu.PIN)
 	if Permissions.can_delete_message(role, mine):
 		_menu.add_item("Delete message", Menu.DELETE)
 	_menu.add_item("Copy text", Menu.COPY)
 	_menu.add_item("Copy message ID", Menu.COPY_ID)
 	_menu_key = key
+	_menu_at = at
 	_menu.popup(Rect2i(Vector2i(at), Vector2i.ZERO))
 
 
@@ -441,6 +593,56 @@ func _on_menu(id: int) -> void:
 			DisplayServer.clipboard_set(str(msg.get("content", "")))
 		Menu.COPY_ID:
 			DisplayServer.clipboard_set(str(msg.get("id", "")))
+		Menu.REPLY:
+			begin_reply(_menu_key)
+		Menu.REACT:
+			open_picker(_menu_key, _menu_at)
+		Menu.PIN, Menu.UNPIN:
+			DataManager.messages_api.set_pinned(_channel_id, str(msg["id"]), id == Menu.PIN)
+
+
+## Starts a reply to the message of row `key` ("Replying to X" above the composer).
+func begin_reply(key: String) -> void:
+	var msg := _find(key)
+	if not msg.is_empty() and str(msg.get("id", "")) != "":
+		_composer.begin_reply(msg)
+
+
+## The emoji picker for the message of row `key`, at `at` (screen position).
+func open_picker(key: String, at: Vector2) -> void:
+	_picker_key = key
+	_picker.open(at, DataManager.frequent_emoji.frequent())
+
+
+func _on_emoji_picked(emoji: String) -> void:
+	_on_reaction_toggled(_picker_key, emoji)
+
+
+func _on_reaction_toggled(key: String, emoji: String) -> void:
+	var msg := _find(key)
+	if not msg.is_empty() and str(msg.get("id", "")) != "":
+		DataManager.messages_api.toggle_reaction(_channel_id, str(msg["id"]), emoji)
+
+
+## The Pins panel of the open channel, under the header's button.
+func open_pins() -> void:
+	if _channel_id == "":
+		return
+	var at := _pins_button.global_position + Vector2(-380, _pins_button.size.y + 4)
+	_pins.open(_channel_id, at)
+
+
+## A link in a message: ask first (it opens in the browser), and only http(s) ever opens.
+func open_link(url: String) -> void:
+	if not Markup.is_openable(url):
+		return
+	var ask := ConfirmDialog.new()
+	ask.decided.connect(
+		func(accepted: bool) -> void:
+			if accepted and Markup.is_openable(url):
+				OS.shell_open(url)
+	)
+	ask.ask(self, "Open this link?", "This link goes to:\n\n%s" % url, "Open link")
 
 
 func _on_delete_decided(accepted: bool, message_id: String) -> void:
@@ -449,13 +651,27 @@ func _on_delete_decided(accepted: bool, message_id: String) -> void:
 
 
 func _on_send(text: String) -> void:
-	if DataManager.store(_channel_id).newer_missing:
+	if DataManager.store(_channel_id).newer_missing or _window_end_key != "":
 		_jump_to_present()  # a message goes at the end of the history: show the present
 	var problem := DataManager.messages_api.send_message(_channel_id, text)
 	if problem != "":
 		_composer.show_problem(problem)
 		return
 	_composer.clear()
+	_stick_to_bottom = true
+
+
+func _on_reply_send(text: String, reply_to: Dictionary, mention_author: bool) -> void:
+	if DataManager.store(_channel_id).newer_missing or _window_end_key != "":
+		_jump_to_present()
+	var problem := DataManager.messages_api.send_message(
+		_channel_id, text, reply_to, mention_author
+	)
+	if problem != "":
+		_composer.show_problem(problem)
+		return
+	_composer.clear()
+	_composer.cancel_reply()
 	_stick_to_bottom = true
 
 

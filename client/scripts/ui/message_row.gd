@@ -1,5 +1,7 @@
-## One message in the chat view: avatar and header for the first of a group, the text with an
-## "(edited)" mark, the pending / failed state with Retry and Discard, and an actions button.
+## One message in the chat view: avatar and header for the first of a group, the quoted line
+## of the message it replies to (click: jump there), the formatted text (see Markup) with an
+## "(edited)" mark, its files, its reactions (click one to toggle yours), the pending / failed
+## state with Retry and Discard, and on hover Reply, React and an actions button.
 extends PanelContainer
 
 signal actions_requested(key: String, at: Vector2)
@@ -7,12 +9,21 @@ signal retry_requested(nonce: String)
 signal discard_requested(nonce: String)
 signal image_opened(attachment: Dictionary)
 signal download_requested(attachment: Dictionary)
+signal reply_requested(key: String)
+signal react_requested(key: String, at: Vector2)
+signal reaction_toggled(key: String, emoji: String)
+## The quoted line of a reply was clicked: show the original.
+signal reference_opened(message_id: String)
+## A link in the text was clicked (the caller asks before opening it).
+signal link_opened(url: String)
+signal channel_opened(channel_id: String)
 
 const Style := preload("res://scripts/ui/style.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const Avatar := preload("res://scripts/ui/avatar.gd")
 const AttachmentView := preload("res://scripts/ui/attachment_view.gd")
+const Markup := preload("res://scripts/model/markup.gd")
 
 const AVATAR_SIZE := 40
 
@@ -21,6 +32,11 @@ var message := {}
 
 var _content: RichTextLabel
 var _more: Button
+var _hover_buttons: Array[Button] = []
+var _reactions_bar: HFlowContainer
+var _links: Array[String] = []
+## Spoilers the reader clicked open (index -> true).
+var _revealed := {}
 var _hover := Style.box(Color(0, 0, 0, 0.08), 4)
 var _plain := StyleBoxEmpty.new()
 
@@ -52,6 +68,8 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	body.add_theme_constant_override("separation", 2)
 	body.mouse_filter = Control.MOUSE_FILTER_IGNORE
 	row.add_child(body)
+	if msg.get("message_reference") is Dictionary:
+		body.add_child(_quote_line(msg))
 	if with_header:
 		body.add_child(
 			_header(author_id, author_name, str(msg.get("created_at", "")), Style.is_bot(author))
@@ -66,6 +84,27 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 		view.image_opened.connect(image_opened.emit)
 		view.download_requested.connect(download_requested.emit)
 		body.add_child(view)
+	_reactions_bar = HFlowContainer.new()
+	_reactions_bar.add_theme_constant_override("h_separation", 4)
+	_reactions_bar.add_theme_constant_override("v_separation", 4)
+	_reactions_bar.mouse_filter = Control.MOUSE_FILTER_PASS
+	body.add_child(_reactions_bar)
+	_fill_reactions()
+	for spec: Array in [["Reply", "Reply (R)"], ["React", "Add a reaction"]]:
+		var button := Button.new()
+		button.text = spec[0]
+		button.tooltip_text = spec[1]
+		button.theme_type_variation = &"MiniButton"
+		button.size_flags_vertical = Control.SIZE_SHRINK_BEGIN
+		button.modulate.a = 0.0
+		button.disabled = not has_actions
+		button.mouse_exited.connect(_on_mouse_exited)
+		row.add_child(button)
+		_hover_buttons.append(button)
+	_hover_buttons[0].pressed.connect(func() -> void: reply_requested.emit(key))
+	_hover_buttons[1].pressed.connect(
+		func() -> void: react_requested.emit(key, _hover_buttons[1].global_position)
+	)
 	_more = Button.new()
 	_more.text = "..."
 	_more.theme_type_variation = &"MiniButton"
@@ -82,13 +121,15 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	mouse_entered.connect(_set_hover.bind(true))
 	mouse_exited.connect(_on_mouse_exited)
 	_content.mouse_exited.connect(_on_mouse_exited)
+	_content.meta_clicked.connect(_on_meta_clicked)
 	_more.mouse_exited.connect(_on_mouse_exited)
 
 
 ## Re-renders the text and state after an edit or a change of send state.
 func refresh(msg: Dictionary) -> void:
 	message = msg
-	_content.text = _bbcode(msg)
+	_content.text = _render(msg)
+	_fill_reactions()
 	_content.visible = str(msg.get("content", "")) != "" or msg.get("edited_at") is String
 	_content.modulate.a = 0.55 if int(msg.get("_send", 0)) == ChannelMessages.Send.SENDING else 1.0
 	var body := _content.get_parent()
@@ -127,7 +168,8 @@ func _make_content() -> RichTextLabel:
 	text.add_theme_color_override("default_color", Style.TEXT)
 	text.add_theme_font_size_override("normal_font_size", Style.FONT_SIZE)
 	text.mouse_filter = Control.MOUSE_FILTER_PASS
-	text.text = _bbcode(message)
+	text.meta_underlined = false
+	text.text = _render(message)
 	text.modulate.a = 0.55 if int(message.get("_send", 0)) == ChannelMessages.Send.SENDING else 1.0
 	return text
 
@@ -169,6 +211,80 @@ func flash(seconds: float) -> void:
 	tween.tween_callback(func() -> void: add_theme_stylebox_override("panel", _plain))
 
 
+## "Replying to": the replied-to author and the start of their text, or that it was deleted.
+func _quote_line(msg: Dictionary) -> Control:
+	var reference: Dictionary = msg["message_reference"]
+	var original: Variant = msg.get("referenced_message")
+	var line := Button.new()
+	line.name = "Quote"
+	line.flat = true
+	line.alignment = HORIZONTAL_ALIGNMENT_LEFT
+	line.theme_type_variation = &"MiniButton"
+	line.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	line.clip_text = true
+	line.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	line.add_theme_font_size_override("font_size", 12)
+	if original is Dictionary:
+		var who := str((original as Dictionary).get("author", {}).get("username", "?"))
+		var text := str((original as Dictionary).get("content", "")).replace("\n", " ")
+		if text == "" and not (original as Dictionary).get("attachments", []).is_empty():
+			text = "(attachment)"
+		line.text = "\u21b1 @%s  %s" % [who, text.substr(0, 120)]
+		line.tooltip_text = "Jump to the message replied to"
+		var target := str(reference.get("message_id", ""))
+		line.pressed.connect(func() -> void: reference_opened.emit(target))
+	else:
+		line.text = "\u21b1 Original message was deleted"
+		line.disabled = true
+	return line
+
+
+## The reaction chips: emoji and count, yours highlighted; clicking toggles yours.
+func _fill_reactions() -> void:
+	for child in _reactions_bar.get_children():
+		_reactions_bar.remove_child(child)
+		child.queue_free()
+	var reactions: Variant = message.get("reactions", [])
+	if not reactions is Array or (reactions as Array).is_empty():
+		_reactions_bar.visible = false
+		return
+	_reactions_bar.visible = true
+	var sendable := str(message.get("id", "")) != ""
+	for entry: Variant in reactions:
+		if not entry is Dictionary:
+			continue
+		var emoji := str((entry as Dictionary).get("emoji", ""))
+		var chip := Button.new()
+		chip.text = "%s %d" % [emoji, int((entry as Dictionary).get("count", 0))]
+		chip.toggle_mode = true
+		chip.button_pressed = bool((entry as Dictionary).get("me", false))
+		chip.theme_type_variation = &"ReactionChip"
+		chip.tooltip_text = "Click to %s" % ("remove yours" if chip.button_pressed else "react")
+		chip.disabled = not sendable
+		chip.pressed.connect(func() -> void: reaction_toggled.emit(key, emoji))
+		_reactions_bar.add_child(chip)
+
+
+func _on_meta_clicked(meta: Variant) -> void:
+	var text := str(meta)
+	var kind := text.get_slice(":", 0)
+	var value := text.get_slice(":", 1)
+	match kind:
+		"link":
+			var index := value.to_int()
+			if index >= 0 and index < _links.size():
+				link_opened.emit(_links[index])
+		"spoiler":
+			var index := value.to_int()
+			if _revealed.has(index):
+				_revealed.erase(index)
+			else:
+				_revealed[index] = true
+			_content.text = _render(message)
+		"channel":
+			channel_opened.emit(value)
+
+
 func _on_gui_input(event: InputEvent) -> void:
 	var click := event as InputEventMouseButton
 	if click != null and click.pressed and click.button_index == MOUSE_BUTTON_RIGHT:
@@ -186,10 +302,28 @@ func _set_hover(on: bool) -> void:
 	add_theme_stylebox_override("panel", _hover if on else _plain)
 	if not _more.disabled:
 		_more.modulate.a = 1.0 if on else 0.0
+		for button in _hover_buttons:
+			button.modulate.a = 1.0 if on else 0.0
 
 
-static func _bbcode(msg: Dictionary) -> String:
-	var text := str(msg.get("content", "")).replace("[", "[lb]")
+func _render(msg: Dictionary) -> String:
+	var content := str(msg.get("content", ""))
+	var users := {}
+	var channels := {}
+	if content.contains("<@"):  # the lookups only for text that mentions someone
+		users = DataManager.user_names()
+	if content.contains("<#"):
+		channels = DataManager.channel_names()
+	var markup := Markup.new(users, channels, _revealed)
+	var text := markup.render(content)
+	_links = markup.links
+	if msg.get("pinned", false) == true:
+		text = "[color=#f0b232][font_size=11]PINNED[/font_size][/color] " + text
+	return text + _edited_mark(msg)
+
+
+## The "(edited)" mark after the text (BBCode of our own, no user text).
+static func _edited_mark(msg: Dictionary) -> String:
 	if msg.get("edited_at") is String:
-		text += " [color=#949ba4][font_size=11](edited)[/font_size][/color]"
-	return text
+		return " [color=#949ba4][font_size=11](edited)[/font_size][/color]"
+	return ""

@@ -75,6 +75,13 @@ static func _button_styles(theme: Theme) -> void:
 		mini.content_margin_top = 0
 		mini.content_margin_bottom = 0
 	theme.set_font_size("font_size", "MiniButton", 13)
+	_variation(theme, "ReactionChip", BG_INPUT, BG_HOVER, TEXT, 8, 6)
+	var mine := box(Color("3b4270"), 8, 6, 6)
+	mine.border_color = ACCENT
+	mine.set_border_width_all(1)
+	theme.set_stylebox("pressed", "ReactionChip", mine)
+	theme.set_stylebox("hover_pressed", "ReactionChip", mine)
+	theme.set_font_size("font_size", "ReactionChip", 13)
 	_variation(theme, "ChannelButton", Color(0, 0, 0, 0), BG_HOVER, TEXT_MUTED, 4, 8)
 	theme.set_stylebox("pressed", "ChannelButton", box(BG_SELECTED, 4, 6, 8))
 	theme.set_constant("h_separation", "ChannelButton", 6)

@@ -93,6 +93,7 @@ func _scenario(url: String) -> void:
 	var shown: bool = not _data.store(general).get_message(mine).is_empty()
 	_step("jump to a result loads the page around it", jumped == "" and shown, jumped)
 	search.close()
+	await _rich(general, their_id, token_b)
 	await _files(general, server_id, tag)
 	var deleted = await messages.delete_message(general, their_id)
 	var gone: bool = _data.store(general).get_message(their_id).is_empty()
@@ -109,6 +110,45 @@ func _scenario(url: String) -> void:
 	_step("delete server", dropped.ok and not _data.servers.has(server_id), dropped.message)
 	await _auth.logout()
 	_step("sign out", not _auth.is_signed_in(), "")
+
+
+## Replies, reactions and pins: a reply to b's message (quoted, b mentioned or not), b's
+## reaction arriving over the gateway, mine toggled on and off, a pin in the pins list.
+func _rich(general: String, their_id: String, token_b: String) -> void:
+	var messages = _data.messages_api
+	var original: Dictionary = _data.store(general).get_message(their_id)
+	messages.send_message(general, "a **reply**", original, false)
+	var replied := func() -> bool: return _data.store(general).pending.is_empty()
+	await _until(replied)
+	var reply: Dictionary = _data.store(general).confirmed[-1]
+	var quoted: Variant = reply.get("referenced_message")
+	var quotes := quoted is Dictionary and str(quoted.get("id", "")) == their_id
+	_step("reply quotes the original", quotes, str(reply.get("message_reference")))
+	var params := {"channel_id": general, "message_id": their_id, "emoji": "🎉"}
+	var theirs = await _net.api_put(Api.PUT_REACTION, params, null, token_b)
+	var counted := func() -> bool:
+		var held: Array = _data.store(general).get_message(their_id).get("reactions", [])
+		return held.size() == 1 and int(held[0]["count"]) == 1 and not held[0]["me"]
+	_step("their reaction arrives over the gateway", theirs.ok and await _until(counted), "")
+	var problem: String = await messages.toggle_reaction(general, their_id, "🎉")
+	var both := func() -> bool:
+		var held: Array = _data.store(general).get_message(their_id).get("reactions", [])
+		return held.size() == 1 and int(held[0]["count"]) == 2 and held[0]["me"]
+	_step("react (counted once, mine marked)", problem == "" and await _until(both), problem)
+	await messages.toggle_reaction(general, their_id, "🎉")
+	var back := func() -> bool:
+		var held: Array = _data.store(general).get_message(their_id).get("reactions", [])
+		return held.size() == 1 and int(held[0]["count"]) == 1
+	_step("toggle my reaction off", await _until(back), "")
+	var pinned: String = await messages.set_pinned(general, their_id, true)
+	var flagged := func() -> bool:
+		return _data.store(general).get_message(their_id).get("pinned", false) == true
+	_step("pin (MESSAGE_UPDATE marks it)", pinned == "" and await _until(flagged), pinned)
+	var pins = await messages.load_pins(general)
+	var ids: Array = pins.list().map(func(m: Dictionary) -> String: return str(m["id"]))
+	_step("the pins list holds it", pins.ok and ids == [their_id], str(ids))
+	var unpinned: String = await messages.set_pinned(general, their_id, false)
+	_step("unpin", unpinned == "", unpinned)
 
 
 ## Files: an upload with progress (a PNG and a text file), its thumbnail through the texture
