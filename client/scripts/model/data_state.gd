@@ -130,27 +130,6 @@ func channels_of(server_id: String) -> Array[Dictionary]:
 	return out
 
 
-## user id -> username, of everyone whose membership is loaded (and you): <@id> mentions.
-func user_names() -> Dictionary:
-	var out := {}
-	for by_user: Dictionary in members.values():
-		for user_id: String in by_user:
-			var user: Variant = (by_user[user_id] as Dictionary).get("user")
-			if user is Dictionary:
-				out[user_id] = str((user as Dictionary).get("username", ""))
-	if not me.is_empty():
-		out[me_id()] = str(me.get("username", ""))
-	return out
-
-
-## channel id -> name, of every channel you can see: <#id> links.
-func channel_names() -> Dictionary:
-	var out := {}
-	for channel_id: String in channels:
-		out[channel_id] = str((channels[channel_id] as Dictionary).get("name", ""))
-	return out
-
-
 func my_role(server_id: String) -> String:
 	return str(servers.get(server_id, {}).get("role", "member"))
 

@@ -24,6 +24,7 @@ const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const Avatar := preload("res://scripts/ui/avatar.gd")
 const AttachmentView := preload("res://scripts/ui/attachment_view.gd")
 const Markup := preload("res://scripts/model/markup.gd")
+const Names := preload("res://scripts/model/names.gd")
 
 const AVATAR_SIZE := 40
 
@@ -311,9 +312,9 @@ func _render(msg: Dictionary) -> String:
 	var users := {}
 	var channels := {}
 	if content.contains("<@"):  # the lookups only for text that mentions someone
-		users = DataManager.user_names()
+		users = Names.users(DataManager)
 	if content.contains("<#"):
-		channels = DataManager.channel_names()
+		channels = Names.channels(DataManager)
 	var markup := Markup.new(users, channels, _revealed)
 	var text := markup.render(content)
 	_links = markup.links
