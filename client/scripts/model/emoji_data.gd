@@ -136,8 +136,10 @@ func frequent() -> Array[String]:
 				return int(_uses[a]) > int(_uses[b])
 			return int(rank[a]) < int(rank[b])
 	)
+	for emoji: Variant in DEFAULT_FREQUENT:
+		used.append(str(emoji))
 	var out: Array[String] = []
-	for emoji in used + (DEFAULT_FREQUENT as Array[String]):
+	for emoji in used:
 		if out.size() >= FREQUENT_SHOWN:
 			break
 		if not emoji in out:
