@@ -1,8 +1,11 @@
-## NetworkManager (autoload): the only code that talks to the network.
+# gdlint: disable=max-public-methods
+## NetworkManager (autoload): the only code that talks to the network (one method per REST
+## verb and gateway action, hence more than gdlint's 20 public methods).
 ##
-## REST: api_get / api_post / api_patch / api_delete with a path constant from api.gd; each
-## returns an ApiResult (await it). Gateway: connect_gateway / disconnect_gateway, and the
-## signals below. Scenes never touch sockets; they listen to DataManager.
+## REST: api_get / api_post / api_patch / api_put / api_delete with a path constant from
+## api.gd; each returns an ApiResult (await it). Gateway: connect_gateway /
+## disconnect_gateway, and the signals below. Scenes never touch sockets; they listen to
+## DataManager.
 extends Node
 
 ## A gateway dispatch (READY and RESUMED included), `data` as decoded JSON.
