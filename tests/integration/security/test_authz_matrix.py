@@ -31,6 +31,8 @@ ROLES = ("anonymous", "non-member", "member", "moderator", "admin", "owner")
 TARGETS = ("own", "others", "foreign")
 PASSWORD = "matrix-password-1"
 PREFIX = "/api/v1"
+EMOJI = "%F0%9F%91%8D"
+"""👍, percent-encoded as it goes in a path."""
 
 Vars = dict[str, str]
 Body = dict[str, Any] | Callable[[Vars], dict[str, Any]] | None
@@ -346,6 +348,69 @@ MATRIX = [
         others="401 404 403 204 204 204",
         foreign="401 404 404 404 404 404",
     ),
+    # --- reactions and pins: own = your message, others = someone's -------------------------
+    Row(
+        "PUT",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
+        own="401 404 204 204 204 204",
+        others="401 404 204 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
+        own="401 404 204 204 204 204",
+        others="401 404 204 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}/{user}",
+        own="401 404 204 204 204 204",  # your own reaction
+        others="401 404 403 204 204 204",  # someone's: moderators and above
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}",
+        own="401 404 403 204 204 204",
+        others="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/messages/{message}/reactions",
+        own="401 404 403 204 204 204",
+        others="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "GET",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}",
+        own="401 404 200 200 200 200",
+        others="401 404 200 200 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "GET",
+        "/channels/{channel}/pins",
+        own="401 404 200 200 200 200",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "PUT",
+        "/channels/{channel}/pins/{message}",
+        own="401 404 403 204 204 204",
+        others="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/pins/{message}",
+        own="401 404 403 204 204 204",
+        others="401 404 403 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
 ]
 PUBLIC = {
     "POST /auth/register",
@@ -463,6 +528,8 @@ def cell_vars(cast: Cast, row: Row, role: str, target: str, mine: Vars, theirs: 
         bot_owner = actor if (target != "others" and actor is not None) else someone
         made = cast.ok("POST", "/users/@me/bots", bot_owner, json={"username": unique("cbot")})
         bots["bot"] = made["user"]["id"]
+    if "{emoji}" in row.path:
+        bots["emoji"] = EMOJI
     if target == "foreign":
         return {**theirs, **bots, "someone": cast["stranger"].id}
     values = {**mine, **bots, "someone": someone.id}
@@ -493,7 +560,13 @@ def cell_vars(cast: Cast, row: Row, role: str, target: str, mine: Vars, theirs: 
 def never_existed(values: Vars) -> Vars:
     fake = itertools.count(2**62 + secrets.randbelow(2**40))
     return {
-        k: (f"nope{secrets.token_hex(4)}" if k == "code" else str(next(fake)))
+        k: (
+            v
+            if k == "emoji"  # not an id: a real emoji, so only the ids can be unknown
+            else f"nope{secrets.token_hex(4)}"
+            if k == "code"
+            else str(next(fake))
+        )
         for k, v in values.items()
     }
 

@@ -156,6 +156,7 @@ def _server_with_objects(
         "thumbnail_name": f"{attachment['id']}.webp",
         "avatar_name": avatar.json()["avatar_url"].rsplit("/", 1)[1],
         "icon_name": server["icon_url"].rsplit("/", 1)[1],
+        "emoji": "👍",
     }
 
 
