@@ -202,6 +202,7 @@ class MessageRepository(Protocol):
         self, author_id: Snowflake, after: Snowflake, limit: int
     ) -> list[MessageView]:
         """The author's messages (every server) with id > after, oldest first."""
+
     async def lock(self, message_id: Snowflake) -> Message | None:
         """Lock the message's row until the transaction ends, and return it (None: no such
         message). For rules about one message as a whole (distinct reactions). Taken after

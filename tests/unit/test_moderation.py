@@ -319,3 +319,25 @@ async def test_audit_entries_go_with_their_server(crew: Crew) -> None:
     await w.moderation.ban(crew.mod, crew.server_id, crew.member.user_id)
     await w.servers.delete(crew.owner, crew.server_id)
     assert w.db.tables.audit_log == {} and w.db.tables.bans == {}
+
+
+async def test_a_timed_out_member_cannot_react(crew: Crew) -> None:
+    w = crew.world
+    mid = (await w.messages.post(crew.owner, crew.general_id, "vote")).message.message.id
+    until = w.clock.now() + timedelta(minutes=10)
+    await w.members.update(crew.mod, crew.server_id, crew.member.user_id, until=until)
+    await fails(w.reactions.add(crew.member, crew.general_id, mid, "👍"), TimedOut, "timed_out")
+    w.clock.advance(timedelta(minutes=11))
+    await w.reactions.add(crew.member, crew.general_id, mid, "👍")
+
+
+async def test_pins_and_unpins_are_audited(crew: Crew) -> None:
+    w = crew.world
+    mid = (await w.messages.post(crew.member, crew.general_id, "keep")).message.message.id
+    await w.pins.pin(crew.mod, crew.general_id, mid)
+    await w.pins.pin(crew.mod, crew.general_id, mid)  # already pinned: nothing happens
+    await w.pins.unpin(crew.admin, crew.general_id, mid)
+    assert await entries(crew) == [
+        (AuditAction.MESSAGE_UNPIN.value, crew.admin.user_id, mid),
+        (AuditAction.MESSAGE_PIN.value, crew.mod.user_id, mid),
+    ]

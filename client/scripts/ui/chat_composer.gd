@@ -124,6 +124,8 @@ func refresh_timeout() -> void:
 	_input_row.visible = not timed_out
 	if timed_out:
 		_chips.visible = false
+
+
 func _build_reply_bar() -> void:
 	_reply_bar.name = "ReplyBar"
 	_reply_bar.visible = false

@@ -1061,6 +1061,10 @@ class SqlMessageRepository(_Repository[MessageRow]):
         result = await self._execute(
             _MESSAGE_VIEWS.where(MessageRow.author_id == author_id, MessageRow.id > after)
             .order_by(MessageRow.id.asc())
+            .limit(limit)
+        )
+        return [_message_view(row) for row in result.all()]
+
     async def lock(self, message_id: Snowflake) -> Message | None:
         result = await self._execute(_LOCK_MESSAGE, {"id": message_id})
         row = result.first()
@@ -1239,6 +1243,7 @@ class SqlAuditLogRepository(_Repository[AuditLogRow]):
             )
             for row in result.all()
         ]
+
 
 _LOCK_MESSAGE = (
     select(

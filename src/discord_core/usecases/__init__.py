@@ -9,9 +9,8 @@ from .files import FileGrant, FileUseCases, Linker, OpenedFile, SignedLink, Vari
 from .gateway import GatewayUseCases, ReadyState
 from .invites import InviteUseCases
 from .members import MemberUseCases
-from .messages import MessageUseCases
-from .moderation import BanResult, ModerationUseCases
 from .messages import MessageUseCases, Reply
+from .moderation import BanResult, ModerationUseCases
 from .reactions import PinUseCases, ReactionUseCases
 from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases

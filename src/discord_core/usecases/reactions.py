@@ -15,12 +15,12 @@ from ..events import (
     ReactionRemoved,
     ReactionsCleared,
 )
-from ..model import Message, MessageView, Reactor, Role, Snowflake
+from ..model import AuditAction, Message, MessageView, Reactor, Role, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
 from .auth import Identity
 from .base import UseCases, channel_as_member, locked_channel_as_member
-from .messages import _message_in, _unknown_message, with_details
+from .messages import _message_in, _unknown_message, check_not_timed_out, with_details
 
 
 async def _locked_message_in(
@@ -49,7 +49,8 @@ class ReactionUseCases(UseCases):
         now = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> None:
-            channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
+            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+            check_not_timed_out(member, now)  # a timed-out member reads but does not react
             # The message's row lock serialises its reactions: the distinct-emoji count read
             # here is still true at the insert.
             await _locked_message_in(uow, channel_id, message_id)
@@ -186,6 +187,8 @@ class PinUseCases(UseCases):
                 view.message.pinned_at = None
                 latest = await uow.messages.list_pinned(channel_id, 1)
                 last = latest[0].message.pinned_at if latest else None
+            action = AuditAction.MESSAGE_PIN if pin else AuditAction.MESSAGE_UNPIN
+            await self._audit(uow, channel.server_id, action, identity.user_id, message_id)
             uow.record(
                 [
                     MessageUpdated(channel.server_id, view),
