@@ -203,10 +203,42 @@ class DiscordSession(GatewaySession):
             if guild:
                 typing["guild_id"] = d["server_id"]
             return name, typing
+        if name in ("MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE"):
+            if not self._wants(self._reactions_intent(d)):
+                return None
+            out = self._reaction_target(d)
+            out.update(user_id=d["user_id"], emoji=shapes.emoji(d["emoji"]), burst=False, type=0)
+            return name, out
+        if name == "MESSAGE_REACTION_REMOVE_ALL":
+            if not self._wants(self._reactions_intent(d)):
+                return None
+            return name, self._reaction_target(d)
+        if name == "MESSAGE_REACTION_REMOVE_EMOJI":
+            if not self._wants(self._reactions_intent(d)):
+                return None
+            return name, {**self._reaction_target(d), "emoji": shapes.emoji(d["emoji"])}
+        if name == "CHANNEL_PINS_UPDATE":
+            if not self._wants(GUILDS if d.get("server_id") else DIRECT_MESSAGES):
+                return None
+            out = {"channel_id": d["channel_id"], "last_pin_timestamp": d.get("last_pin_timestamp")}
+            if d.get("server_id"):
+                out["guild_id"] = d["server_id"]
+            return name, out
         if name == "USER_UPDATE":
             self.me = shapes.me(d)
             return name, self.me
         return None  # not a Discord event (or not one this facade maps yet)
+
+    @staticmethod
+    def _reactions_intent(d: JSON) -> int:
+        return GUILD_MESSAGE_REACTIONS if d.get("server_id") else DIRECT_MESSAGE_REACTIONS
+
+    @staticmethod
+    def _reaction_target(d: JSON) -> JSON:
+        out: JSON = {"channel_id": d["channel_id"], "message_id": d["message_id"]}
+        if d.get("server_id"):
+            out["guild_id"] = d["server_id"]
+        return out
 
     def _own_member(self, role: str) -> JSON:
         me = {"id": self.me["id"], "username": self.me["username"], "bot": self.me["bot"]}

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from discord_core import limits
 from discord_core.errors import ValidationFailed
+from discord_core.usecases import Reply
 
 from .. import schemas as s
 from ..http.errors import MULTIPART
@@ -64,6 +65,7 @@ class MessageIn(msgspec.Struct, kw_only=True):
     embeds: list[dict[str, Any]] | None = None
     embed: dict[str, Any] | None = None
     message_reference: dict[str, Any] | None = None
+    allowed_mentions: dict[str, Any] | None = None
 
 
 class EditIn(msgspec.Struct, kw_only=True):
@@ -102,9 +104,26 @@ def _content(content: str | None, embeds: list[dict[str, Any]] | None) -> str:
     return text
 
 
+def _reply(data: MessageIn) -> Reply | None:
+    """`message_reference` (discord.py's `message.reply()`) -> Concord's reply."""
+    ref = data.message_reference
+    if ref is None:
+        return None
+    try:
+        message_id = int(ref.get("message_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            "message_reference.message_id must be a message id.", field="message_reference"
+        ) from None
+    mention = (data.allowed_mentions or {}).get("replied_user", True)
+    return Reply(
+        message_id,
+        fail_if_not_exists=bool(ref.get("fail_if_not_exists", True)),
+        mention_author=bool(mention),
+    )
+
+
 def _text(data: MessageIn, *, allow_empty: bool = False) -> str:
-    if data.message_reference is not None:
-        raise not_supported("replies (message_reference)")
     embeds = [*(data.embeds or []), *([data.embed] if data.embed else [])]
     if allow_empty and not (data.content or embeds):
         return ""
@@ -312,12 +331,18 @@ class ChannelsV10(Controller):
                 data: MessageIn = _decode(form.payload or b"{}", MessageIn)
                 text = _text(data, allow_empty=bool(form.uploads))
                 posted = await container.messages.post(
-                    identity, channel_id, text, _nonce(data), uploads=form.uploads, admit=admit
+                    identity,
+                    channel_id,
+                    text,
+                    _nonce(data),
+                    uploads=form.uploads,
+                    admit=admit,
+                    reply=_reply(data),
                 )
             return _message(container, request, posted.message)
         data = _decode(await request.body(), MessageIn)
         posted = await container.messages.post(
-            identity, channel_id, _text(data), _nonce(data), admit=admit
+            identity, channel_id, _text(data), _nonce(data), admit=admit, reply=_reply(data)
         )
         return _message(container, request, posted.message)
 
@@ -358,29 +383,168 @@ class ChannelsV10(Controller):
     ) -> None:
         await container.messages.delete(identity, channel_id, message_id)
 
-    @put("/messages/{message_id:int}/reactions/{emoji:str}/@me", status_code=HTTP_204_NO_CONTENT)
-    async def add_reaction(
-        self, channel_id: ChannelId, message_id: MessageId, emoji: Emoji
-    ) -> None:
-        raise not_supported("reactions")
+    # --- reactions (Unicode emoji) and pins: the same use cases as /api/v1 ---------------------
 
-    @delete("/messages/{message_id:int}/reactions/{emoji:str}/@me", status_code=HTTP_204_NO_CONTENT)
-    async def remove_reaction(
-        self, channel_id: ChannelId, message_id: MessageId, emoji: Emoji
+    @put(
+        "/messages/{message_id:int}/reactions/{emoji:str}/@me",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={RATE: "reaction_per_user"},
+    )
+    async def add_reaction(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: Emoji,
     ) -> None:
-        raise not_supported("reactions")
+        await container.reactions.add(identity, channel_id, message_id, emoji)
+
+    @delete(
+        "/messages/{message_id:int}/reactions/{emoji:str}/@me",
+        status_code=HTTP_204_NO_CONTENT,
+        opt={RATE: "reaction_per_user"},
+    )
+    async def remove_reaction(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: Emoji,
+    ) -> None:
+        await container.reactions.remove(identity, channel_id, message_id, emoji)
+
+    @delete(
+        "/messages/{message_id:int}/reactions/{emoji:str}/{user_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def remove_user_reaction(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: Emoji,
+        user_id: UserId,
+    ) -> None:
+        await container.reactions.remove(identity, channel_id, message_id, emoji, user_id)
+
+    @delete("/messages/{message_id:int}/reactions/{emoji:str}", status_code=HTTP_204_NO_CONTENT)
+    async def clear_emoji(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: Emoji,
+    ) -> None:
+        await container.reactions.clear(identity, channel_id, message_id, emoji)
+
+    @delete("/messages/{message_id:int}/reactions", status_code=HTTP_204_NO_CONTENT)
+    async def clear_all(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.reactions.clear(identity, channel_id, message_id)
+
+    @get("/messages/{message_id:int}/reactions/{emoji:str}")
+    async def reactors(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: Emoji,
+        after: AfterUser = None,
+        limit: PageLimit = None,
+    ) -> list[JSON]:
+        found = await container.reactions.users(
+            identity, channel_id, message_id, emoji, after=after, limit=limit or 25
+        )
+        return [
+            shapes.user(
+                {
+                    "id": str(r.user_id),
+                    "username": r.username,
+                    "avatar_url": s.avatar_url(r.user_id, r.avatar),
+                }
+            )
+            for r in found
+        ]
 
     @get("/pins")
-    async def pins(self, channel_id: ChannelId) -> None:
-        raise not_supported("pins")
+    async def pins(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+    ) -> list[JSON]:
+        views = await container.pins.list(identity, channel_id)
+        return [_message(container, request, v) for v in views]
+
+    @get("/messages/pins")
+    async def pins_v2(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+    ) -> JSON:
+        """discord.py 2.6+ reads pins here: `{items: [{pinned_at, message}], has_more}`."""
+        views = await container.pins.list(identity, channel_id)
+        items = [
+            {
+                "pinned_at": v.message.pinned_at.isoformat() if v.message.pinned_at else None,
+                "message": _message(container, request, v),
+            }
+            for v in views
+        ]
+        return {"items": items, "has_more": False}
 
     @put("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def pin(self, channel_id: ChannelId, message_id: MessageId) -> None:
-        raise not_supported("pins")
+    async def pin(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.pins.pin(identity, channel_id, message_id)
 
     @delete("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def unpin(self, channel_id: ChannelId, message_id: MessageId) -> None:
-        raise not_supported("pins")
+    async def unpin(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.pins.unpin(identity, channel_id, message_id)
+
+    @put("/messages/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def pin_v2(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.pins.pin(identity, channel_id, message_id)
+
+    @delete("/messages/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    async def unpin_v2(
+        self,
+        container: AppContainer,
+        identity: Caller,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> None:
+        await container.pins.unpin(identity, channel_id, message_id)
 
 
 def discord_router(gateway_handler: Any) -> Router:

@@ -301,7 +301,41 @@ def message(m: JSON, base: str, *, content: bool = True) -> JSON:
         out["guild_id"] = m["server_id"]
     if m.get("nonce") is not None:
         out["nonce"] = m["nonce"]
+    ref = m.get("message_reference")
+    if ref:
+        out["type"] = 19  # REPLY
+        out["message_reference"] = {
+            "type": 0,
+            "message_id": ref["message_id"],
+            "channel_id": ref["channel_id"],
+            "guild_id": ref.get("server_id"),
+            "fail_if_not_exists": False,
+        }
+        original = m.get("referenced_message")
+        out["referenced_message"] = (
+            message({**original, "server_id": m.get("server_id")}, base, content=content)
+            if original
+            else None
+        )
+    if m.get("reactions"):
+        out["reactions"] = [reaction(r) for r in m["reactions"]]
     return out
+
+
+def emoji(name: str) -> JSON:
+    """Concord's reactions are Unicode emoji: Discord's emoji object without an id."""
+    return {"id": None, "name": name}
+
+
+def reaction(r: JSON) -> JSON:
+    return {
+        "count": r["count"],
+        "count_details": {"burst": 0, "normal": r["count"]},
+        "me": r["me"],
+        "me_burst": False,
+        "burst_colors": [],
+        "emoji": emoji(r["emoji"]),
+    }
 
 
 def iso_to_unix(timestamp: str) -> int:

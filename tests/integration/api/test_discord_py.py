@@ -63,6 +63,9 @@ def make_bot(seen: Seen) -> commands.Bot:
     async def watch(message: discord.Message) -> None:
         seen.messages.append(message)
         await seen.events.put(("message", message))
+        if message.content == "hello bot":
+            await message.reply("hello, human")
+            await message.add_reaction("\N{WAVING HAND SIGN}")
 
     @bot.command()
     async def ping(ctx: commands.Context[commands.Bot]) -> None:
@@ -115,12 +118,24 @@ async def test_discord_py_bot_runs_unmodified(api: Api, monkeypatch: pytest.Monk
             assert [c.name for c in guild.text_channels] == ["general"]
             assert guild.owner_id == int(owner.id)
 
-            # A person posts over our own API: the bot's on_message sees it, content included.
-            await api.send(owner, channel_id, "hello bot")
+            # A person posts over our own API: the bot's on_message sees it, content included,
+            # and answers with message.reply() and a reaction; our own gateway sees both.
+            hello = await api.send(owner, channel_id, "hello bot")
             message = await next_event(seen, "message")
             assert message.content == "hello bot"
             assert str(message.author.id) == owner.id and not message.author.bot
             assert message.guild is not None and message.guild.id == int(server["id"])
+            reply = await watcher.wait_for("MESSAGE_CREATE", timeout=10, content="hello, human")
+            assert reply["author"]["id"] == bot_id
+            assert reply["message_reference"]["message_id"] == hello["id"]
+            assert reply["referenced_message"]["content"] == "hello bot"
+            reaction = await watcher.wait_for("MESSAGE_REACTION_ADD", timeout=10)
+            assert reaction["message_id"] == hello["id"] and reaction["user_id"] == bot_id
+            assert reaction["emoji"] == "\N{WAVING HAND SIGN}"
+            # and the bot's own cache sees them as discord.py's objects
+            answered = await next_event(seen, "message")
+            assert answered.content == "hello, human" and answered.reference is not None
+            assert answered.reference.message_id == int(hello["id"])
 
             # A prefix command: !ping -> pong, posted by the bot; our own gateway sees it.
             await api.send(owner, channel_id, "!ping")

@@ -320,3 +320,68 @@ async def test_reset_token_closes_v10_sockets(api: Api) -> None:
     assert r.status_code == 200
     assert await client.closed() == 4004
     _ = Account  # (the harness's account type, for readers)
+
+
+async def test_replies_reactions_and_pins(api: Api) -> None:
+    w = await world(api)
+    token, cid, owner, sid = w["token"], w["channel_id"], w["owner"], w["server"]["id"]
+    thumbs = "\N{THUMBS UP SIGN}"
+    gw = await identify(api, token, GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT | (1 << 10))
+    try:
+        await gw.wait_for("GUILD_CREATE")
+        original = await api.send(owner, cid, "question?")
+        ref = {"message_id": original["id"], "channel_id": cid, "guild_id": sid}
+        r = await v10(
+            api,
+            "POST",
+            f"/channels/{cid}/messages",
+            token,
+            json={"content": "answer", "message_reference": ref},
+        )
+        assert r.status_code == 200, r.text
+        reply = r.json()
+        assert reply["type"] == 19 and reply["message_reference"]["message_id"] == original["id"]
+        assert reply["referenced_message"]["content"] == "question?"
+        bad = {"message_id": "12345", "fail_if_not_exists": True}
+        r = await v10(
+            api,
+            "POST",
+            f"/channels/{cid}/messages",
+            token,
+            json={"content": "x", "message_reference": bad},
+        )
+        assert r.status_code == 400 and r.json()["code"] == 50035
+
+        path = f"/channels/{cid}/messages/{original['id']}/reactions"
+        r = await v10(api, "PUT", f"{path}/{thumbs}/@me", token)
+        assert r.status_code == 204, r.text
+        who = (await v10(api, "GET", f"{path}/{thumbs}", token)).json()
+        assert [u["id"] for u in who] == [w["bot_id"]]
+        r = await v10(api, "PUT", f"{path}/notanemoji/@me", token)
+        assert r.status_code == 400 and r.json()["code"] == 10014
+        r = await api.http.put(f"/api/v1{path}/{thumbs}/@me", headers=owner.headers)
+        assert r.status_code == 204, r.text
+        added = await gw.wait_for("MESSAGE_REACTION_ADD", user_id=owner.id)
+        assert added["emoji"] == {"id": None, "name": thumbs} and added["guild_id"] == sid
+        got = (await v10(api, "GET", f"/channels/{cid}/messages/{original['id']}", token)).json()
+        assert got["reactions"][0]["count"] == 2 and got["reactions"][0]["me"] is True
+        assert (await v10(api, "DELETE", f"{path}/{thumbs}/@me", token)).status_code == 204
+        removed = await gw.wait_for("MESSAGE_REACTION_REMOVE", user_id=w["bot_id"])
+        assert removed["message_id"] == original["id"]
+
+        # pins need a moderator: the bot's owner promotes it, as for anyone
+        pin = f"/channels/{cid}/messages/pins/{original['id']}"
+        r = await v10(api, "PUT", pin, token)
+        assert r.status_code == 403 and r.json()["code"] == 50013
+        await api.patch(f"/servers/{sid}/members/{w['bot_id']}", owner, json={"role": "moderator"})
+        assert (await v10(api, "PUT", pin, token)).status_code == 204
+        pins_update = await gw.wait_for("CHANNEL_PINS_UPDATE")
+        assert pins_update["channel_id"] == cid and pins_update["last_pin_timestamp"]
+        pins = (await v10(api, "GET", f"/channels/{cid}/messages/pins", token)).json()
+        assert [i["message"]["id"] for i in pins["items"]] == [original["id"]]
+        assert pins["items"][0]["message"]["pinned"] is True
+        old_style = (await v10(api, "GET", f"/channels/{cid}/pins", token)).json()
+        assert [m["id"] for m in old_style] == [original["id"]]
+        assert (await v10(api, "DELETE", pin, token)).status_code == 204
+    finally:
+        await gw.close()
