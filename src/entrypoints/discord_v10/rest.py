@@ -506,7 +506,11 @@ class ChannelsV10(Controller):
         ]
         return {"items": items, "has_more": False}
 
-    @put("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    # Discord has both paths: /messages/pins is discord.py 2.6+'s, /pins the older one.
+    @put(
+        ["/pins/{message_id:int}", "/messages/pins/{message_id:int}"],
+        status_code=HTTP_204_NO_CONTENT,
+    )
     async def pin(
         self,
         container: AppContainer,
@@ -516,28 +520,11 @@ class ChannelsV10(Controller):
     ) -> None:
         await container.pins.pin(identity, channel_id, message_id)
 
-    @delete("/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
+    @delete(
+        ["/pins/{message_id:int}", "/messages/pins/{message_id:int}"],
+        status_code=HTTP_204_NO_CONTENT,
+    )
     async def unpin(
-        self,
-        container: AppContainer,
-        identity: Caller,
-        channel_id: ChannelId,
-        message_id: MessageId,
-    ) -> None:
-        await container.pins.unpin(identity, channel_id, message_id)
-
-    @put("/messages/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def pin_v2(
-        self,
-        container: AppContainer,
-        identity: Caller,
-        channel_id: ChannelId,
-        message_id: MessageId,
-    ) -> None:
-        await container.pins.pin(identity, channel_id, message_id)
-
-    @delete("/messages/pins/{message_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def unpin_v2(
         self,
         container: AppContainer,
         identity: Caller,
