@@ -19,7 +19,15 @@ from ..errors import (
 )
 from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
 from ..files import FileRef
-from ..model import AuditAction, MemberView, Message, MessageView, Snowflake, Upload
+from ..model import (
+    Attachment,
+    AuditAction,
+    MemberView,
+    Message,
+    MessageView,
+    Snowflake,
+    Upload,
+)
 from ..permissions import can_delete_message
 from ..ports import UnitOfWork
 from .auth import Identity
@@ -129,6 +137,11 @@ def check_not_timed_out(member: MemberView, now: datetime) -> None:
     until = member.member.communication_disabled_until
     if until is not None and until > now:
         raise TimedOut(until)
+
+
+def _any_image(attachments: Sequence[Attachment]) -> bool:
+    """What search's has:image keeps (its migration tests the same: `LIKE 'image/%'`)."""
+    return any(a.content_type.startswith("image/") for a in attachments)
 
 
 class MessageUseCases(UseCases):
@@ -317,7 +330,7 @@ class MessageUseCases(UseCases):
             created_at=created_at,
             nonce=nonce,
             attachment_count=len(attachments),
-            has_image=any(a.content_type.startswith("image/") for a in attachments),
+            has_image=_any_image(attachments),
             reference_id=replied.message.id if replied is not None else None,
         )
         for attachment in attachments:
@@ -381,9 +394,7 @@ class MessageUseCases(UseCases):
             text = limits.message_content(content, allow_empty=bool(view.attachments))
             view.message.content = text
             view.message.edited_at = edited_at
-            view.message.has_image = any(
-                a.content_type.startswith("image/") for a in view.attachments
-            )
+            view.message.has_image = _any_image(view.attachments)
             await uow.messages.update(view.message)
             uow.record([MessageUpdated(view.message.server_id, view)])
             return view
