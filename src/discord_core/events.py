@@ -146,6 +146,27 @@ class ServerEvent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelEvent(Event):
+    """An event in one channel: a server channel's reaches the server (its members), a
+    private channel's reaches its recipients (`server_id` None)."""
+
+    server_id: Snowflake | None
+
+    @property
+    def in_channel(self) -> Snowflake:
+        raise NotImplementedError
+
+    @property
+    def topic(self) -> Topic:
+        return channel_topic(self.server_id, self.in_channel)
+
+
+def channel_topic(server_id: Snowflake | None, channel_id: Snowflake) -> Topic:
+    """Where a channel's events go (see `ChannelEvent`)."""
+    return Topic.server(server_id) if server_id is not None else Topic.channel(channel_id)
+
+
+@dataclass(frozen=True, slots=True)
 class UserEvent(Event):
     user_id: Snowflake
 
@@ -158,9 +179,13 @@ class UserEvent(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageCreated(ServerEvent):
+class MessageCreated(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_CREATE"
     message: MessageView
+
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.message.message.channel_id
 
     @property
     def key(self) -> Snowflake | None:
@@ -168,67 +193,99 @@ class MessageCreated(ServerEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageUpdated(ServerEvent):
+class MessageUpdated(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_UPDATE"
     message: MessageView
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.message.message.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class MessageDeleted(ServerEvent):
+class MessageDeleted(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_DELETE"
     channel_id: Snowflake
     message_id: Snowflake
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class TypingStarted(ServerEvent):
+class TypingStarted(ChannelEvent):
     name: ClassVar[str] = "TYPING_START"
     channel_id: Snowflake
     user_id: Snowflake
     username: str
     timestamp: datetime
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class ReactionAdded(ServerEvent):
+class ReactionAdded(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_ADD"
     channel_id: Snowflake
     message_id: Snowflake
     user_id: Snowflake
     emoji: str
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class ReactionRemoved(ServerEvent):
+class ReactionRemoved(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE"
     channel_id: Snowflake
     message_id: Snowflake
     user_id: Snowflake
     emoji: str
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class ReactionsCleared(ServerEvent):
+class ReactionsCleared(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_ALL"
     channel_id: Snowflake
     message_id: Snowflake
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class ReactionEmojiCleared(ServerEvent):
+class ReactionEmojiCleared(ChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_EMOJI"
     channel_id: Snowflake
     message_id: Snowflake
     emoji: str
 
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
 
 @dataclass(frozen=True, slots=True)
-class ChannelPinsUpdated(ServerEvent):
+class ChannelPinsUpdated(ChannelEvent):
     """A message was pinned or unpinned (MESSAGE_UPDATE with its `pinned` goes out too)."""
 
     name: ClassVar[str] = "CHANNEL_PINS_UPDATE"
     channel_id: Snowflake
     last_pin_timestamp: datetime | None
+
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
 
 
 # --- channels -------------------------------------------------------------------------------
@@ -250,6 +307,90 @@ class ChannelUpdated(ServerEvent):
 class ChannelDeleted(ServerEvent):
     name: ClassVar[str] = "CHANNEL_DELETE"
     channel: Channel
+
+
+# --- private channels (DMs and group DMs) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateChannelAvailable(UserEvent):
+    """A private channel appeared for one of its recipients: it was opened, created, or they
+    were added. Their sessions start listening to it."""
+
+    name: ClassVar[str] = "CHANNEL_CREATE"
+    channel: Channel
+
+    @property
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user_id, join=Topic.channel(self.channel.id))
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateChannelUnavailable(UserEvent):
+    """A group DM went away for one person (they left or were removed): their sessions stop
+    listening to it at once."""
+
+    name: ClassVar[str] = "CHANNEL_DELETE"
+    channel: Channel
+
+    @property
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user_id, leave=Topic.channel(self.channel.id))
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateChannelUpdated(Event):
+    """A group DM was renamed (for its recipients)."""
+
+    name: ClassVar[str] = "CHANNEL_UPDATE"
+    channel: Channel
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.channel(self.channel.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientAdded(Event):
+    name: ClassVar[str] = "CHANNEL_RECIPIENT_ADD"
+    channel_id: Snowflake
+    user: User
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.channel(self.channel_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientRemoved(Event):
+    """Someone left or was removed. The others hear this; the one who went does not (they
+    stop listening at once, and hear CHANNEL_DELETE on their own topic instead)."""
+
+    name: ClassVar[str] = "CHANNEL_RECIPIENT_REMOVE"
+    channel_id: Snowflake
+    user: User
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.channel(self.channel_id)
+
+    @property
+    def effect(self) -> Effect | None:
+        return Effect(user_id=self.user.id, leave=self.topic, silent=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UserBlocked(UserEvent):
+    """The user blocked someone (their own sessions hear it)."""
+
+    name: ClassVar[str] = "USER_BLOCK_ADD"
+    blocked: User
+
+
+@dataclass(frozen=True, slots=True)
+class UserUnblocked(UserEvent):
+    name: ClassVar[str] = "USER_BLOCK_REMOVE"
+    blocked_id: Snowflake
 
 
 # --- servers and members --------------------------------------------------------------------

@@ -50,6 +50,10 @@ AUDIT_PAGE_MAX: Final = 100
 MIB: Final = 1024 * 1024
 FILENAME_MAX_BYTES: Final = 255
 REACTIONS_PER_MESSAGE_MAX: Final = 20
+GROUP_DM_MAX_RECIPIENTS: Final = 10
+"""A group DM's people, its creator included (Discord's limit)."""
+GROUP_DM_NAME_MAX: Final = 100
+BLOCKS_PER_USER_MAX: Final = 1000
 """Distinct emoji on one message (Discord's limit)."""
 PINS_PER_CHANNEL_MAX: Final = 50
 EMOJI_MAX: Final = 32
@@ -193,6 +197,11 @@ def server_description(value: str) -> str:
 
 def channel_name(value: str) -> str:
     return _text(value, "name", min_len=1, max_len=CHANNEL_NAME_MAX)
+
+
+def group_dm_name(value: str) -> str:
+    """A group DM's name: 0-100 characters ("" lets clients name it by its people)."""
+    return _text(value, "name", min_len=0, max_len=GROUP_DM_NAME_MAX)
 
 
 def channel_topic(value: str) -> str:

@@ -126,21 +126,45 @@ class MemberView:
     bot: bool = False
 
 
+class ChannelType(StrEnum):
+    TEXT = "text"
+    """A server's channel: membership and role decide who reads and posts."""
+    DM = "dm"
+    """Two people, outside any server: the same channel every time they open it."""
+    GROUP_DM = "group_dm"
+    """Up to `limits.GROUP_DM_MAX_RECIPIENTS` people; its creator adds and removes them."""
+
+
 @dataclass(slots=True)
 class Channel:
     id: Snowflake
-    server_id: Snowflake
+    server_id: Snowflake | None
+    """None for a private channel (DM, group DM)."""
     name: str
     topic: str
     position: int
     created_at: datetime
+    type: ChannelType = ChannelType.TEXT
+    owner_id: Snowflake | None = None
+    """A group DM's creator (who adds and removes people); None for other channels."""
+    recipients: list[User] = field(default_factory=list)
+    """A private channel's people (when looked up), the caller included."""
+
+    @property
+    def private(self) -> bool:
+        return self.type is not ChannelType.TEXT
+
+    @property
+    def recipient_ids(self) -> list[Snowflake]:
+        return [user.id for user in self.recipients]
 
 
 @dataclass(slots=True)
 class Message:
     id: Snowflake
     channel_id: Snowflake
-    server_id: Snowflake
+    server_id: Snowflake | None
+    """None in a private channel."""
     author_id: Snowflake
     content: str
     created_at: datetime
@@ -163,7 +187,7 @@ class Attachment:
     id: Snowflake
     message_id: Snowflake
     channel_id: Snowflake
-    server_id: Snowflake
+    server_id: Snowflake | None
     filename: str
     """Sanitised: a plain name, no path, no control characters."""
     content_type: str

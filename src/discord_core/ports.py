@@ -136,6 +136,10 @@ class MemberRepository(Protocol):
         ...
 
     async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]: ...
+    async def share_a_server(self, a: Snowflake, b: Snowflake) -> bool:
+        """Whether the two users are members of at least one same server."""
+        ...
+
     async def co_members(
         self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
     ) -> list[MemberView]:
@@ -168,6 +172,58 @@ class ChannelRepository(Protocol):
         ...
 
     async def count_for_server(self, server_id: Snowflake) -> int: ...
+
+    # Private channels (DMs and group DMs): their rows have no server; recipients decide.
+    async def add_private(self, channel: Channel, dm_key: str | None) -> None:
+        """Insert a private channel and its `recipients`. `dm_key` names a DM's pair of
+        people (unique: a concurrent second open of the same DM raises DuplicateKey)."""
+        ...
+
+    async def find_dm(self, dm_key: str) -> Channel | None:
+        """The DM of this pair, with its recipients."""
+        ...
+
+    async def with_recipients(self, channel: Channel) -> Channel:
+        """The channel with its `recipients` filled in (oldest added first)."""
+        ...
+
+    async def lock_private(self, channel_id: Snowflake) -> Channel | None:
+        """Lock a private channel's row (recipient changes read then write its people)."""
+        ...
+
+    async def add_recipient(
+        self, channel_id: Snowflake, user_id: Snowflake, at: datetime
+    ) -> None: ...
+
+    async def set_owner(self, channel_id: Snowflake, owner_id: Snowflake) -> None: ...
+    async def remove_recipient(self, channel_id: Snowflake, user_id: Snowflake) -> bool:
+        """False when they were not a recipient."""
+        ...
+
+    async def private_for_user(self, user_id: Snowflake) -> list[Channel]:
+        """The user's private channels with their recipients, most recently active first
+        (by their newest message, else by when they were created)."""
+        ...
+
+    async def private_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]: ...
+
+
+class BlockRepository(Protocol):
+    """Who blocked whom. A block is one way; its rules look at both directions."""
+
+    async def add(self, user_id: Snowflake, blocked_id: Snowflake, at: datetime) -> bool:
+        """False when it was already there."""
+        ...
+
+    async def remove(self, user_id: Snowflake, blocked_id: Snowflake) -> bool: ...
+    async def blocked_ids(self, user_id: Snowflake) -> list[Snowflake]:
+        """Whom the user blocked, oldest first."""
+        ...
+
+    async def count(self, user_id: Snowflake) -> int: ...
+    async def either_way(self, a: Snowflake, b: Snowflake) -> bool:
+        """Whether a blocked b or b blocked a."""
+        ...
 
 
 class MessageRepository(Protocol):
@@ -394,7 +450,8 @@ class UnitOfWork(Protocol):
     Locks are always taken in this order, so writers never wait on each other in a cycle:
 
     1. users (`users.lock`), ascending by id: per-user quotas and profile writes;
-    2. servers (`servers.lock`), ascending by id: everything inside a server;
+    2. servers (`servers.lock`), ascending by id: everything inside a server; or a private
+       channel (`channels.lock_private`): its recipients;
     3. messages (`messages.lock`): one message's reactions;
     4. what the adapter takes at commit (the outbox's per-topic sequences), by topic.
 
@@ -413,6 +470,7 @@ class UnitOfWork(Protocol):
     audit_log: AuditLogRepository
     search: MessageSearchIndex
     reactions: ReactionRepository
+    blocks: BlockRepository
 
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository

@@ -33,6 +33,7 @@ from .http.front import front_page
 from .http.invites import InviteController
 from .http.ops import health, ready
 from .http.params import provide_container
+from .http.private_channels import BlockController, PrivateChannelController, RecipientController
 from .http.reactions import PinController, ReactionController
 from .http.search import SearchController
 from .http.servers import ServerController
@@ -100,6 +101,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         route_handlers=[
             AuthController,
             UserController,
+            PrivateChannelController,
+            BlockController,
+            RecipientController,
             ServerController,
             InviteController,
             ChannelController,

@@ -46,6 +46,7 @@ from discord_core.model import Snowflake
 from discord_core.ports import FileStorage, IdGenerator, PresenceRegistry, RateLimiter
 from discord_core.usecases import (
     AuthUseCases,
+    BlockUseCases,
     BotUseCases,
     ChannelUseCases,
     Deps,
@@ -57,6 +58,7 @@ from discord_core.usecases import (
     MessageUseCases,
     ModerationUseCases,
     PinUseCases,
+    PrivateChannelUseCases,
     ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
@@ -122,6 +124,8 @@ class Container:
     messages: MessageUseCases = field(init=False)
     reactions: ReactionUseCases = field(init=False)
     pins: PinUseCases = field(init=False)
+    private_channels: PrivateChannelUseCases = field(init=False)
+    blocks: BlockUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     files: FileUseCases = field(init=False)
     gateway: GatewayUseCases = field(init=False)
@@ -147,6 +151,8 @@ class Container:
         self.messages = MessageUseCases(self.deps)
         self.reactions = ReactionUseCases(self.deps)
         self.pins = PinUseCases(self.deps)
+        self.private_channels = PrivateChannelUseCases(self.deps)
+        self.blocks = BlockUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
@@ -183,6 +189,8 @@ class Container:
             messages=self.messages,
             reactions=self.reactions,
             pins=self.pins,
+            private_channels=self.private_channels,
+            blocks=self.blocks,
             search=self.search,
             files=self.files,
             storage=self.deps.storage,

@@ -58,6 +58,10 @@ def avatar_url(user_id: int, version: str | None) -> str | None:
     return f"{API_PREFIX}/avatars/{user_id}/{version}.png"
 
 
+def opt_id(value: int | None) -> str | None:
+    return str(value) if value is not None else None
+
+
 def icon_url(server_id: int, version: str | None) -> str | None:
     if version is None:
         return None
@@ -158,13 +162,22 @@ class MyServerOut(ServerOut):
     role: RoleName
 
 
-class ChannelOut(Out):
+ChannelTypeName = Literal["text", "dm", "group_dm"]
+
+
+class ChannelOut(Out, omit_defaults=True):
     id: Id
-    server_id: Id
+    server_id: Id | None
+    """null for a DM or group DM."""
     name: str
     topic: str
     position: int
     created_at: datetime
+    type: ChannelTypeName = "text"
+    recipients: list[UserOut] | None = None
+    """A DM's or group DM's people, the caller included (the same object goes to each)."""
+    owner_id: Id | None = None
+    """A group DM's creator."""
 
 
 class ServerDetailOut(ServerOut):
@@ -210,13 +223,17 @@ def my_server_out(server: Server, member: Member) -> MyServerOut:
 
 
 def channel_out(channel: Channel) -> ChannelOut:
+    private = channel.private
     return ChannelOut(
         id=str(channel.id),
-        server_id=str(channel.server_id),
+        server_id=opt_id(channel.server_id),
         name=channel.name,
         topic=channel.topic,
         position=channel.position,
         created_at=channel.created_at,
+        type=channel.type.value,
+        recipients=[user_out(user) for user in channel.recipients] if private else None,
+        owner_id=opt_id(channel.owner_id),
     )
 
 
@@ -324,7 +341,7 @@ class AttachmentOut(Out, omit_defaults=True):
 class MessageReferenceOut(Out):
     message_id: Id
     channel_id: Id
-    server_id: Id
+    server_id: Id | None
 
 
 class ReferencedMessageOut(Out):
@@ -349,7 +366,8 @@ class ReactionOut(Out):
 class MessageOut(Out):
     id: Id
     channel_id: Id
-    server_id: Id
+    server_id: Id | None
+    """null in a DM or group DM."""
     author: AuthorOut
     content: str
     created_at: datetime
@@ -410,7 +428,7 @@ def _reference_parts(
     reference = MessageReferenceOut(
         message_id=str(message.reference_id),
         channel_id=str(message.channel_id),
-        server_id=str(message.server_id),
+        server_id=opt_id(message.server_id),
     )
     original = view.referenced
     if original is None:
@@ -441,7 +459,7 @@ def message_out(
     return MessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
-        server_id=str(message.server_id),
+        server_id=opt_id(message.server_id),
         author=_author_out(view),
         content=message.content,
         created_at=message.created_at,
@@ -483,7 +501,7 @@ def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut
     return SearchMessageOut(
         id=str(message.id),
         channel_id=str(message.channel_id),
-        server_id=str(message.server_id),
+        server_id=opt_id(message.server_id),
         author=AuthorOut(
             id=str(message.author_id),
             username=view.author_username,
@@ -692,6 +710,21 @@ class CreateChannelIn(In):
     name: Annotated[str, _text(limits.CHANNEL_NAME_MAX, 1)]
     topic: Annotated[str, _text(limits.CHANNEL_TOPIC_MAX)] = ""
     position: Position | None = None
+
+
+class OpenChannelIn(In):
+    """Either `recipient_id` (a DM, the same one every time) or `recipient_ids` (a new group
+    DM of you and 1 to 9 others), never both."""
+
+    recipient_id: Id | None = None
+    recipient_ids: (
+        Annotated[
+            list[Id],
+            msgspec.Meta(description="1 to 9 others (the core refuses more: `group_full`)."),
+        ]
+        | None
+    ) = None
+    name: Annotated[str, _text(limits.GROUP_DM_NAME_MAX)] | None = None
 
 
 class UpdateChannelIn(In):

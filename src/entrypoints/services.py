@@ -18,6 +18,7 @@ from discord_core.limits import FileLimits
 from discord_core.ports import FileStorage, RateLimiter, TokenService
 from discord_core.usecases import (
     AuthUseCases,
+    BlockUseCases,
     BotUseCases,
     ChannelUseCases,
     FileUseCases,
@@ -28,6 +29,7 @@ from discord_core.usecases import (
     MessageUseCases,
     ModerationUseCases,
     PinUseCases,
+    PrivateChannelUseCases,
     ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
@@ -59,6 +61,8 @@ class Services:
     messages: MessageUseCases
     reactions: ReactionUseCases
     pins: PinUseCases
+    private_channels: PrivateChannelUseCases
+    blocks: BlockUseCases
     search: SearchUseCases
     files: FileUseCases
     storage: FileStorage

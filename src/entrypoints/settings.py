@@ -120,6 +120,8 @@ class RateLimits(BaseModel):
     """Every authenticated request, all routes together (Discord's global limit)."""
     upload_per_user: Rate = RateLimit(10, 60)
     """Messages with files, per user (each may carry up to 50 MiB)."""
+    dm_open_per_user: Rate = RateLimit(10, 600)
+    """New DMs and group DMs opened, per user (reopening one you have is free): spam."""
 
 
 RATE_VARIABLES: Final = {

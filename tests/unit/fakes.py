@@ -158,6 +158,9 @@ TABLES = (
     "bans",
     "audit_log",
     "reactions",
+    "recipients",
+    "dm_keys",
+    "blocks",
 )
 
 
@@ -177,6 +180,12 @@ class Tables:
     audit_log: dict[Snowflake, AuditEntry] = field(default_factory=dict)
     reactions: dict[tuple[Snowflake, str, Snowflake], datetime] = field(default_factory=dict)
     """(message id, emoji, user id) -> when."""
+    recipients: dict[tuple[Snowflake, Snowflake], datetime] = field(default_factory=dict)
+    """(private channel id, user id) -> when they were added."""
+    dm_keys: dict[str, Snowflake] = field(default_factory=dict)
+    """A DM's pair key -> its channel id (unique, like the column)."""
+    blocks: dict[tuple[Snowflake, Snowflake], datetime] = field(default_factory=dict)
+    """(user id, blocked id) -> when."""
 
     def copy(self) -> Tables:
         """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
@@ -198,6 +207,10 @@ class Tables:
 
     def delete_channel(self, channel_id: Snowflake) -> None:
         self.channels.pop(channel_id, None)
+        for key in [k for k in self.recipients if k[0] == channel_id]:
+            del self.recipients[key]
+        for pair in [k for k, v in self.dm_keys.items() if v == channel_id]:
+            del self.dm_keys[pair]
         for message_id in [m.id for m in self.messages.values() if m.channel_id == channel_id]:
             self.delete_message(message_id)
 
@@ -205,7 +218,8 @@ class Tables:
         self.servers.pop(server_id, None)
         for key in [k for k in self.members if k[0] == server_id]:
             del self.members[key]
-        for channel_id in [c.id for c in self.channels.values() if c.server_id == server_id]:
+        server_channels = [c.id for c in self.channels.values() if c.server_id == server_id]
+        for channel_id in server_channels:
             self.delete_channel(channel_id)
         for code in [i.code for i in self.invites.values() if i.server_id == server_id]:
             del self.invites[code]
@@ -220,6 +234,8 @@ LockKey = tuple[int, Snowflake]
 """(rank, id): rank 0 = a user's row, 1 = a server's row, 2 = a message's row (the documented
 lock order)."""
 USER_LOCK, SERVER_LOCK, MESSAGE_LOCK = 0, 1, 2
+PRIVATE_CHANNEL_LOCK = SERVER_LOCK
+"""A private channel's lock comes where a server's would (ids never clash: both snowflakes)."""
 
 
 class FakeDatabase:
@@ -331,6 +347,7 @@ class FakeUnitOfWork:
         self.audit_log = FakeAuditLogRepository(self)
         self.search = FakeMessageSearch(self)
         self.reactions = FakeReactionRepository(self)
+        self.blocks = FakeBlockRepository(self)
         self.attachments = FakeAttachmentRepository(self)
         self.file_deletions = FakeFileDeletionRepository(self)
         self.topics = FakeTopicRepository(self)
@@ -814,6 +831,11 @@ class FakeMemberRepository(_Repo):
         _bigint(user_id)
         return sum(1 for m in t.members.values() if m.user_id == user_id)
 
+    async def share_a_server(self, a: Snowflake, b: Snowflake) -> bool:
+        t = await self._t("share_a_server")
+        theirs = {sid for (sid, uid) in t.members if uid == b}
+        return any(sid in theirs for (sid, uid) in t.members if uid == a)
+
     async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
         t = await self._t("server_ids_for_user")
         _bigint(user_id)
@@ -914,6 +936,131 @@ class FakeChannelRepository(_Repo):
         t = await self._t("count_for_server")
         _bigint(server_id)
         return sum(1 for c in t.channels.values() if c.server_id == server_id)
+
+    # --- private channels ---
+    async def add_private(self, channel: Channel, dm_key: str | None) -> None:
+        """Raises DuplicateKey("dm_key") when the pair already has a DM."""
+        t = await self._t("add_private")
+        _bigint(channel.id, channel.owner_id)
+        _storable(channel.name)
+        assert channel.id not in t.channels, "duplicate primary key"
+        assert channel.server_id is None and channel.private
+        for user in channel.recipients:
+            if user.id not in t.users:
+                raise ForeignKeyViolation("channel_recipients.user_id")
+        if dm_key is not None and (dm_key in t.dm_keys or dm_key in self.uow.db.tables.dm_keys):
+            raise DuplicateKey("dm_key")
+        row = replace(_copy(channel), recipients=[])
+        at = channel.created_at
+        people = [user.id for user in channel.recipients]
+
+        def op(s: Tables) -> None:
+            s.channels[row.id] = _copy(row)
+            for uid in people:
+                s.recipients[(row.id, uid)] = at
+            if dm_key is not None:
+                s.dm_keys[dm_key] = row.id
+
+        self.uow.write(op)
+
+    async def find_dm(self, dm_key: str) -> Channel | None:
+        t = await self._t("find_dm")
+        channel_id = t.dm_keys.get(dm_key)
+        if channel_id is None or channel_id not in t.channels:
+            return None
+        return self._with(t, _copy(t.channels[channel_id]))
+
+    async def with_recipients(self, channel: Channel) -> Channel:
+        t = await self._t("with_recipients")
+        return self._with(t, channel)
+
+    @staticmethod
+    def _with(t: Tables, channel: Channel) -> Channel:
+        added = sorted(((at, uid) for (cid, uid), at in t.recipients.items() if cid == channel.id))
+        channel.recipients = [_copy(t.users[uid]) for _, uid in added]
+        return channel
+
+    async def lock_private(self, channel_id: Snowflake) -> Channel | None:
+        await self._t("lock_private")
+        _bigint(channel_id)
+        t = await self.uow.lock((PRIVATE_CHANNEL_LOCK, channel_id))
+        row = t.channels.get(channel_id)
+        return _copy(row) if row is not None and row.private else None
+
+    async def add_recipient(self, channel_id: Snowflake, user_id: Snowflake, at: datetime) -> None:
+        t = await self._t("add_recipient")
+        _bigint(channel_id, user_id)
+        if user_id not in t.users or self.uow.parent_gone("channels", channel_id):
+            raise ForeignKeyViolation("channel_recipients")
+        assert (channel_id, user_id) not in t.recipients, "duplicate primary key"
+        self.uow.write(lambda s: s.recipients.__setitem__((channel_id, user_id), at))
+
+    async def set_owner(self, channel_id: Snowflake, owner_id: Snowflake) -> None:
+        t = await self._t("set_owner")
+        if channel_id not in t.channels:
+            return
+
+        def op(s: Tables) -> None:
+            if channel_id in s.channels:
+                s.channels[channel_id] = replace(s.channels[channel_id], owner_id=owner_id)
+
+        self.uow.write(op)
+
+    async def remove_recipient(self, channel_id: Snowflake, user_id: Snowflake) -> bool:
+        t = await self._t("remove_recipient")
+        if (channel_id, user_id) not in t.recipients:
+            return False
+        self.uow.write(lambda s: s.recipients.pop((channel_id, user_id), None))
+        return True
+
+    async def private_for_user(self, user_id: Snowflake) -> list[Channel]:
+        t = await self._t("private_for_user")
+        mine = [t.channels[cid] for (cid, uid) in t.recipients if uid == user_id]
+
+        def activity(channel: Channel) -> Snowflake:
+            ids = [m.id for m in t.messages.values() if m.channel_id == channel.id]
+            return max(ids, default=channel.id)
+
+        ordered = sorted(mine, key=activity, reverse=True)
+        return [self._with(t, _copy(c)) for c in ordered]
+
+    async def private_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
+        t = await self._t("private_ids_for_user")
+        return sorted(cid for (cid, uid) in t.recipients if uid == user_id)
+
+
+class FakeBlockRepository(_Repo):
+    name = "blocks"
+
+    async def add(self, user_id: Snowflake, blocked_id: Snowflake, at: datetime) -> bool:
+        t = await self._t("add")
+        _bigint(user_id, blocked_id)
+        if (user_id, blocked_id) in t.blocks:
+            return False
+        if blocked_id not in t.users or user_id not in t.users:
+            raise ForeignKeyViolation("blocks")
+        self.uow.write(lambda s: s.blocks.__setitem__((user_id, blocked_id), at))
+        return True
+
+    async def remove(self, user_id: Snowflake, blocked_id: Snowflake) -> bool:
+        t = await self._t("remove")
+        if (user_id, blocked_id) not in t.blocks:
+            return False
+        self.uow.write(lambda s: s.blocks.pop((user_id, blocked_id), None))
+        return True
+
+    async def blocked_ids(self, user_id: Snowflake) -> list[Snowflake]:
+        t = await self._t("blocked_ids")
+        mine = sorted((at, b) for (u, b), at in t.blocks.items() if u == user_id)
+        return [b for _, b in mine]
+
+    async def count(self, user_id: Snowflake) -> int:
+        t = await self._t("count")
+        return sum(1 for (u, _) in t.blocks if u == user_id)
+
+    async def either_way(self, a: Snowflake, b: Snowflake) -> bool:
+        t = await self._t("either_way")
+        return (a, b) in t.blocks or (b, a) in t.blocks
 
 
 class FakeMessageRepository(_Repo):

@@ -159,13 +159,63 @@ class ChannelRow(Base):
             ["server_id"], ["servers.id"], name="fk_channels_server_id_servers", ondelete="CASCADE"
         ),
         Index("ix_channels_server_id_position", "server_id", "position"),
+        # One DM per pair of people, whoever opens it and however many times at once.
+        UniqueConstraint("dm_key", name="uq_channels_dm_key"),
+        ForeignKeyConstraint(["owner_id"], ["users.id"], name="fk_channels_owner_id_users"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
-    server_id: Mapped[int] = mapped_column(BigInteger)
+    server_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """NULL for a private channel (DM, group DM)."""
     name: Mapped[str] = mapped_column(String(100))
     topic: Mapped[str] = mapped_column(String(1024))
     position: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+    type: Mapped[str] = mapped_column(String(16), server_default="text")
+    owner_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """A group DM's creator."""
+    dm_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """A DM's pair of people, "low:high" (NULL for other channels)."""
+
+
+class ChannelRecipientRow(Base):
+    """The people of a private channel."""
+
+    __tablename__ = "channel_recipients"
+    __table_args__ = (
+        PrimaryKeyConstraint("channel_id", "user_id", name="pk_channel_recipients"),
+        ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_channel_recipients_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_channel_recipients_user_id_users"),
+        Index("ix_channel_recipients_user_id", "user_id"),
+    )
+
+    channel_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    added_at: Mapped[datetime] = mapped_column(DateTimeUTC)
+
+
+class BlockRow(Base):
+    """`user_id` blocked `blocked_id`."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "blocked_id", name="pk_blocks"),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_blocks_user_id_users", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["blocked_id"], ["users.id"], name="fk_blocks_blocked_id_users", ondelete="CASCADE"
+        ),
+        Index("ix_blocks_blocked_id", "blocked_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    blocked_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC)
 
 

@@ -59,6 +59,7 @@ from discord_core.model import (
     BanView,
     Bot,
     Channel,
+    ChannelType,
     Invite,
     Member,
     MemberView,
@@ -79,7 +80,9 @@ from .models import (
     AuthSessionRow,
     BanRow,
     Base,
+    BlockRow,
     BotRow,
+    ChannelRecipientRow,
     ChannelRow,
     FileDeletionRow,
     InviteRow,
@@ -121,6 +124,10 @@ class _ServerCrud(SQLAlchemyAsyncRepository[ServerRow]):
 
 class _MemberCrud(SQLAlchemyAsyncRepository[MemberRow]):
     model_type = MemberRow
+
+
+class _BlockCrud(SQLAlchemyAsyncRepository[BlockRow]):
+    model_type = BlockRow
 
 
 class _ChannelCrud(SQLAlchemyAsyncRepository[ChannelRow]):
@@ -212,6 +219,34 @@ def _member(row: MemberRow) -> Member:
     )
 
 
+_CHANNEL_TYPES = {kind.value: kind for kind in ChannelType}
+
+
+PRIVATE_SERVER_ID = 0
+"""What messages.server_id and attachments.server_id hold for a private channel's rows: those
+columns are NOT NULL, and `messages` is never copied to relax it (SQLite would lose the search
+index's triggers). No server has id 0; the core sees None."""
+
+
+def stored_server_id(server_id: Snowflake | None) -> Snowflake:
+    return PRIVATE_SERVER_ID if server_id is None else server_id
+
+
+def _channel_of(columns: Any, kind: str, owner_id: Snowflake | None) -> Channel:
+    """From (id, server_id, name, topic, position, created_at) and the type and owner."""
+    cid, server_id, name, topic, position, created_at = columns
+    return Channel(
+        cid,
+        server_id,
+        name,
+        topic,
+        position,
+        created_at,
+        type=_CHANNEL_TYPES[kind],
+        owner_id=owner_id,
+    )
+
+
 def _channel(row: ChannelRow) -> Channel:
     return Channel(
         id=row.id,
@@ -220,6 +255,8 @@ def _channel(row: ChannelRow) -> Channel:
         topic=row.topic,
         position=row.position,
         created_at=row.created_at,
+        type=_CHANNEL_TYPES[row.type],
+        owner_id=row.owner_id,
     )
 
 
@@ -259,6 +296,8 @@ _CHANNEL_WITH_MEMBER = (
         ChannelRow.position,
         ChannelRow.created_at,
         *_MEMBER_VIEW_COLUMNS,
+        ChannelRow.type,
+        ChannelRow.owner_id,
     )
     .select_from(ChannelRow)
     .outerjoin(
@@ -417,7 +456,7 @@ def _message_view(row: Any) -> MessageView:
         message=Message(
             id=message_id,
             channel_id=channel_id,
-            server_id=server_id,
+            server_id=server_id or None,
             author_id=author_id,
             content=content,
             created_at=created,
@@ -865,6 +904,15 @@ class SqlMemberRepository(_Repository[MemberRow]):
         )
         return list(result.scalars().all())
 
+    async def share_a_server(self, a: Snowflake, b: Snowflake) -> bool:
+        theirs = select(MemberRow.server_id).where(MemberRow.user_id == b)
+        result = await self._execute(
+            select(MemberRow.server_id)
+            .where(MemberRow.user_id == a, MemberRow.server_id.in_(theirs))
+            .limit(1)
+        )
+        return result.first() is not None
+
     async def co_members(
         self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
     ) -> list[MemberView]:
@@ -920,7 +968,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
                 row[14] = _SQLITE_TIMESTAMP(row[14]) if row[14] is not None else None
         if row is None:
             return None
-        channel = Channel(*row[:6])
+        channel = _channel_of(row[:6], row[15], row[16])
         view = _member_view(row[6:]) if row[7] is not None else None
         return channel, view
 
@@ -951,6 +999,169 @@ class SqlChannelRepository(_Repository[ChannelRow]):
     async def count_for_server(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)
 
+    async def add_private(self, channel: Channel, dm_key: str | None) -> None:
+        await self._insert(
+            ChannelRow(
+                id=channel.id,
+                server_id=None,
+                name=channel.name,
+                topic=channel.topic,
+                position=0,
+                created_at=channel.created_at,
+                type=channel.type.value,
+                owner_id=channel.owner_id,
+                dm_key=dm_key,
+            )
+        )
+        # The channel row first: the recipients' foreign key needs it (no ORM flush order).
+        await self._session.flush()
+        await self._execute(
+            insert(ChannelRecipientRow),
+            [
+                {"channel_id": channel.id, "user_id": user.id, "added_at": channel.created_at}
+                for user in channel.recipients
+            ],
+        )
+
+    async def find_dm(self, dm_key: str) -> Channel | None:
+        row = await self._crud.get_one_or_none(dm_key=dm_key)
+        return await self.with_recipients(_channel(row)) if row is not None else None
+
+    async def with_recipients(self, channel: Channel) -> Channel:
+        found = await self._recipients([channel.id])
+        channel.recipients = found.get(channel.id, [])
+        return channel
+
+    async def _recipients(self, channel_ids: Sequence[Snowflake]) -> dict[Snowflake, list[User]]:
+        result = await self._execute(_RECIPIENTS, {"channel_ids": list(channel_ids)})
+        found: dict[Snowflake, list[User]] = {}
+        for row in result.all():
+            user = _user_of(row[1:])
+            assert user is not None
+            found.setdefault(row[0], []).append(user)
+        return found
+
+    async def lock_private(self, channel_id: Snowflake) -> Channel | None:
+        result = await self._execute(_LOCK_PRIVATE, {"id": channel_id})
+        row = result.first()
+        if row is None:
+            return None
+        return _channel_of(row[:6], row[6], row[7])
+
+    async def add_recipient(self, channel_id: Snowflake, user_id: Snowflake, at: datetime) -> None:
+        await self._execute(
+            insert(ChannelRecipientRow),
+            {"channel_id": channel_id, "user_id": user_id, "added_at": at},
+        )
+
+    async def set_owner(self, channel_id: Snowflake, owner_id: Snowflake) -> None:
+        await self._changed(
+            update(ChannelRow).where(ChannelRow.id == channel_id).values(owner_id=owner_id)
+        )
+
+    async def remove_recipient(self, channel_id: Snowflake, user_id: Snowflake) -> bool:
+        return (
+            await self._changed(
+                delete(ChannelRecipientRow).where(
+                    ChannelRecipientRow.channel_id == channel_id,
+                    ChannelRecipientRow.user_id == user_id,
+                )
+            )
+            > 0
+        )
+
+    async def private_for_user(self, user_id: Snowflake) -> list[Channel]:
+        result = await self._execute(_PRIVATE_OF_USER, {"user_id": user_id})
+        channels = [_channel_of(row[:6], row[6], row[7]) for row in result.all()]
+        if channels:
+            found = await self._recipients([c.id for c in channels])
+            for channel in channels:
+                channel.recipients = found.get(channel.id, [])
+        return channels
+
+    async def private_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
+        result = await self._execute(
+            select(ChannelRecipientRow.channel_id).where(ChannelRecipientRow.user_id == user_id)
+        )
+        return list(result.scalars().all())
+
+
+_PRIVATE_COLUMNS = (
+    ChannelRow.id,
+    ChannelRow.server_id,
+    ChannelRow.name,
+    ChannelRow.topic,
+    ChannelRow.position,
+    ChannelRow.created_at,
+    ChannelRow.type,
+    ChannelRow.owner_id,
+)
+_LOCK_PRIVATE = (
+    select(*_PRIVATE_COLUMNS)
+    .where(ChannelRow.id == bindparam("id"), ChannelRow.server_id.is_(None))
+    .with_for_update()
+)
+_LAST_ACTIVITY = func.coalesce(
+    select(func.max(MessageRow.id))
+    .where(MessageRow.channel_id == ChannelRow.id)
+    .correlate(ChannelRow)
+    .scalar_subquery(),
+    ChannelRow.id,
+)
+"""A channel's newest message id (each index lookup is one step of (channel_id, id)), or its
+own id: both are times, so channels sort by last activity."""
+_PRIVATE_OF_USER = (
+    select(*_PRIVATE_COLUMNS)
+    .join(ChannelRecipientRow, ChannelRecipientRow.channel_id == ChannelRow.id)
+    .where(ChannelRecipientRow.user_id == bindparam("user_id"))
+    .order_by(_LAST_ACTIVITY.desc())
+)
+_RECIPIENTS = (
+    select(ChannelRecipientRow.channel_id, *_GET_USER.selected_columns)
+    .join(UserRow, UserRow.id == ChannelRecipientRow.user_id)
+    .where(ChannelRecipientRow.channel_id.in_(bindparam("channel_ids", expanding=True)))
+    .order_by(ChannelRecipientRow.channel_id, ChannelRecipientRow.added_at, UserRow.id)
+)
+
+
+@translate_public_methods
+class SqlBlockRepository(_Repository[BlockRow]):
+    _crud_class = _BlockCrud
+
+    async def add(self, user_id: Snowflake, blocked_id: Snowflake, at: datetime) -> bool:
+        if await self._crud.exists(user_id=user_id, blocked_id=blocked_id):
+            return False
+        await self._insert(BlockRow(user_id=user_id, blocked_id=blocked_id, created_at=at))
+        return True
+
+    async def remove(self, user_id: Snowflake, blocked_id: Snowflake) -> bool:
+        statement = delete(BlockRow).where(
+            BlockRow.user_id == user_id, BlockRow.blocked_id == blocked_id
+        )
+        return await self._changed(statement) > 0
+
+    async def blocked_ids(self, user_id: Snowflake) -> list[Snowflake]:
+        result = await self._execute(
+            select(BlockRow.blocked_id)
+            .where(BlockRow.user_id == user_id)
+            .order_by(BlockRow.created_at, BlockRow.blocked_id)
+        )
+        return list(result.scalars().all())
+
+    async def count(self, user_id: Snowflake) -> int:
+        return await self._crud.count(user_id=user_id)
+
+    async def either_way(self, a: Snowflake, b: Snowflake) -> bool:
+        result = await self._execute(
+            select(BlockRow.user_id)
+            .where(
+                ((BlockRow.user_id == a) & (BlockRow.blocked_id == b))
+                | ((BlockRow.user_id == b) & (BlockRow.blocked_id == a))
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
 
 @translate_public_methods
 class SqlMessageRepository(_Repository[MessageRow]):
@@ -964,7 +1175,7 @@ class SqlMessageRepository(_Repository[MessageRow]):
             {
                 "id": message.id,
                 "channel_id": message.channel_id,
-                "server_id": message.server_id,
+                "server_id": stored_server_id(message.server_id),
                 "author_id": message.author_id,
                 "content": message.content,
                 "created_at": message.created_at,
@@ -1422,7 +1633,7 @@ def _attachment(row: Any) -> Attachment:
         id=row.id,
         message_id=row.message_id,
         channel_id=row.channel_id,
-        server_id=row.server_id,
+        server_id=row.server_id or None,
         filename=row.filename,
         content_type=row.content_type,
         size=row.size,
@@ -1451,7 +1662,7 @@ class SqlAttachmentRepository(_Repository[AttachmentRow]):
                     "id": a.id,
                     "message_id": a.message_id,
                     "channel_id": a.channel_id,
-                    "server_id": a.server_id,
+                    "server_id": stored_server_id(a.server_id),
                     "filename": a.filename,
                     "content_type": a.content_type,
                     "size": a.size,

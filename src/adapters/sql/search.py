@@ -220,7 +220,7 @@ def backfill(
         texts = [
             document(
                 row[4],
-                server_id=row[1],
+                server_id=row[1] or None,
                 channel_id=row[2],
                 author_id=row[3],
                 files=bool(row[5]),

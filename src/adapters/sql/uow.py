@@ -19,6 +19,7 @@ from discord_core.ports import (
     AuditLogRepository,
     AuthSessionRepository,
     BanRepository,
+    BlockRepository,
     BotRepository,
     ChannelRepository,
     EventPublisher,
@@ -43,6 +44,7 @@ from .repositories import (
     SqlAuditLogRepository,
     SqlAuthSessionRepository,
     SqlBanRepository,
+    SqlBlockRepository,
     SqlBotRepository,
     SqlChannelRepository,
     SqlFileDeletionRepository,
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
     audit_log: AuditLogRepository
     search: MessageSearchIndex
     reactions: ReactionRepository
+    blocks: BlockRepository
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
     topics: TopicRepository
@@ -134,6 +137,7 @@ class SqlUnitOfWork:
         self.audit_log = SqlAuditLogRepository(session)
         self.search = SqlMessageSearch(session, messages.views)
         self.reactions = SqlReactionRepository(session)
+        self.blocks = SqlBlockRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.file_deletions = SqlFileDeletionRepository(session)
         self.topics = SqlTopicRepository(session)

@@ -3,6 +3,7 @@
 from .admin import AdminUseCases, ExportItem, ServerSummary
 from .auth import AuthUseCases, Identity, IssuedToken
 from .base import Deps
+from .blocks import BlockUseCases
 from .bots import AddedBot, BotAccount, BotApplication, BotUseCases, IssuedBotToken
 from .channels import ChannelUseCases
 from .files import FileGrant, FileUseCases, Linker, OpenedFile, SignedLink, Variant
@@ -11,6 +12,7 @@ from .invites import InviteUseCases
 from .members import MemberUseCases
 from .messages import MessageUseCases, Reply
 from .moderation import BanResult, ModerationUseCases
+from .private_channels import Opened, PrivateChannelUseCases
 from .reactions import PinUseCases, ReactionUseCases
 from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases
@@ -21,6 +23,7 @@ __all__ = [
     "AdminUseCases",
     "AuthUseCases",
     "BanResult",
+    "BlockUseCases",
     "BotAccount",
     "BotApplication",
     "BotUseCases",
@@ -38,8 +41,10 @@ __all__ = [
     "MemberUseCases",
     "MessageUseCases",
     "ModerationUseCases",
+    "Opened",
     "OpenedFile",
     "PinUseCases",
+    "PrivateChannelUseCases",
     "ReactionUseCases",
     "ReadyState",
     "Reply",

@@ -14,6 +14,7 @@ from ..events import MemberRemoved, ServerUnavailable, SessionsRevoked
 from ..files import FileKind, FileRef
 from ..model import (
     Channel,
+    ChannelType,
     Member,
     MemberView,
     MessageView,
@@ -26,6 +27,7 @@ from ..model import (
 )
 from ..ports import UnitOfWork
 from .base import SERVER_NOT_FOUND, Deps
+from .private_channels import depart
 
 PAGE = 100
 
@@ -51,10 +53,18 @@ async def anonymise(uow: UnitOfWork, user: User, now: datetime) -> list[FileRef]
     are freed, its avatar goes, it can never sign in again; its messages stay and show
     "Deleted user". Refused (409 `owner_cannot_leave`) while it owns a server. The caller
     signs it out. Returns the files to delete after the commit (the avatar's)."""
-    # Lock order: the user (held), then their servers ascending (ports.UnitOfWork).
+    # Lock order: the user (held), then their servers and group DMs ascending
+    # (ports.UnitOfWork).
     memberships = await uow.servers.list_for_user(user.id)
-    for server_id in sorted(server.id for server, _ in memberships):
-        await uow.servers.lock(server_id)
+    groups = [
+        c.id for c in await uow.channels.private_for_user(user.id) if c.type is ChannelType.GROUP_DM
+    ]
+    server_ids = {server.id for server, _ in memberships}
+    for lock_id in sorted(server_ids | set(groups)):
+        if lock_id in server_ids:
+            await uow.servers.lock(lock_id)
+        else:
+            await uow.channels.lock_private(lock_id)
     memberships = await uow.servers.list_for_user(user.id)  # as it is now
     owned = [server for server, member in memberships if member.role is Role.OWNER]
     if owned:
@@ -69,6 +79,10 @@ async def anonymise(uow: UnitOfWork, user: User, now: datetime) -> list[FileRef]
         uow.record(
             [MemberRemoved(server.id, user.id, False), ServerUnavailable(user.id, server.id)]
         )
+    # Group DMs are left (their people see them go); 1:1 DMs stay, showing "Deleted user".
+    for channel in await uow.channels.private_for_user(user.id):
+        if channel.type is ChannelType.GROUP_DM:
+            await depart(uow, channel, user.id, now)
     refs: list[FileRef] = []
     if user.avatar is not None:
         refs = [FileRef(FileKind.AVATAR, user.id, user.avatar)]

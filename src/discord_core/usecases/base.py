@@ -198,7 +198,9 @@ async def readable_channels(
 async def channel_as_member(
     uow: UnitOfWork, channel_id: Snowflake, user_id: Snowflake
 ) -> tuple[Channel, MemberView]:
-    """The channel and the caller's membership; a non-member cannot tell it exists."""
+    """A server channel and the caller's membership, for what only server channels have
+    (settings, moderation); a non-member cannot tell it exists, and a private channel is not
+    one (what every channel has asks `access.channel_access`)."""
     found = await uow.channels.get_with_member(channel_id, user_id)
     if found is None or found[1] is None:
         raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
@@ -210,8 +212,8 @@ async def locked_channel_as_member(
 ) -> tuple[Channel, MemberView]:
     """Lock the channel's server, then read the channel and the caller's membership as they
     are now (the channel may have moved, or gone, while this waited for the lock)."""
-    channel, _ = await channel_as_member(uow, channel_id, user_id)
-    if await uow.servers.lock(channel.server_id) is None:
+    _, member = await channel_as_member(uow, channel_id, user_id)
+    if await uow.servers.lock(member.member.server_id) is None:
         raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel")
     return await channel_as_member(uow, channel_id, user_id)
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from .. import limits
-from ..errors import LimitReached
+from ..errors import LimitReached, ValidationFailed
 from ..events import ChannelCreated, ChannelDeleted, ChannelUpdated, Event
 from ..model import AuditAction, Channel, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
+from .access import channel_access
 from .auth import Identity
 from .base import (
     UseCases,
     changed,
-    channel_as_member,
     locked_channel_as_member,
     locked_server_as_member,
     membership,
 )
 from .files import purge_quietly
+from .private_channels import PrivateChannelUseCases
 
 
 def _place(channels: list[Channel], moved: Channel, index: int) -> list[Channel]:
@@ -51,9 +52,19 @@ class ChannelUseCases(UseCases):
             return await uow.channels.list_for_server(server_id)
 
     async def get(self, identity: Identity, channel_id: Snowflake) -> Channel:
+        """Any channel the caller can read: a server's, or a DM or group DM they are in."""
         async with self.deps.uow(read_only=True) as uow:
-            channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
-        return channel
+            return (await channel_access(uow, channel_id, identity.user_id)).channel
+
+    async def _private(self, identity: Identity, channel_id: Snowflake) -> bool:
+        """Whether the channel is a private one the caller is in (a channel's kind never
+        changes, so this read needs no lock)."""
+        async with self.deps.uow(read_only=True) as uow:
+            found = await uow.channels.get(channel_id)
+            if found is None or not found.private:
+                return False
+            await channel_access(uow, channel_id, identity.user_id)  # else the 404
+        return True
 
     async def create(
         self,
@@ -113,6 +124,13 @@ class ChannelUseCases(UseCases):
         position: int | None = None,
         reason: str | None = None,
     ) -> Channel:
+        """A server channel's settings; a group DM's name (its only setting)."""
+        if await self._private(identity, channel_id):
+            if name is None or topic is not None or position is not None:
+                raise ValidationFailed(
+                    "A group DM has only a name to change.", code="not_server_channel"
+                )
+            return await PrivateChannelUseCases(self.deps).rename(identity, channel_id, name)
         reason = limits.audit_reason(reason)
         name = limits.channel_name(name) if name is not None else None
         topic = limits.channel_topic(topic) if topic is not None else None
@@ -123,6 +141,7 @@ class ChannelUseCases(UseCases):
             # move renumbers its siblings.
             channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
+            server_id = member.member.server_id
             before = (channel.name, channel.topic, channel.position)
             if name is not None:
                 channel.name = name
@@ -130,12 +149,12 @@ class ChannelUseCases(UseCases):
                 channel.topic = topic
             events: list[Event]
             if position is not None:
-                siblings = await uow.channels.list_for_server(channel.server_id)
+                siblings = await uow.channels.list_for_server(server_id)
                 moved = _place(siblings, channel, position)
                 events = await self._save_moves(uow, moved)
             else:
                 await uow.channels.update(channel)
-                events = [ChannelUpdated(channel.server_id, channel)]
+                events = [ChannelUpdated(server_id, channel)]
             after = (channel.name, channel.topic, channel.position)
             changes = [
                 changed(key, old, new)
@@ -145,7 +164,7 @@ class ChannelUseCases(UseCases):
             if changes:
                 await self._audit(
                     uow,
-                    channel.server_id,
+                    server_id,
                     AuditAction.CHANNEL_UPDATE,
                     identity.user_id,
                     channel.id,
@@ -160,25 +179,30 @@ class ChannelUseCases(UseCases):
     async def delete(
         self, identity: Identity, channel_id: Snowflake, *, reason: str | None = None
     ) -> None:
-        """The channels after it move up one: positions stay 0..n-1."""
+        """The channels after it move up one: positions stay 0..n-1. On a group DM: leave it
+        (a DM cannot be deleted: it stays, like Discord's, to be opened again)."""
+        if await self._private(identity, channel_id):
+            await PrivateChannelUseCases(self.deps).leave(identity, channel_id)
+            return
         reason = limits.audit_reason(reason)
 
         async def work(uow: UnitOfWork) -> None:
             channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
             require(member.member.role, Action.MANAGE_CHANNELS)
+            server_id = member.member.server_id
             await uow.file_deletions.schedule_channel(channel_id, self.deps.clock.now())
             await uow.channels.delete(channel_id)
             await self._audit(
                 uow,
-                channel.server_id,
+                server_id,
                 AuditAction.CHANNEL_DELETE,
                 identity.user_id,
                 channel_id,
                 [changed("name", channel.name, None)],
                 reason,
             )
-            events: list[Event] = [ChannelDeleted(channel.server_id, channel)]
-            rest = await uow.channels.list_for_server(channel.server_id)
+            events: list[Event] = [ChannelDeleted(server_id, channel)]
+            rest = await uow.channels.list_for_server(server_id)
             events += await self._save_moves(uow, _renumber(rest))
             uow.record(events)
 
@@ -192,6 +216,6 @@ class ChannelUseCases(UseCases):
         events: list[Event] = []
         for channel in moved:
             await uow.channels.update(channel)
-            if channel is not skip:
+            if channel is not skip and channel.server_id is not None:
                 events.append(ChannelUpdated(channel.server_id, channel))
         return events

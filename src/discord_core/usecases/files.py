@@ -162,7 +162,7 @@ async def store_pictures(
 
 class Linker:
     """Signed links to attachments. Who may see an attachment is decided where its message is
-    handed out (`channel_as_member`, like every message read, and the gateway's routing); a
+    handed out (`access.channel_access`, like every message read, and the gateway's routing); a
     link then works for whoever holds it until it expires, like Discord's CDN links."""
 
     def __init__(self, signer: Signer, clock: Clock, ttl: timedelta) -> None:

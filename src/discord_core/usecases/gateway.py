@@ -28,6 +28,9 @@ class ReadyState:
     positions: dict[Topic, int] = field(default_factory=dict)
     """Where each topic's events stood before this state was read: the session gets the
     events after these positions (some may already be reflected here; none is missed)."""
+    private_channels: list[Channel] = field(default_factory=list)
+    """The user's DMs and group DMs, with their recipients, most recently active first."""
+    blocked_ids: list[Snowflake] = field(default_factory=list)
 
     @property
     def topics(self) -> list[Topic]:
@@ -35,6 +38,7 @@ class ReadyState:
         server joined while this state was read has no position: the session joins its topic
         when that join's SERVER_CREATE arrives (it comes after the user's position)."""
         servers = [Topic.server(s.server.id) for s in self.servers]
+        servers += [Topic.channel(c.id) for c in self.private_channels]
         if self.positions:
             servers = [topic for topic in servers if topic in self.positions]
         return [Topic.user(self.user.id), *servers]
@@ -70,7 +74,11 @@ class GatewayUseCases(UseCases):
             mine = Topic.user(identity.user_id)
             positions = await uow.topics.positions([mine])
             server_ids = await uow.members.server_ids_for_user(identity.user_id)
-            positions |= await uow.topics.positions([Topic.server(sid) for sid in server_ids])
+            private_ids = await uow.channels.private_ids_for_user(identity.user_id)
+            positions |= await uow.topics.positions(
+                [Topic.server(sid) for sid in server_ids]
+                + [Topic.channel(cid) for cid in private_ids]
+            )
             user = await uow.users.get(identity.user_id)
             if user is None:
                 raise Unauthorized("This account no longer exists.", code="invalid_token")
@@ -83,9 +91,12 @@ class GatewayUseCases(UseCases):
             threshold = self.deps.large_server_members
             small = [sid for sid in server_ids if counts[sid] < threshold]
             contacts = await uow.members.co_members(user.id, small)
+            private = await uow.channels.private_for_user(user.id)
+            blocked = await uow.blocks.blocked_ids(user.id)
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
         for channel in channels:
-            by_server[channel.server_id].append(channel)
+            if channel.server_id is not None:
+                by_server[channel.server_id].append(channel)
         servers = [
             ServerSnapshot(
                 server,
@@ -103,7 +114,7 @@ class GatewayUseCases(UseCases):
             (uid, visible_presence(status, uid in online)) for uid, status in statuses.items()
         ]
         presences = [(uid, p) for uid, p in presences if p is not Presence.OFFLINE]
-        return ReadyState(user, servers, presences, positions)
+        return ReadyState(user, servers, presences, positions, private, blocked)
 
     async def member_list(
         self,

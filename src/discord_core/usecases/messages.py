@@ -14,7 +14,6 @@ from ..errors import (
     Forbidden,
     MissingParent,
     NotFound,
-    TimedOut,
     ValidationFailed,
 )
 from ..events import MessageCreated, MessageDeleted, MessageUpdated, TypingStarted
@@ -22,7 +21,6 @@ from ..files import FileRef
 from ..model import (
     Attachment,
     AuditAction,
-    MemberView,
     Message,
     MessageView,
     Snowflake,
@@ -30,8 +28,9 @@ from ..model import (
 )
 from ..permissions import can_delete_message
 from ..ports import UnitOfWork
+from .access import ChannelAccess, channel_access, postable_channel, unknown_channel
 from .auth import Identity
-from .base import CHANNEL_NOT_FOUND, MESSAGE_NOT_FOUND, UseCases, changed, channel_as_member
+from .base import MESSAGE_NOT_FOUND, UseCases, changed
 from .files import discard_files, store_files
 from .uploads import PreparedFile, check_upload_limits, prepare_uploads
 
@@ -131,12 +130,12 @@ async def with_attachments(uow: UnitOfWork, views: Sequence[MessageView]) -> Non
         view.attachments = found.get(view.message.id, [])
 
 
-def check_not_timed_out(member: MemberView, now: datetime) -> None:
-    """Posting, reacting and typing: refused (403 `timed_out`, with the end) while the
-    member is timed out."""
-    until = member.member.communication_disabled_until
-    if until is not None and until > now:
-        raise TimedOut(until)
+def _may_delete(access: ChannelAccess, user_id: Snowflake, author_id: Snowflake) -> bool:
+    """Your own message anywhere; others' in a server channel from moderator up."""
+    role = access.role
+    if role is None:
+        return user_id == author_id
+    return can_delete_message(user_id, role, author_id)
 
 
 def _any_image(attachments: Sequence[Attachment]) -> bool:
@@ -162,7 +161,7 @@ class MessageUseCases(UseCases):
             limit, default=limits.PAGE_LIMIT_DEFAULT, maximum=limits.PAGE_LIMIT_MAX
         )
         async with self.deps.uow(read_only=True) as uow:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            await channel_access(uow, channel_id, identity.user_id)
             page = await self._page(uow, channel_id, before, after, around, limit)
             await with_details(uow, page, identity.user_id)
         return page
@@ -191,7 +190,7 @@ class MessageUseCases(UseCases):
         self, identity: Identity, channel_id: Snowflake, message_id: Snowflake
     ) -> MessageView:
         async with self.deps.uow(read_only=True) as uow:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            await channel_access(uow, channel_id, identity.user_id)
             return await _message_in(uow, channel_id, message_id, identity.user_id)
 
     async def post(
@@ -232,15 +231,17 @@ class MessageUseCases(UseCases):
         # and the losers are answered from the winner's message.
 
         async def work(uow: UnitOfWork) -> MessageView:
-            channel, author = await channel_as_member(uow, channel_id, identity.user_id)
-            check_not_timed_out(author, self.deps.clock.now())
+            access = await postable_channel(
+                uow, channel_id, identity.user_id, self.deps.clock.now()
+            )
+            author = access.author
             replied = await _replied_to(uow, channel_id, reply)
             # The id (the message's time) is taken as late as possible, just before its
             # insert: ids then follow commits closely (clients backfill by id, with a margin).
             message = Message(
                 id=self.deps.ids.next_id(),
                 channel_id=channel_id,
-                server_id=channel.server_id,
+                server_id=access.server_id,
                 author_id=identity.user_id,
                 content=content,
                 created_at=self.deps.clock.now(),
@@ -250,12 +251,12 @@ class MessageUseCases(UseCases):
             try:
                 await uow.messages.add(message)
             except MissingParent:  # the channel was deleted since it was read
-                raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
+                raise unknown_channel() from None
             view = MessageView(
                 message, author.username, author.avatar, author_bot=author.bot, referenced=replied
             )
             view.reactions = []
-            uow.record([MessageCreated(channel.server_id, view)])
+            uow.record([MessageCreated(access.server_id, view)])
             return view
 
         try:
@@ -268,8 +269,7 @@ class MessageUseCases(UseCases):
         """Raise what `post` would for a caller who cannot post here, before a client's files
         are received (an upload to a channel you cannot see stops at its headers)."""
         async with self.deps.uow(read_only=True) as uow:
-            _, member = await channel_as_member(uow, channel_id, identity.user_id)
-        check_not_timed_out(member, self.deps.clock.now())
+            await postable_channel(uow, channel_id, identity.user_id, self.deps.clock.now())
 
     async def _post_with_files(
         self,
@@ -317,14 +317,14 @@ class MessageUseCases(UseCases):
         created_at: datetime,
         reply: Reply | None = None,
     ) -> MessageView:
-        channel, author = await channel_as_member(uow, channel_id, identity.user_id)
-        check_not_timed_out(author, created_at)
+        access = await postable_channel(uow, channel_id, identity.user_id, created_at)
+        author = access.author
         replied = await _replied_to(uow, channel_id, reply)
         attachments = [p.attachment for p in prepared]
         message = Message(
             id=message_id,
             channel_id=channel_id,
-            server_id=channel.server_id,
+            server_id=access.server_id,
             author_id=identity.user_id,
             content=content,
             created_at=created_at,
@@ -336,11 +336,11 @@ class MessageUseCases(UseCases):
         for attachment in attachments:
             attachment.message_id = message.id
             attachment.channel_id = channel_id
-            attachment.server_id = channel.server_id
+            attachment.server_id = access.server_id
         try:
             await uow.messages.add(message)
         except MissingParent:  # the channel was deleted since it was read
-            raise NotFound(CHANNEL_NOT_FOUND, code="unknown_channel") from None
+            raise unknown_channel() from None
         await uow.attachments.add_many(attachments)
         await uow.file_deletions.cancel([p.ref for p in prepared])
         view = MessageView(
@@ -352,7 +352,7 @@ class MessageUseCases(UseCases):
             referenced=replied,
             reactions=[],
         )
-        uow.record([MessageCreated(channel.server_id, view)])
+        uow.record([MessageCreated(access.server_id, view)])
         return view
 
     async def _replay_by_nonce(
@@ -387,7 +387,7 @@ class MessageUseCases(UseCases):
         edited_at = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> MessageView:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            await channel_access(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id, identity.user_id)
             if view.message.author_id != identity.user_id:
                 raise Forbidden("You can only edit your own messages.", code="not_author")
@@ -413,9 +413,9 @@ class MessageUseCases(UseCases):
         reason = limits.audit_reason(reason)
 
         async def work(uow: UnitOfWork) -> list[FileRef]:
-            _, member = await channel_as_member(uow, channel_id, identity.user_id)
+            access = await channel_access(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id)
-            if not can_delete_message(identity.user_id, member.member.role, view.message.author_id):
+            if not _may_delete(access, identity.user_id, view.message.author_id):
                 raise Forbidden(
                     "You need the moderator role or higher to delete others' messages.",
                     code="missing_permission",
@@ -425,10 +425,10 @@ class MessageUseCases(UseCases):
                 refs = await uow.file_deletions.schedule_message(message_id, self.deps.clock.now())
             await uow.messages.delete(message_id)
             author_id = view.message.author_id
-            if author_id != identity.user_id:
+            if author_id != identity.user_id and access.member is not None:
                 await self._audit(
                     uow,
-                    view.message.server_id,
+                    access.member.server_id,
                     AuditAction.MESSAGE_DELETE,
                     identity.user_id,
                     author_id,
@@ -447,13 +447,14 @@ class MessageUseCases(UseCases):
     async def typing(self, identity: Identity, channel_id: Snowflake) -> None:
         """Announce that the caller is typing; nothing is stored."""
         async with self.deps.uow(read_only=True) as uow:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
-        check_not_timed_out(member, self.deps.clock.now())
+            access = await postable_channel(
+                uow, channel_id, identity.user_id, self.deps.clock.now()
+            )
         event = TypingStarted(
-            channel.server_id,
+            access.server_id,
             channel_id,
             identity.user_id,
-            member.username,
+            access.author.username,
             self.deps.clock.now(),
         )
         await self.deps.events.publish([event])

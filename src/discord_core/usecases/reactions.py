@@ -15,12 +15,13 @@ from ..events import (
     ReactionRemoved,
     ReactionsCleared,
 )
-from ..model import AuditAction, Message, MessageView, Reactor, Role, Snowflake
+from ..model import AuditAction, Message, MessageView, Reactor, Snowflake
 from ..permissions import Action, require
 from ..ports import UnitOfWork
+from .access import channel_access, locked_access, postable_channel, require_moderator
 from .auth import Identity
-from .base import UseCases, channel_as_member, locked_channel_as_member
-from .messages import _message_in, _unknown_message, check_not_timed_out, with_details
+from .base import UseCases
+from .messages import _message_in, _unknown_message, with_details
 
 
 async def _locked_message_in(
@@ -49,8 +50,8 @@ class ReactionUseCases(UseCases):
         now = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> None:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
-            check_not_timed_out(member, now)  # a timed-out member reads but does not react
+            # A timed-out member reads but does not react; nor does a blocked DM partner.
+            access = await postable_channel(uow, channel_id, identity.user_id, now)
             # The message's row lock serialises its reactions: the distinct-emoji count read
             # here is still true at the insert.
             await _locked_message_in(uow, channel_id, message_id)
@@ -70,7 +71,7 @@ class ReactionUseCases(UseCases):
                 uow.record(
                     [
                         ReactionAdded(
-                            channel.server_id, channel_id, message_id, identity.user_id, emoji
+                            access.server_id, channel_id, message_id, identity.user_id, emoji
                         )
                     ]
                 )
@@ -91,13 +92,13 @@ class ReactionUseCases(UseCases):
         target = identity.user_id if user_id is None else limits.snowflake(user_id, "user_id")
 
         async def work(uow: UnitOfWork) -> None:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
+            access = await channel_access(uow, channel_id, identity.user_id)
             if target != identity.user_id:
-                require(member.member.role, Action.MANAGE_REACTIONS)
+                require_moderator(access, Action.MANAGE_REACTIONS)
             await _message_in(uow, channel_id, message_id)
             if await uow.reactions.remove(message_id, target, emoji):
                 uow.record(
-                    [ReactionRemoved(channel.server_id, channel_id, message_id, target, emoji)]
+                    [ReactionRemoved(access.server_id, channel_id, message_id, target, emoji)]
                 )
 
         await self.deps.uow.run(work)
@@ -114,16 +115,14 @@ class ReactionUseCases(UseCases):
         wanted = self._emoji(emoji) if emoji is not None else None
 
         async def work(uow: UnitOfWork) -> None:
-            channel, member = await channel_as_member(uow, channel_id, identity.user_id)
-            require(member.member.role, Action.MANAGE_REACTIONS)
+            access = await channel_access(uow, channel_id, identity.user_id)
+            require_moderator(access, Action.MANAGE_REACTIONS)
             await _message_in(uow, channel_id, message_id)
             if wanted is None:
                 if await uow.reactions.remove_all(message_id):
-                    uow.record([ReactionsCleared(channel.server_id, channel_id, message_id)])
+                    uow.record([ReactionsCleared(access.server_id, channel_id, message_id)])
             elif await uow.reactions.remove_emoji(message_id, wanted):
-                uow.record(
-                    [ReactionEmojiCleared(channel.server_id, channel_id, message_id, wanted)]
-                )
+                uow.record([ReactionEmojiCleared(access.server_id, channel_id, message_id, wanted)])
 
         await self.deps.uow.run(work)
 
@@ -144,7 +143,7 @@ class ReactionUseCases(UseCases):
         )
         start = limits.snowflake(after, "after") if after is not None else 0
         async with self.deps.uow(read_only=True) as uow:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            await channel_access(uow, channel_id, identity.user_id)
             view = await uow.messages.get(message_id)
             if view is None or view.message.channel_id != channel_id:
                 raise _unknown_message()
@@ -165,10 +164,12 @@ class PinUseCases(UseCases):
         now = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> None:
-            # The server's lock serialises the pins of its channels: the count read here is
-            # still true at the write.
-            channel, member = await locked_channel_as_member(uow, channel_id, identity.user_id)
-            _require_pins(member.member.role)
+            # The server's lock (a private channel's own) serialises the pins of its
+            # channels: the count read here is still true at the write. In a DM or group DM
+            # anyone in it pins.
+            access = await locked_access(uow, channel_id, identity.user_id)
+            if access.role is not None:
+                require(access.role, Action.MANAGE_PINS)
             view = await _message_in(uow, channel_id, message_id)
             if (view.message.pinned_at is not None) == pin:
                 return
@@ -188,11 +189,13 @@ class PinUseCases(UseCases):
                 latest = await uow.messages.list_pinned(channel_id, 1)
                 last = latest[0].message.pinned_at if latest else None
             action = AuditAction.MESSAGE_PIN if pin else AuditAction.MESSAGE_UNPIN
-            await self._audit(uow, channel.server_id, action, identity.user_id, message_id)
+            if access.member is not None:
+                server_id = access.member.server_id
+                await self._audit(uow, server_id, action, identity.user_id, message_id)
             uow.record(
                 [
-                    MessageUpdated(channel.server_id, view),
-                    ChannelPinsUpdated(channel.server_id, channel_id, last),
+                    MessageUpdated(access.server_id, view),
+                    ChannelPinsUpdated(access.server_id, channel_id, last),
                 ]
             )
 
@@ -201,11 +204,7 @@ class PinUseCases(UseCases):
     async def list(self, identity: Identity, channel_id: Snowflake) -> list[MessageView]:
         """The channel's pinned messages, the latest pinned first (at most 50)."""
         async with self.deps.uow(read_only=True) as uow:
-            await channel_as_member(uow, channel_id, identity.user_id)
+            await channel_access(uow, channel_id, identity.user_id)
             views = await uow.messages.list_pinned(channel_id, limits.PINS_PER_CHANNEL_MAX)
             await with_details(uow, views, identity.user_id)
         return views
-
-
-def _require_pins(role: Role) -> None:
-    require(role, Action.MANAGE_PINS)

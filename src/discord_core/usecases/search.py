@@ -25,8 +25,9 @@ from ..search import (
     highlights,
     parse_content,
 )
+from .access import channel_access
 from .auth import Identity
-from .base import CHANNEL_NOT_FOUND, UseCases, channel_as_member, readable_channels
+from .base import CHANNEL_NOT_FOUND, UseCases, readable_channels
 from .messages import with_details
 
 
@@ -196,7 +197,7 @@ class SearchUseCases(UseCases):
                 field="channel_id",
             )
         async with self.deps.uow(read_only=True) as uow:
-            channel, _ = await channel_as_member(uow, channel_id, identity.user_id)
+            channel = (await channel_access(uow, channel_id, identity.user_id)).channel
             page = await uow.search.search(asked.query(channel.server_id, (channel_id,)))
             await with_details(uow, page.messages, identity.user_id)
         return _results(page.total, page.messages, asked.terms)

@@ -63,6 +63,9 @@ class ReadyOut(s.Out):
     servers: list[s.ServerDetailOut]
     presences: list[dict[str, str]]
     large_servers: list[str]
+    private_channels: list[s.ChannelOut]
+    """The user's DMs and group DMs, most recently active first."""
+    blocked_user_ids: list[str]
 
 
 class MemberListOut(s.Out):
@@ -421,6 +424,8 @@ class Connection:
             servers=[s.server_detail_out(snap) for snap in state.servers],
             presences=[{"user_id": str(uid), "status": p.value} for uid, p in state.presences],
             large_servers=[str(sid) for sid in state.large],
+            private_channels=[s.channel_out(channel) for channel in state.private_channels],
+            blocked_user_ids=[str(uid) for uid in state.blocked_ids],
         )
         self._attach(session, after_seq=0)
         session.dispatch("READY", _encode(ready).decode())

@@ -47,7 +47,7 @@ def payload(*types: type[ev.Event], links: bool = False) -> Callable[[F], F]:
 class MessageDeleteOut(s.Out):
     id: s.Id
     channel_id: s.Id
-    server_id: s.Id
+    server_id: s.Id | None
 
 
 class ServerDeleteOut(s.Out):
@@ -67,7 +67,7 @@ class PresenceOut(s.Out):
 
 
 class TypingOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     channel_id: s.Id
     user_id: s.Id
     username: str
@@ -75,7 +75,7 @@ class TypingOut(s.Out):
 
 
 class ReactionOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     channel_id: s.Id
     message_id: s.Id
     user_id: s.Id
@@ -83,22 +83,35 @@ class ReactionOut(s.Out):
 
 
 class ReactionsClearedOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     channel_id: s.Id
     message_id: s.Id
 
 
 class ReactionEmojiClearedOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     channel_id: s.Id
     message_id: s.Id
     emoji: str
 
 
 class PinsUpdateOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     channel_id: s.Id
     last_pin_timestamp: datetime | None
+
+
+class RecipientOut(s.Out):
+    channel_id: s.Id
+    user: s.UserOut
+
+
+class BlockAddOut(s.Out):
+    user: s.UserOut
+
+
+class BlockRemoveOut(s.Out):
+    user_id: s.Id
 
 
 class SessionsRevokedOut(s.Out):
@@ -116,14 +129,16 @@ def _message(
 @payload(ev.MessageDeleted)
 def _message_deleted(event: ev.MessageDeleted) -> msgspec.Struct:
     return MessageDeleteOut(
-        id=str(event.message_id), channel_id=str(event.channel_id), server_id=str(event.server_id)
+        id=str(event.message_id),
+        channel_id=str(event.channel_id),
+        server_id=s.opt_id(event.server_id),
     )
 
 
 @payload(ev.ReactionAdded, ev.ReactionRemoved)
 def _reaction(event: ev.ReactionAdded | ev.ReactionRemoved) -> msgspec.Struct:
     return ReactionOut(
-        server_id=str(event.server_id),
+        server_id=s.opt_id(event.server_id),
         channel_id=str(event.channel_id),
         message_id=str(event.message_id),
         user_id=str(event.user_id),
@@ -134,7 +149,7 @@ def _reaction(event: ev.ReactionAdded | ev.ReactionRemoved) -> msgspec.Struct:
 @payload(ev.ReactionsCleared)
 def _reactions_cleared(event: ev.ReactionsCleared) -> msgspec.Struct:
     return ReactionsClearedOut(
-        server_id=str(event.server_id),
+        server_id=s.opt_id(event.server_id),
         channel_id=str(event.channel_id),
         message_id=str(event.message_id),
     )
@@ -143,7 +158,7 @@ def _reactions_cleared(event: ev.ReactionsCleared) -> msgspec.Struct:
 @payload(ev.ReactionEmojiCleared)
 def _reaction_emoji_cleared(event: ev.ReactionEmojiCleared) -> msgspec.Struct:
     return ReactionEmojiClearedOut(
-        server_id=str(event.server_id),
+        server_id=s.opt_id(event.server_id),
         channel_id=str(event.channel_id),
         message_id=str(event.message_id),
         emoji=event.emoji,
@@ -153,7 +168,7 @@ def _reaction_emoji_cleared(event: ev.ReactionEmojiCleared) -> msgspec.Struct:
 @payload(ev.ChannelPinsUpdated)
 def _pins_update(event: ev.ChannelPinsUpdated) -> msgspec.Struct:
     return PinsUpdateOut(
-        server_id=str(event.server_id),
+        server_id=s.opt_id(event.server_id),
         channel_id=str(event.channel_id),
         last_pin_timestamp=event.last_pin_timestamp,
     )
@@ -162,6 +177,28 @@ def _pins_update(event: ev.ChannelPinsUpdated) -> msgspec.Struct:
 @payload(ev.ChannelCreated, ev.ChannelUpdated, ev.ChannelDeleted)
 def _channel(event: ev.ChannelCreated | ev.ChannelUpdated | ev.ChannelDeleted) -> msgspec.Struct:
     return s.channel_out(event.channel)
+
+
+@payload(ev.PrivateChannelAvailable, ev.PrivateChannelUnavailable, ev.PrivateChannelUpdated)
+def _private_channel(
+    event: ev.PrivateChannelAvailable | ev.PrivateChannelUnavailable | ev.PrivateChannelUpdated,
+) -> msgspec.Struct:
+    return s.channel_out(event.channel)
+
+
+@payload(ev.RecipientAdded, ev.RecipientRemoved)
+def _recipient(event: ev.RecipientAdded | ev.RecipientRemoved) -> msgspec.Struct:
+    return RecipientOut(channel_id=str(event.channel_id), user=s.user_out(event.user))
+
+
+@payload(ev.UserBlocked)
+def _blocked(event: ev.UserBlocked) -> msgspec.Struct:
+    return BlockAddOut(user=s.user_out(event.blocked))
+
+
+@payload(ev.UserUnblocked)
+def _unblocked(event: ev.UserUnblocked) -> msgspec.Struct:
+    return BlockRemoveOut(user_id=str(event.blocked_id))
 
 
 @payload(ev.ServerUpdated)
@@ -201,7 +238,7 @@ def _presence(event: ev.PresenceUpdated) -> msgspec.Struct:
 @payload(ev.TypingStarted)
 def _typing(event: ev.TypingStarted) -> msgspec.Struct:
     return TypingOut(
-        server_id=str(event.server_id),
+        server_id=s.opt_id(event.server_id),
         channel_id=str(event.channel_id),
         user_id=str(event.user_id),
         username=event.username,

@@ -48,6 +48,7 @@ SCOPES = {
     "typing_per_channel": "user",
     "search_per_user": "user",
     "reaction_per_user": "user",
+    "dm_open_per_user": "user",
     "login_per_account": "shared",
     "register_per_ip": "ip",
     "login_per_ip": "ip",
