@@ -19,6 +19,7 @@ from discord_core.model import Role
 from discord_core.usecases import (
     AdminUseCases,
     AuthUseCases,
+    BlockUseCases,
     BotUseCases,
     ChannelUseCases,
     Deps,
@@ -30,6 +31,7 @@ from discord_core.usecases import (
     MessageUseCases,
     ModerationUseCases,
     PinUseCases,
+    PrivateChannelUseCases,
     ReactionUseCases,
     SearchUseCases,
     ServerUseCases,
@@ -138,6 +140,8 @@ class World:
         self.files = FileUseCases(self.deps)
         self.admin = AdminUseCases(self.auth)
         self.bots = BotUseCases(self.deps)
+        self.dms = PrivateChannelUseCases(self.deps)
+        self.blocks = BlockUseCases(self.deps)
         self.tokens_of: dict[int, str] = {}
 
     async def register(self, username: str, *, password: str = PASSWORD) -> Identity:

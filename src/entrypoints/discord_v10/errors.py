@@ -34,6 +34,8 @@ CODES: Final[dict[str, int]] = {
     "too_many_invites": 30016,
     "too_many_bots": 30001,
     "not_author": 50005,
+    "blocked": 50007,
+    "self_dm": 50007,
     "missing_permission": 50013,
     "role_hierarchy": 50013,
     "owner_cannot_leave": 50055,

@@ -158,7 +158,8 @@ class DiscordSession(GatewaySession):
                 out["guild_id"] = d["server_id"]
             return name, out
         if name in ("CHANNEL_CREATE", "CHANNEL_UPDATE", "CHANNEL_DELETE"):
-            return (name, shapes.channel(d)) if self._wants(GUILDS) else None
+            intent = GUILDS if d.get("server_id") else DIRECT_MESSAGES
+            return (name, shapes.channel(d, self.me.get("id"))) if self._wants(intent) else None
         if name == "SERVER_CREATE":
             if not self._wants(GUILDS):
                 return None

@@ -68,6 +68,10 @@ class MessageIn(msgspec.Struct, kw_only=True):
     allowed_mentions: dict[str, Any] | None = None
 
 
+class OpenDmV10(msgspec.Struct, kw_only=True):
+    recipient_id: str | int
+
+
 class EditIn(msgspec.Struct, kw_only=True):
     content: str | None = None
     embeds: list[dict[str, Any]] | None = None
@@ -162,8 +166,25 @@ class UsersV10(Controller):
         await container.members.leave(identity, server_id)
 
     @post("/@me/channels", status_code=HTTP_200_OK)
-    async def open_dm(self) -> None:
-        raise not_supported("direct messages")
+    async def open_dm(
+        self,
+        request: Request[Any, Any, Any],
+        container: AppContainer,
+        identity: Caller,
+    ) -> JSON:
+        """Discord's "Create DM": the DM with `recipient_id` (the same one every time)."""
+        data: OpenDmV10 = _decode(await request.body(), OpenDmV10)
+        try:
+            recipient = int(data.recipient_id)
+        except ValueError:
+            raise ValidationFailed(
+                "recipient_id must be a snowflake.", field="recipient_id"
+            ) from None
+        admit = partial(
+            enforce, container, f"dm_open:{identity.user_id}", "dm_open_per_user", request
+        )
+        opened = await container.private_channels.open_dm(identity, recipient, admit=admit)
+        return shapes.channel(_builtins(s.channel_out(opened.channel)), str(identity.user_id))
 
 
 class ApplicationsV10(Controller):
@@ -273,7 +294,8 @@ class ChannelsV10(Controller):
         self, container: AppContainer, identity: Caller, channel_id: ChannelId
     ) -> JSON:
         return shapes.channel(
-            _builtins(s.channel_out(await container.channels.get(identity, channel_id)))
+            _builtins(s.channel_out(await container.channels.get(identity, channel_id))),
+            str(identity.user_id),
         )
 
     @post(

@@ -160,8 +160,16 @@ def member(view: JSON, *, with_guild: bool = False) -> JSON:
     return out
 
 
-def channel(c: JSON) -> JSON:
-    """From a v1 Channel: a guild text channel."""
+DM_TYPE: Final = 1
+GROUP_DM_TYPE: Final = 3
+
+
+def channel(c: JSON, me: str | None = None) -> JSON:
+    """From a v1 Channel: a guild text channel, a DM (type 1) or a group DM (type 3). A
+    private channel's `recipients` are the others (`me`: the viewer, left out as Discord
+    does)."""
+    if c.get("type") in ("dm", "group_dm"):
+        return private_channel(c, me)
     return {
         "id": c["id"],
         "type": 0,
@@ -176,6 +184,20 @@ def channel(c: JSON) -> JSON:
         "last_message_id": None,
         "flags": 0,
     }
+
+
+def private_channel(c: JSON, me: str | None) -> JSON:
+    others = [user(u) for u in c.get("recipients") or [] if u["id"] != me]
+    out: JSON = {
+        "id": c["id"],
+        "type": DM_TYPE if c["type"] == "dm" else GROUP_DM_TYPE,
+        "last_message_id": c.get("last_message_id"),
+        "recipients": others,
+        "flags": 0,
+    }
+    if c["type"] == "group_dm":
+        out.update(name=c.get("name") or None, icon=None, owner_id=c.get("owner_id"))
+    return out
 
 
 def guild(

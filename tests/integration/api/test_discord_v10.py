@@ -159,9 +159,38 @@ async def test_discord_error_codes(api: Api) -> None:
         api, "PATCH", f"/channels/{cid}/messages/{theirs['id']}", token, json={"content": "x"}
     )
     assert r.status_code == 403 and r.json()["code"] == 50005
-    # what Concord does not have is said clearly, in Discord's shape
-    r = await v10(api, "POST", "/users/@me/channels", token, json={"recipient_id": w["owner"].id})
-    assert r.status_code == 400 and "not support" in r.json()["message"]
+    # a DM with someone the bot shares no server with: Discord's unknown user
+    stranger = await api.register("str")
+    r = await v10(api, "POST", "/users/@me/channels", token, json={"recipient_id": stranger.id})
+    assert r.status_code == 404 and r.json()["code"] == 10013
+
+
+async def test_bots_open_dms_and_hear_them(api: Api) -> None:
+    w = await world(api)
+    token, owner = w["token"], w["owner"]
+    gw = await identify(api, token, GUILDS | 1 << 12)  # DIRECT_MESSAGES, no MESSAGE_CONTENT
+    try:
+        r = await v10(api, "POST", "/users/@me/channels", token, json={"recipient_id": owner.id})
+        assert r.status_code == 200, r.text
+        dm = r.json()
+        assert dm["type"] == 1 and [u["id"] for u in dm["recipients"]] == [owner.id]
+        again = await v10(
+            api, "POST", "/users/@me/channels", token, json={"recipient_id": owner.id}
+        )
+        assert again.json()["id"] == dm["id"]
+        fetched = (await v10(api, "GET", f"/channels/{dm['id']}", token)).json()
+        assert fetched["type"] == 1 and fetched["recipients"][0]["id"] == owner.id
+        created = await gw.wait_for("CHANNEL_CREATE")
+        assert created["id"] == dm["id"] and created["type"] == 1
+        await api.send(owner, dm["id"], "psst, bot")
+        heard = await gw.wait_for("MESSAGE_CREATE")
+        # A DM's content reaches a bot without the message-content intent, as on Discord.
+        assert heard["content"] == "psst, bot" and "guild_id" not in heard
+        r = await v10(api, "POST", f"/channels/{dm['id']}/messages", token, json={"content": "hi"})
+        assert r.status_code == 200, r.text
+        assert "guild_id" not in r.json()
+    finally:
+        await gw.close()
 
 
 async def test_rate_limit_headers_and_429(tmp_path: Path) -> None:
