@@ -216,3 +216,32 @@ async def test_a_ban_on_one_instance_holds_on_the_other(pair: tuple[Api, Api]) -
         r = await api.post(f"/invites/{invite['code']}", bob)
         assert r.status_code == 403 and r.json()["code"] == "banned", r.text
     await bob_gw.close()
+
+
+async def test_a_group_dm_across_instances_stops_at_once_for_the_removed(
+    pair: tuple[Api, Api],
+) -> None:
+    a, b = pair
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    carol = await b.register("carol")
+    server = await a.create_server(alice)
+    await b.join(bob, server["id"], alice)
+    await b.join(carol, server["id"], alice)
+    bob_gw = await GatewayClient.identify(b.server.ws_url, bob.token)
+    carol_gw = await GatewayClient.identify(b.server.ws_url, carol.token)
+    r = await a.post("/users/@me/channels", alice, json={"recipient_ids": [bob.id, carol.id]})
+    assert r.status_code == 201, r.text
+    gid = r.json()["id"]
+    for gw in (bob_gw, carol_gw):  # created on A, heard on B: they join the group's topic
+        await gw.wait_for("CHANNEL_CREATE", id=gid)
+    sent = await a.send(alice, gid, "hello group")
+    for gw in (bob_gw, carol_gw):
+        assert (await gw.wait_for("MESSAGE_CREATE", channel_id=gid))["id"] == sent["id"]
+    assert (await a.delete(f"/channels/{gid}/recipients/{carol.id}", alice)).status_code == 204
+    await carol_gw.wait_for("CHANNEL_DELETE", id=gid)
+    await a.send(alice, gid, "after carol")
+    await bob_gw.wait_for("MESSAGE_CREATE", channel_id=gid, content="after carol")
+    assert not [f for f in await carol_gw.quiet(0.5) if f.get("t") == "MESSAGE_CREATE"]
+    await bob_gw.close()
+    await carol_gw.close()
