@@ -36,6 +36,11 @@ func api_delete(pattern: String, params := {}, _as_token := "", body: Variant = 
 	return _next()
 
 
+## No gateway here: op 14 frames go nowhere.
+func send_member_list(_server_id: String, _after: String, _limit: int) -> bool:
+	return false
+
+
 func _next() -> ApiResult:
 	var result := ApiResult.new()
 	var entry: Dictionary = answers.pop_front() if not answers.is_empty() else {}

@@ -114,6 +114,12 @@ func _open_dialog(dialog_name: String) -> void:
 			var channel_id := DataManager.current_channel_id
 			for entry in DataManager.store(channel_id).pending:
 				DataManager.messages_api.retry_send(channel_id, str(entry["nonce"]))
+		"home":
+			DataManager.select_home()
+		"group_dm":
+			_demo_group_dialog()
+		"block":
+			_demo_block()
 		"image_viewer":
 			_open_image()
 		"attach":
@@ -145,6 +151,24 @@ func _run_search(text: String, jump: bool) -> void:
 		var panel := find_child("SearchPanel", true, false)
 		if panel != null:
 			await panel.call("open_result", str(first["channel_id"]), str(first["id"]))
+
+
+## The group DM dialog with the first two people ticked.
+func _demo_group_dialog() -> void:
+	var dialog := preload("res://scripts/ui/group_dm_dialog.gd").new()
+	await dialog.open(get_tree().root)
+	for user: Dictionary in DataManager.dms_api.candidates().slice(0, 2):
+		dialog.pick(str(user["id"]))
+
+
+## Blocks the author of the open channel's first message (bob in the demo): his messages
+## collapse.
+func _demo_block() -> void:
+	for msg: Dictionary in DataManager.store(DataManager.current_channel_id).confirmed:
+		var author_id := str(msg.get("author", {}).get("id", ""))
+		if author_id != DataManager.me_id():
+			await DataManager.dms_api.block(author_id)
+			return
 
 
 ## The full-size view of the newest image in the open channel.

@@ -14,7 +14,8 @@
 ##   --dialog NAME        before the screenshot open: create_server, join, invite,
 ##                        register_errors, scroll_top (scroll the chat to the top),
 ##                        retry_failed (press Retry on failed sends), wrong_password,
-##                        message_menu, server_menu
+##                        message_menu, server_menu, home (the DM list), group_dm (the
+##                        group DM dialog), block (block the first other author shown)
 extends RefCounted
 
 var smoke_url := ""

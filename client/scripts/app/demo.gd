@@ -1,7 +1,8 @@
 ## `-- --demo URL`: fills a live server with a small realistic scene for screenshots and
 ## trying the client out: three fresh users (two of them online through their own gateway
 ## sessions), a server with channels and an icon, avatars, a conversation with an image and a
-## file, an edit, a failed send, and typing. Nothing is saved to user:// (the demo's pictures
+## file, an edit, a failed send, and typing; a DM from carol and a group DM (unread, under
+## Home), and a DM of yours with bob. Nothing is saved to user:// (the demo's pictures
 ## are made in the cache folder).
 extends Node
 
@@ -74,6 +75,7 @@ func run(url: String) -> void:
 	var me_params := {"server_id": server_id, "user_id": DataManager.me_id()}
 	await NetworkManager.api_patch(Api.PATCH_MEMBER, me_params, {"role": "admin"}, bob)
 	await _say(carol, general, "Oh hi %s! Make yourself at home.\nAsk if anything is unclear." % me)
+	await _dms(bob, carol, carol_id)
 	DataManager.messages_api.send_message(general, "Thanks! Glad to be here.")
 	await get_tree().create_timer(0.5).timeout
 	DataManager.messages_api.send_message(general, "Quick question: where do I report bugs?")
@@ -96,6 +98,28 @@ func run(url: String) -> void:
 	if history > 0:
 		DataManager.select_channel(random)
 		await get_tree().create_timer(1.0).timeout
+
+
+## Your DMs: one with bob (yours, read), one from carol and a group DM bob started with you
+## and carol (both unread: they arrive over the gateway while a server channel is shown).
+func _dms(bob: String, carol: String, carol_id: String) -> void:
+	var me_id := DataManager.me_id()
+	var bob_id := str((await NetworkManager.api_get(Api.GET_ME, {}, {}, bob)).dict().get("id"))
+	var with_bob := await NetworkManager.api_post(
+		Api.POST_MY_CHANNELS, {}, {"recipient_id": bob_id}
+	)
+	var bob_dm := str(with_bob.dict().get("id", ""))
+	await _say(bob, bob_dm, "Welcome aboard! Ping me if the build gives you trouble.")
+	await _say(NetworkManager.token, bob_dm, "Will do, thanks!")
+	var from_carol := await NetworkManager.api_post(
+		Api.POST_MY_CHANNELS, {}, {"recipient_id": me_id}, carol
+	)
+	var carol_dm := str(from_carol.dict().get("id", ""))
+	await _say(carol, carol_dm, "Hey! Want to pair on the release notes later?")
+	await _say(carol, carol_dm, "No rush - ping me when you have a minute.")
+	var body := {"recipient_ids": [me_id, carol_id], "name": "Release crew"}
+	var group := await NetworkManager.api_post(Api.POST_MY_CHANNELS, {}, body, bob)
+	await _say(bob, str(group.dict().get("id", "")), "Who takes the changelog this time?")
 
 
 ## Bob's bot: created with his token, added to the server, and saying hello with its own.

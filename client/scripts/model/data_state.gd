@@ -1,5 +1,8 @@
-## The client's cache of servers, channels, members, presence, typing and messages, and the
-## rules that apply gateway events to it. Emits the signals the scenes listen to. Free of
+# gdlint: disable=max-public-methods
+## The client's cache of servers, channels (server channels and private ones: DMs and group
+## DMs, shown under Home), members, presence, typing, blocks and messages, and the rules that
+## apply gateway events to it (one query method per thing the scenes read, hence more
+## than gdlint's 20 public methods). Emits the signals the scenes listen to. Free of
 ## networking (DataManager adds that), so tests drive it with events directly.
 extends Node
 
@@ -22,20 +25,26 @@ signal upload_changed(channel_id: String)
 signal avatar_changed(user_id: String)
 ## A message of the channel was pinned or unpinned (CHANNEL_PINS_UPDATE).
 signal pins_changed(channel_id: String)
+## Someone was blocked or unblocked (`blocked`).
+signal blocks_changed
 
 const Protocol := preload("res://scripts/net/gateway_protocol.gd")
 const Ids := preload("res://scripts/model/ids.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const EmojiData := preload("res://scripts/model/emoji_data.gd")
+const PrivateChannels := preload("res://scripts/model/private_channels.gd")
 
 const TYPING_MS := 10000
+## `current_server_id` while Home (the DM list) is shown; channels_changed's id for DMs.
+const HOME := "@me"
 
 ## The signed-in user (Me).
 var me := {}
 ## id -> server (ServerDetail without its channels), in `server_order`.
 var servers := {}
 var server_order: Array[String] = []
-## id -> Channel
+## id -> Channel: server channels and private ones (type "dm" / "group_dm", no server_id,
+## `recipients` including you).
 var channels := {}
 ## server_id -> {user_id -> Member}, for servers whose member list was loaded.
 var members := {}
@@ -49,6 +58,8 @@ var large_servers := {}
 var member_pages := {}
 ## channel_id -> true for channels with messages not seen yet.
 var unread := {}
+## user_id -> true for the people you blocked (their messages are collapsed).
+var blocked := {}
 var current_server_id := ""
 var current_channel_id := ""
 ## READY has been received since sign-in (the server list is known).
@@ -70,6 +81,8 @@ var _last_channel_of := {}
 ## server_id -> [[event, data], ...] received while its member list was loading.
 var _members_loading := {}
 var _replaying := false
+## channel_id -> the newest message id seen in a private channel (the DM list's order).
+var _activity := {}
 
 
 func me_id() -> String:
@@ -130,6 +143,35 @@ func channels_of(server_id: String) -> Array[Dictionary]:
 	return out
 
 
+## Your DMs and group DMs, most recently active first.
+func private_channels() -> Array[Dictionary]:
+	var out: Array[Dictionary] = []
+	for channel: Dictionary in channels.values():
+		if PrivateChannels.is_private(channel):
+			out.append(channel)
+	return PrivateChannels.sorted_by_activity(out, _activity)
+
+
+func is_private(channel_id: String) -> bool:
+	return PrivateChannels.is_private(channels.get(channel_id, {}))
+
+
+## Home (the DM list) is shown rather than a server.
+func is_home() -> bool:
+	return current_server_id == HOME
+
+
+func is_blocked(user_id: String) -> bool:
+	return blocked.has(user_id)
+
+
+## The id of the newest message known in a channel ("" when none).
+func last_activity_id(channel_id: String) -> String:
+	return PrivateChannels.activity_id(
+		channels.get(channel_id, {}), str(_activity.get(channel_id, ""))
+	)
+
+
 func my_role(server_id: String) -> String:
 	return str(servers.get(server_id, {}).get("role", "member"))
 
@@ -151,6 +193,9 @@ func typing_names(channel_id: String) -> Array[String]:
 
 
 func select_server(server_id: String) -> void:
+	if server_id == HOME:
+		select_home()
+		return
 	if not servers.has(server_id):
 		server_id = server_order[0] if not server_order.is_empty() else ""
 	current_server_id = server_id
@@ -163,8 +208,33 @@ func select_server(server_id: String) -> void:
 
 func select_channel(channel_id: String) -> void:
 	if channels.has(channel_id):
-		current_server_id = str(channels[channel_id]["server_id"])
+		current_server_id = _home_of(channels[channel_id])
 	_set_channel(channel_id)
+
+
+## Shows Home: the DM open last there, else the most recently active one (none when you have
+## no DMs).
+func select_home() -> void:
+	current_server_id = HOME
+	var channel_id: String = _last_channel_of.get(HOME, "")
+	if not channels.has(channel_id):
+		var list := private_channels()
+		channel_id = Ids.of(list[0].get("id")) if not list.is_empty() else ""
+	_set_channel(channel_id)
+
+
+## Replaces the private channels with a fresh list of them (GET /users/@me/channels).
+func set_private_channels(list: Array) -> void:
+	for channel_id: String in channels.keys():
+		if PrivateChannels.is_private(channels[channel_id]):
+			channels.erase(channel_id)
+	for channel: Variant in list:
+		if channel is Dictionary:
+			_put_channel(channel)
+	_forget_lost_channels()
+	channels_changed.emit(HOME)
+	if is_home() and not channels.has(current_channel_id):
+		select_home()
 
 
 ## A member list request for the server has been sent: member and presence events that
@@ -210,6 +280,8 @@ func clear() -> void:
 	large_servers.clear()
 	member_pages.clear()
 	unread.clear()
+	blocked.clear()
+	_activity.clear()
 	_stores.clear()
 	_typing.clear()
 	_last_channel_of.clear()
@@ -239,7 +311,18 @@ func apply_dispatch(event: String, data: Variant) -> void:
 			emit_messages(channel_id, store(channel_id).remove(Ids.of(d.get("id"))))
 		Protocol.EVENT_CHANNEL_CREATE, Protocol.EVENT_CHANNEL_UPDATE:
 			_put_channel(d)
-			channels_changed.emit(Ids.of(d.get("server_id")))
+			channels_changed.emit(_home_of(d))
+		Protocol.EVENT_CHANNEL_RECIPIENT_ADD, Protocol.EVENT_CHANNEL_RECIPIENT_REMOVE:
+			_apply_recipient(d, event == Protocol.EVENT_CHANNEL_RECIPIENT_ADD)
+		Protocol.EVENT_USER_BLOCK_ADD:
+			var user: Variant = d.get("user")
+			var user_id := Ids.of(user.get("id")) if user is Dictionary else ""
+			if user_id != "" and not blocked.has(user_id):
+				blocked[user_id] = true
+				blocks_changed.emit()
+		Protocol.EVENT_USER_BLOCK_REMOVE:
+			if blocked.erase(Ids.of(d.get("user_id"))):
+				blocks_changed.emit()
 		Protocol.EVENT_CHANNEL_DELETE:
 			_remove_channel(Ids.of(d.get("id")))
 		Protocol.EVENT_SERVER_CREATE:
@@ -358,20 +441,39 @@ func _apply_ready(d: Dictionary) -> void:
 			_put_server(server)
 	for server_id: Variant in d.get("large_servers", []):
 		large_servers[Ids.of(server_id)] = true
+	for channel: Variant in d.get("private_channels", []):
+		if channel is Dictionary:
+			_put_channel(channel)
+	blocked.clear()
+	for user_id: Variant in d.get("blocked_user_ids", []):
+		if Ids.of(user_id) != "":
+			blocked[Ids.of(user_id)] = true
 	for entry: Variant in d.get("presences", []):
 		if entry is Dictionary:
 			presence[Ids.of(entry.get("user_id"))] = str(entry.get("status", "offline"))
-	for channel_id: String in _stores.keys():
-		if not channels.has(channel_id):
-			_stores.erase(channel_id)
-			unread.erase(channel_id)
+	_forget_lost_channels()
 	me_changed.emit()
 	servers_changed.emit()
+	channels_changed.emit(HOME)
 	unread_changed.emit()
-	if servers.has(current_server_id) and channels.has(current_channel_id):
+	blocks_changed.emit()
+	if is_home():
+		select_home()
+	elif servers.has(current_server_id) and channels.has(current_channel_id):
 		select_channel(current_channel_id)
 	else:
 		select_server(current_server_id)
+
+
+## Drops the messages, unread marks and activity of channels no longer held.
+func _forget_lost_channels() -> void:
+	for channel_id: String in _stores.keys():
+		if not channels.has(channel_id):
+			_stores.erase(channel_id)
+	for table: Dictionary in [unread, _activity]:
+		for channel_id: String in table.keys():
+			if not channels.has(channel_id):
+				table.erase(channel_id)
 
 
 func _apply_message_create(d: Dictionary) -> void:
@@ -381,7 +483,9 @@ func _apply_message_create(d: Dictionary) -> void:
 	emit_messages(channel_id, store(channel_id).upsert(d))
 	if _typing.has(channel_id) and (_typing[channel_id] as Dictionary).erase(author_id):
 		typing_changed.emit(channel_id)
-	if channel_id != current_channel_id and author_id != me_id() and channels.has(channel_id):
+	_note_activity(channel_id, Ids.of(d.get("id")))
+	var theirs := author_id != me_id() and not blocked.has(author_id)
+	if channel_id != current_channel_id and theirs and channels.has(channel_id):
 		if not unread.has(channel_id):
 			unread[channel_id] = true
 			unread_changed.emit()
@@ -458,20 +562,65 @@ func _remove_server(server_id: String) -> void:
 
 func _put_channel(d: Dictionary) -> void:
 	var channel_id := Ids.of(d.get("id"))
-	if channel_id != "":
-		channels[channel_id] = d.duplicate(true)
+	if channel_id == "":
+		return
+	channels[channel_id] = d.duplicate(true)
+	for user: Variant in d.get("recipients", []):
+		if user is Dictionary:
+			learn_avatar(user)
+
+
+## Where a channel is listed: its server's id, or HOME for a DM or group DM.
+static func _home_of(channel: Dictionary) -> String:
+	return HOME if PrivateChannels.is_private(channel) else Ids.of(channel.get("server_id"))
+
+
+## A message in a private channel moves it up the DM list.
+func _note_activity(channel_id: String, message_id: String) -> void:
+	if message_id == "" or not is_private(channel_id):
+		return
+	if Ids.compare(message_id, last_activity_id(channel_id)) > 0:
+		_activity[channel_id] = message_id
+		channels_changed.emit(HOME)
+
+
+## CHANNEL_RECIPIENT_ADD / REMOVE {channel_id, user}: someone joined or left a group DM (you
+## leaving, or being removed, comes as CHANNEL_DELETE).
+func _apply_recipient(d: Dictionary, added: bool) -> void:
+	var channel_id := Ids.of(d.get("channel_id"))
+	var user: Variant = d.get("user")
+	if not channels.has(channel_id) or not user is Dictionary:
+		return
+	var user_id := Ids.of((user as Dictionary).get("id"))
+	if user_id == me_id() and not added:
+		_remove_channel(channel_id)
+		return
+	var channel: Dictionary = channels[channel_id]
+	var recipients: Array = channel.get("recipients", [])
+	var kept: Array = []
+	for entry: Variant in recipients:
+		if entry is Dictionary and Ids.of((entry as Dictionary).get("id")) != user_id:
+			kept.append(entry)
+	if added:
+		kept.append((user as Dictionary).duplicate(true))
+		learn_avatar(user)
+	channel["recipients"] = kept
+	channels_changed.emit(HOME)
+	members_changed.emit(HOME)
 
 
 func _remove_channel(channel_id: String) -> void:
 	if not channels.has(channel_id):
 		return
-	var server_id := str(channels[channel_id]["server_id"])
+	var home := _home_of(channels[channel_id])
 	channels.erase(channel_id)
 	_stores.erase(channel_id)
-	unread.erase(channel_id)
-	channels_changed.emit(server_id)
+	_activity.erase(channel_id)
+	if unread.erase(channel_id):
+		unread_changed.emit()
+	channels_changed.emit(home)
 	if current_channel_id == channel_id:
-		select_server(server_id)
+		select_server(home)
 
 
 func _put_member(d: Dictionary, is_new: bool) -> void:

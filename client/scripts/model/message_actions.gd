@@ -230,7 +230,7 @@ func send_message(
 	var pending := {
 		"nonce": nonce,
 		"channel_id": channel_id,
-		"server_id": str(_data.channels.get(channel_id, {}).get("server_id", "")),
+		"server_id": _data.channels.get(channel_id, {}).get("server_id"),
 		"author": {"id": _data.me_id(), "username": str(me.get("username", ""))},
 		"content": text.strip_edges(),
 		"created_at": TimeFormat.now_iso(),

@@ -1,5 +1,6 @@
 ## Names for the message renderer: user id -> username (everyone whose membership is loaded,
-## and you) for <@id>, channel id -> name for <#id>. Read from the client's cache.
+## the people of your DMs, and you) for <@id>, channel id -> name for <#id>. Read from the
+## client's cache.
 extends RefCounted
 
 
@@ -11,6 +12,14 @@ static func users(state: Node) -> Dictionary:
 			var user: Variant = (by_user[user_id] as Dictionary).get("user")
 			if user is Dictionary:
 				out[user_id] = str((user as Dictionary).get("username", ""))
+	var all: Dictionary = state.get("channels")
+	for channel: Dictionary in all.values():
+		for user: Variant in channel.get("recipients", []):
+			if user is Dictionary:
+				var recipient: Dictionary = user
+				var recipient_id := str(recipient.get("id", ""))
+				if not out.has(recipient_id):
+					out[recipient_id] = str(recipient.get("username", ""))
 	var me: Dictionary = state.get("me")
 	if not me.is_empty():
 		out[str(me.get("id", ""))] = str(me.get("username", ""))

@@ -22,6 +22,15 @@ const GET_MY_EXPORT := "/api/v1/users/@me/export"
 const GET_MY_SERVERS := "/api/v1/users/@me/servers"
 const DELETE_MY_SERVER := "/api/v1/users/@me/servers/{server_id}"
 
+# Direct messages and group DMs (private channels), blocks
+const GET_MY_CHANNELS := "/api/v1/users/@me/channels"
+const POST_MY_CHANNELS := "/api/v1/users/@me/channels"
+const PUT_CHANNEL_RECIPIENT := "/api/v1/channels/{channel_id}/recipients/{user_id}"
+const DELETE_CHANNEL_RECIPIENT := "/api/v1/channels/{channel_id}/recipients/{user_id}"
+const GET_MY_BLOCKS := "/api/v1/users/@me/blocks"
+const PUT_MY_BLOCK := "/api/v1/users/@me/blocks/{user_id}"
+const DELETE_MY_BLOCK := "/api/v1/users/@me/blocks/{user_id}"
+
 # Servers
 const POST_SERVERS := "/api/v1/servers"
 const GET_SERVER := "/api/v1/servers/{server_id}"

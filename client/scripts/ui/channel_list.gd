@@ -1,7 +1,8 @@
 ## ChannelList: the server's name with its menu (invite, create channel, bans, audit log,
-## export, leave, delete), the
-## text channels (unread ones bright; rename / delete on right-click for admins), and the
-## user panel at the bottom.
+## export, leave, delete), the text channels (unread ones bright; rename / delete on
+## right-click for admins), and the user panel at the bottom. Under Home: your DMs and group
+## DMs instead (avatar, name, last activity; most recent first), "+" to start a group, and on
+## right-click rename / add people / leave for a group, block / unblock for a DM.
 extends PanelContainer
 
 enum Item {
@@ -17,6 +18,13 @@ enum Item {
 	BANS,
 	AUDIT_LOG,
 	EXPORT,
+	NEW_GROUP,
+	RENAME_GROUP,
+	ADD_PEOPLE,
+	LEAVE_GROUP,
+	BLOCK,
+	UNBLOCK,
+	COPY_CHANNEL_ID,
 }
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -29,9 +37,15 @@ const Validation := preload("res://scripts/model/validation.gd")
 const ImagePicker := preload("res://scripts/ui/image_picker.gd")
 const BansDialog := preload("res://scripts/ui/bans_dialog.gd")
 const AuditLogDialog := preload("res://scripts/ui/audit_log_dialog.gd")
+const GroupDmDialog := preload("res://scripts/ui/group_dm_dialog.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
+const PrivateChannels := preload("res://scripts/model/private_channels.gd")
+const TimeFormat := preload("res://scripts/model/time_format.gd")
+const Ids := preload("res://scripts/model/ids.gd")
 
 var _server_button: Button
 var _add_channel: Button
+var _section: Label
 var _channels: VBoxContainer
 var _server_menu := PopupMenu.new()
 var _channel_menu := PopupMenu.new()
@@ -95,19 +109,26 @@ func _build_header() -> Control:
 
 func _build_section_title() -> Control:
 	var row := HBoxContainer.new()
-	var title := Style.label("TEXT CHANNELS", 12, Style.TEXT_MUTED)
-	title.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	row.add_child(title)
+	_section = Style.label("TEXT CHANNELS", 12, Style.TEXT_MUTED)
+	_section.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	row.add_child(_section)
 	_add_channel = Button.new()
+	_add_channel.name = "AddButton"
 	_add_channel.text = "+"
-	_add_channel.tooltip_text = "Create a channel"
 	_add_channel.theme_type_variation = &"FlatButton"
-	_add_channel.pressed.connect(_on_item.bind(Item.CREATE_CHANNEL))
+	_add_channel.pressed.connect(
+		func() -> void: _on_item(Item.NEW_GROUP if DataManager.is_home() else Item.CREATE_CHANNEL)
+	)
 	row.add_child(_add_channel)
 	return row
 
 
 func _rebuild() -> void:
+	if DataManager.is_home():
+		_rebuild_home()
+		return
+	_section.text = "TEXT CHANNELS"
+	_add_channel.tooltip_text = "Create a channel"
 	var server_id := DataManager.current_server_id
 	var server: Dictionary = DataManager.servers.get(server_id, {})
 	_server_button.text = str(server.get("name", "No server"))
@@ -124,6 +145,111 @@ func _rebuild() -> void:
 		return
 	for channel in DataManager.channels_of(server_id):
 		_channels.add_child(_channel_button(channel))
+
+
+## Home: the DM list, most recently active first.
+func _rebuild_home() -> void:
+	_server_button.text = "Direct Messages"
+	_server_button.icon = Style.chevron(Style.TEXT)
+	_server_button.disabled = false
+	_section.text = "DIRECT MESSAGES"
+	_add_channel.visible = true
+	_add_channel.tooltip_text = "Start a group DM"
+	for child in _channels.get_children():
+		child.queue_free()
+	var list := DataManager.private_channels()
+	if list.is_empty():
+		var hint := (
+			"No direct messages yet. Right-click someone in a server's member list and pick "
+			+ "Message, or start a group with +."
+		)
+		_channels.add_child(Style.label(hint, 13, Style.TEXT_MUTED, true))
+		return
+	for channel in list:
+		_channels.add_child(_dm_button(channel))
+
+
+## One DM entry: avatar (the other person's, or the group's initials), name, last activity.
+func _dm_button(channel: Dictionary) -> Button:
+	var channel_id := str(channel["id"])
+	var me_id := DataManager.me_id()
+	var title := PrivateChannels.display_name(channel, me_id)
+	var unread := DataManager.unread.has(channel_id)
+	var button := Button.new()
+	button.theme_type_variation = &"ChannelButton"
+	button.toggle_mode = true
+	button.button_pressed = channel_id == DataManager.current_channel_id
+	button.custom_minimum_size = Vector2(0, 46)
+	button.tooltip_text = title
+	button.pressed.connect(DataManager.select_channel.bind(channel_id))
+	button.gui_input.connect(_on_dm_input.bind(channel_id))
+	var row := HBoxContainer.new()
+	row.set_anchors_and_offsets_preset(Control.PRESET_FULL_RECT)
+	row.offset_left = 8
+	row.offset_right = -8
+	row.add_theme_constant_override("separation", 10)
+	row.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	button.add_child(row)
+	var avatar := Avatar.new()
+	var user := PrivateChannels.picture_user(channel, me_id)
+	if user.is_empty():
+		avatar.setup("", title, "", 32)
+		avatar.add_theme_stylebox_override("panel", Style.box(Style.name_color(channel_id), 16))
+	else:
+		var user_id := Ids.of(user.get("id"))
+		avatar.setup(
+			user_id, title, DataManager.avatar_url(user_id, user.get("avatar_url", "")), 32
+		)
+	avatar.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	row.add_child(avatar)
+	var text := VBoxContainer.new()
+	text.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	text.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	text.add_theme_constant_override("separation", 0)
+	text.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	row.add_child(text)
+	var strong := unread or button.button_pressed
+	var name_label := Style.label(title, 14, Style.TEXT_STRONG if strong else Style.TEXT)
+	name_label.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	if unread:
+		name_label.add_theme_font_override("font", Style.bold_font())
+	text.add_child(name_label)
+	var when := TimeFormat.friendly(Ids.iso_time(DataManager.last_activity_id(channel_id)))
+	var about := when
+	if PrivateChannels.is_group(channel):
+		var people := PrivateChannels.recipient_ids(channel).size()
+		about = "%d members" % people + ("  ·  " + when if when != "" else "")
+	var sub := Style.label(about, 11, Style.TEXT_MUTED)
+	sub.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	text.add_child(sub)
+	if unread:
+		row.add_child(Style.dot(Style.TEXT_STRONG, 8))
+	return button
+
+
+func _on_dm_input(event: InputEvent, channel_id: String) -> void:
+	var click := event as InputEventMouseButton
+	if click == null or not click.pressed or click.button_index != MOUSE_BUTTON_RIGHT:
+		return
+	var channel: Dictionary = DataManager.channels.get(channel_id, {})
+	var me_id := DataManager.me_id()
+	_menu_channel_id = channel_id
+	_channel_menu.clear()
+	if PrivateChannels.is_group(channel):
+		_channel_menu.add_item("Rename group", Item.RENAME_GROUP)
+		if Ids.of(channel.get("owner_id")) == me_id:
+			_channel_menu.add_item("Add people", Item.ADD_PEOPLE)
+		_channel_menu.add_item("Leave group", Item.LEAVE_GROUP)
+	else:
+		var other := PrivateChannels.other_id(channel, me_id)
+		if other != "":
+			var blocked := DataManager.is_blocked(other)
+			_channel_menu.add_item(
+				"Unblock" if blocked else "Block", Item.UNBLOCK if blocked else Item.BLOCK
+			)
+	_channel_menu.add_item("Copy channel ID", Item.COPY_CHANNEL_ID)
+	_channel_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+	accept_event()
 
 
 func _channel_button(channel: Dictionary) -> Button:
@@ -160,6 +286,12 @@ func _on_channel_input(event: InputEvent, channel_id: String) -> void:
 
 
 func _show_server_menu() -> void:
+	if DataManager.is_home():
+		_server_menu.clear()
+		_server_menu.add_item("Start a group DM", Item.NEW_GROUP)
+		var below := _server_button.global_position + Vector2(0, _server_button.size.y + 4)
+		_server_menu.popup(Rect2i(Vector2i(below), Vector2i(int(_server_button.size.x), 0)))
+		return
 	var server_id := DataManager.current_server_id
 	var role := DataManager.my_role(server_id)
 	_server_menu.clear()
@@ -228,6 +360,54 @@ func _on_item(id: int) -> void:
 			AuditLogDialog.new().open(get_tree().root, server_id)
 		Item.EXPORT:
 			_export(server_id, server_name)
+		Item.NEW_GROUP:
+			GroupDmDialog.new().open(get_tree().root)
+		Item.ADD_PEOPLE:
+			GroupDmDialog.new().open(get_tree().root, _menu_channel_id)
+		Item.RENAME_GROUP, Item.LEAVE_GROUP, Item.BLOCK, Item.UNBLOCK, Item.COPY_CHANNEL_ID:
+			_on_dm_item(id, _menu_channel_id)
+
+
+func _on_dm_item(id: int, channel_id: String) -> void:
+	var channel: Dictionary = DataManager.channels.get(channel_id, {})
+	var title := PrivateChannels.display_name(channel, DataManager.me_id())
+	var other := PrivateChannels.other_id(channel, DataManager.me_id())
+	match id:
+		Item.RENAME_GROUP:
+			var current := str(channel.get("name", ""))
+			var dialog := PromptDialog.new()
+			dialog.field.placeholder_text = title
+			dialog.submitted.connect(_rename_group.bind(dialog, channel_id))
+			dialog.ask(
+				get_tree().root,
+				"Rename group",
+				"Group name (empty: its people's names)",
+				current,
+				"Save"
+			)
+		Item.LEAVE_GROUP:
+			var text := (
+				"Leave %s? You will not see its messages unless someone adds you back." % title
+			)
+			_confirm("Leave group", text, "Leave", DataManager.dms_api.leave_group.bind(channel_id))
+		Item.BLOCK:
+			var text := (
+				"Block %s? Their messages are collapsed, and neither of you can message the other."
+				% title
+			)
+			_confirm("Block", text, "Block", DataManager.dms_api.block.bind(other))
+		Item.UNBLOCK:
+			DataManager.dms_api.unblock(other)
+		Item.COPY_CHANNEL_ID:
+			DisplayServer.clipboard_set(channel_id)
+
+
+func _rename_group(text: String, dialog: PromptDialog, channel_id: String) -> void:
+	var result := await DataManager.dms_api.rename_group(channel_id, text)
+	if result.ok:
+		dialog.close()
+	else:
+		dialog.show_error(result.message)
 
 
 func _export(server_id: String, server_name: String) -> void:

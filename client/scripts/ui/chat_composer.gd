@@ -183,12 +183,13 @@ func _build_progress() -> void:
 	_progress_row.add_child(cancel)
 
 
-func set_channel(channel_id: String, channel_name: String) -> void:
+## `label`: how the placeholder names the channel ("#general", "@alice", a group's name).
+func set_channel(channel_id: String, label: String) -> void:
 	var has_channel := channel_id != ""
 	_field.editable = has_channel
 	_send.disabled = not has_channel
 	_attach.disabled = not has_channel
-	_field.placeholder_text = "Message #" + channel_name if has_channel else "No channel selected"
+	_field.placeholder_text = "Message " + label if has_channel else "No channel selected"
 
 
 func begin_edit(message_id: String, text: String) -> void:

@@ -6,7 +6,9 @@
 ## or "Jump to present". Only a window of at most WINDOW_ROWS messages has rows at a time (the
 ## newest, or where you scrolled or jumped to); scrolling past its top or bottom moves it by
 ## WINDOW_SHIFT messages in memory, so thousands of loaded messages cost what 150 do
-## (client/README.md, scrolling benchmark). Reads DataManager; never the network.
+## (client/README.md, scrolling benchmark). DMs and group DMs show here too (named by their
+## people; no server search). Messages of people you blocked are collapsed to one line with
+## "Show". Reads DataManager; never the network.
 extends VBoxContainer
 
 enum Menu { EDIT, DELETE, COPY, COPY_ID, REPLY, REACT, PIN, UNPIN }
@@ -23,6 +25,7 @@ const Attachments := preload("res://scripts/model/attachments.gd")
 const Markup := preload("res://scripts/model/markup.gd")
 const EmojiPicker := preload("res://scripts/ui/emoji_picker.gd")
 const PinsPanel := preload("res://scripts/ui/pins_panel.gd")
+const PrivateChannels := preload("res://scripts/model/private_channels.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120
@@ -34,6 +37,7 @@ var window_rows := WINDOW_ROWS
 
 var _channel_id := ""
 var _title: Label
+var _sigil: Label
 var _topic: Label
 var _search: LineEdit
 var _present_bar: MarginContainer
@@ -66,6 +70,8 @@ var _window_first := 0
 var _window_count := 0
 ## Moving the window: the programmatic scroll that keeps the rows in place is under way.
 var _shifting := false
+## Row keys of blocked people's messages the reader chose to show.
+var _shown_blocked := {}
 
 
 func _ready() -> void:
@@ -125,6 +131,7 @@ func _ready() -> void:
 	DataManager.servers_changed.connect(_refresh_header)
 	DataManager.jump_requested.connect(_on_jump)
 	DataManager.search_api.changed.connect(_on_search_changed)
+	DataManager.blocks_changed.connect(_on_blocks_changed)
 	_on_selection_changed()
 
 
@@ -137,7 +144,8 @@ func _build_header() -> PanelContainer:
 	var row := HBoxContainer.new()
 	row.add_theme_constant_override("separation", 8)
 	header.add_child(row)
-	row.add_child(Style.label("#", 22, Style.TEXT_MUTED))
+	_sigil = Style.label("#", 22, Style.TEXT_MUTED)
+	row.add_child(_sigil)
 	_title = Style.label("", 16, Style.TEXT_STRONG)
 	_title.add_theme_font_override("font", Style.bold_font())
 	row.add_child(_title)
@@ -212,17 +220,31 @@ func _on_search_changed() -> void:
 
 func _refresh_header() -> void:
 	var channel: Dictionary = DataManager.channels.get(_channel_id, {})
-	_title.text = str(channel.get("name", ""))
-	_pins_button.disabled = _channel_id == ""
+	var is_dm := PrivateChannels.is_private(channel)
+	var title := str(channel.get("name", ""))
 	var topic := str(channel.get("topic", ""))
+	if is_dm:
+		title = PrivateChannels.display_name(channel, DataManager.me_id())
+		topic = ""
+		if PrivateChannels.is_group(channel):
+			topic = "%d members" % PrivateChannels.recipient_ids(channel).size()
+	_sigil.text = "@" if is_dm else "#"
+	_sigil.visible = _channel_id != "" or not DataManager.is_home()
+	_title.text = title
+	_pins_button.disabled = _channel_id == ""
+	_search.visible = not DataManager.is_home()
 	_topic.text = "|  " + topic if topic != "" else ""
-	_composer.set_channel(_channel_id, str(channel.get("name", "")))
+	var named := ("@" if is_dm else "#") + title
+	if PrivateChannels.is_group(channel):
+		named = title
+	_composer.set_channel(_channel_id, named)
 
 
 func _on_selection_changed() -> void:
 	if DataManager.current_channel_id == _channel_id and _channel_id != "":
 		return
 	_channel_id = DataManager.current_channel_id
+	_shown_blocked.clear()
 	_composer.cancel_edit()
 	_composer.cancel_reply()
 	_composer.clear_files()
@@ -244,9 +266,7 @@ func _on_messages_changed(channel_id: String, kind: String, key: String) -> void
 		return
 	if kind == "update" and key != "" and not _rows.has(key):
 		return  # a message outside the window changed: nothing shown changes
-	if not _stick_to_bottom and _keep_from_bottom < 0.0 and not _hold_value:
-		var bar := _scroll.get_v_scroll_bar()
-		_keep_from_bottom = bar.max_value - bar.page - bar.value
+	_keep_scroll_from_bottom()
 	_rebuild()
 
 
@@ -259,7 +279,14 @@ func _rebuild() -> void:
 	_rows.clear()
 	_list.add_child(_top_note)
 	if _channel_id == "":
-		_top_note.text = ""
+		_top_note.text = (
+			(
+				"No conversation open. Right-click someone in a server's member list and pick "
+				+ "Message, or start a group DM with + on the left."
+			)
+			if DataManager.is_home()
+			else ""
+		)
 		return
 	var messages := DataManager.store(_channel_id)
 	var all := messages.all()
@@ -389,9 +416,54 @@ func _update_top_note(messages: ChannelMessages) -> void:
 	elif _window_first > 0:
 		_top_note.text = ""
 	elif messages.reached_start:
-		_top_note.text = "This is the beginning of #%s." % channel_name
+		_top_note.text = _beginning_text(channel_name)
 	else:
 		_top_note.text = ""
+
+
+## The note above the first message of a channel, DM or group DM.
+func _beginning_text(channel_name: String) -> String:
+	var channel: Dictionary = DataManager.channels.get(_channel_id, {})
+	if not PrivateChannels.is_private(channel):
+		return "This is the beginning of #%s." % channel_name
+	var title := PrivateChannels.display_name(channel, DataManager.me_id())
+	if PrivateChannels.is_group(channel):
+		return "This is the beginning of the group %s." % title
+	return "This is the beginning of your direct messages with @%s." % title
+
+
+func _on_blocks_changed() -> void:
+	if _channel_id != "":
+		_keep_scroll_from_bottom()
+		_rebuild()
+
+
+func _keep_scroll_from_bottom() -> void:
+	if not _stick_to_bottom and _keep_from_bottom < 0.0 and not _hold_value:
+		var bar := _scroll.get_v_scroll_bar()
+		_keep_from_bottom = bar.max_value - bar.page - bar.value
+
+
+## A blocked person's message: one muted line with "Show" (it opens the message in place).
+func _blocked_row(key: String) -> Control:
+	var line := HBoxContainer.new()
+	line.name = "Blocked"
+	line.add_theme_constant_override("separation", 6)
+	var gutter := Control.new()
+	gutter.custom_minimum_size = Vector2(MessageRow.AVATAR_SIZE + 14, 0)
+	line.add_child(gutter)
+	line.add_child(Style.label("Blocked message  \u2014", 13, Style.TEXT_MUTED))
+	var reveal := LinkButton.new()
+	reveal.text = "Show"
+	reveal.tooltip_text = "Show this message of someone you blocked"
+	reveal.pressed.connect(
+		func() -> void:
+			_shown_blocked[key] = true
+			_keep_scroll_from_bottom()
+			_rebuild()
+	)
+	line.add_child(reveal)
+	return line
 
 
 func _append(key: String) -> bool:
@@ -432,6 +504,11 @@ func _add_row(msg: Dictionary, previous: Dictionary) -> void:
 		var spacer := Control.new()
 		spacer.custom_minimum_size = Vector2(0, 14)
 		_list.add_child(spacer)
+	var key := str(msg.get("_key", ""))
+	var author_id := str(msg.get("author", {}).get("id", ""))
+	if DataManager.is_blocked(author_id) and not _shown_blocked.has(key):
+		_list.add_child(_blocked_row(key))
+		return
 	var row := MessageRow.new()
 	row.setup(msg, with_header, str(msg.get("id", "")) != "")
 	row.actions_requested.connect(_on_row_actions)

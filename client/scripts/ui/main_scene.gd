@@ -1,5 +1,5 @@
-## MainScene: ServerList | ChannelList | (connection banner + ChatUI) | UserList or
-## SearchPanel (while a search is open), with toasts.
+## MainScene: ServerList | ChannelList (or the DM list under Home) | (connection banner +
+## ChatUI) | UserList or SearchPanel (while a search is open), with toasts.
 extends Control
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -62,11 +62,14 @@ func _ready() -> void:
 	DataManager.servers_changed.connect(_refresh_mode)
 	DataManager.me_changed.connect(_refresh_mode)
 	DataManager.search_api.changed.connect(_refresh_mode)
+	DataManager.selection_changed.connect(_refresh_mode)
 	_refresh_mode()
 
 
+## The chat for a server or Home (DMs); the welcome screen when you are in no server and not
+## looking at your DMs.
 func _refresh_mode() -> void:
-	var has_servers := not DataManager.server_order.is_empty()
+	var has_servers := not DataManager.server_order.is_empty() or DataManager.is_home()
 	_loading.visible = not DataManager.ready_received
 	_welcome.visible = DataManager.ready_received and not has_servers
 	_chat.visible = DataManager.ready_received and has_servers

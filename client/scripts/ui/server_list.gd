@@ -1,5 +1,6 @@
-## ServerList: the left rail of server icons (initials), with an unread mark, and "+" to
-## create a server or join one with an invite code.
+## ServerList: the left rail: Home (your DMs and group DMs) on top, then the server icons
+## (initials until the icon loads), each with an unread mark, and "+" to create a server or
+## join one with an invite code.
 extends PanelContainer
 
 enum Add { CREATE, JOIN }
@@ -34,6 +35,7 @@ func _ready() -> void:
 	DataManager.servers_changed.connect(_rebuild)
 	DataManager.selection_changed.connect(_rebuild)
 	DataManager.unread_changed.connect(_rebuild)
+	DataManager.channels_changed.connect(_on_channels_changed)
 	_rebuild()
 
 
@@ -42,9 +44,19 @@ func open_dialog(create: bool) -> void:
 	_on_add_menu(Add.CREATE if create else Add.JOIN)
 
 
+func _on_channels_changed(server_id: String) -> void:
+	if server_id == DataManager.HOME:
+		_rebuild()
+
+
 func _rebuild() -> void:
 	for child in _column.get_children():
 		child.queue_free()
+	_column.add_child(_home_icon())
+	var top_line := HSeparator.new()
+	top_line.custom_minimum_size = Vector2(32, 0)
+	top_line.size_flags_horizontal = Control.SIZE_SHRINK_CENTER
+	_column.add_child(top_line)
 	for server in DataManager.sorted_servers():
 		_column.add_child(_server_icon(server))
 	if not DataManager.server_order.is_empty():
@@ -62,16 +74,39 @@ func _rebuild() -> void:
 	_column.add_child(_add_button)
 
 
-func _server_icon(server: Dictionary) -> Control:
-	var server_id := str(server["id"])
+## Home: your DMs and group DMs (a speech bubble; the pill when one of them is unread).
+func _home_icon() -> Control:
+	var row := _icon_row(DataManager.is_home(), _has_unread(DataManager.HOME))
+	var button := Button.new()
+	button.name = "HomeButton"
+	button.icon = Style.bubble_icon(26, Style.TEXT_STRONG)
+	button.icon_alignment = HORIZONTAL_ALIGNMENT_CENTER
+	button.tooltip_text = "Direct messages"
+	button.theme_type_variation = &"ServerButton"
+	button.toggle_mode = true
+	button.button_pressed = DataManager.is_home()
+	button.custom_minimum_size = Vector2(ICON_SIZE, ICON_SIZE)
+	button.pressed.connect(DataManager.select_home)
+	row.add_child(button)
+	return row
+
+
+## A row of the rail with its pill: tall when selected, a dot when unread, else hidden.
+static func _icon_row(selected: bool, unread: bool) -> HBoxContainer:
 	var row := HBoxContainer.new()
 	row.add_theme_constant_override("separation", 8)
-	var selected := server_id == DataManager.current_server_id
 	var pill := Style.panel(Color.WHITE, 2)
 	pill.custom_minimum_size = Vector2(4, 40 if selected else 8)
 	pill.size_flags_vertical = Control.SIZE_SHRINK_CENTER
-	pill.modulate.a = 1.0 if selected or _has_unread(server_id) else 0.0
+	pill.modulate.a = 1.0 if selected or unread else 0.0
 	row.add_child(pill)
+	return row
+
+
+func _server_icon(server: Dictionary) -> Control:
+	var server_id := str(server["id"])
+	var selected := server_id == DataManager.current_server_id
+	var row := _icon_row(selected, _has_unread(server_id))
 	var button := Button.new()
 	button.text = Style.initials(str(server.get("name", "?")))
 	button.tooltip_text = str(server.get("name", ""))
@@ -106,9 +141,16 @@ func _show_icon(button: Button, url: String) -> void:
 		button.text = ""
 
 
+## Whether a channel of the server (or a DM, for HOME) is unread.
 static func _has_unread(server_id: String) -> bool:
 	for channel_id: String in DataManager.unread:
-		if str(DataManager.channels.get(channel_id, {}).get("server_id", "")) == server_id:
+		var channel: Dictionary = DataManager.channels.get(channel_id, {})
+		var home: String = (
+			DataManager.HOME
+			if DataManager.is_private(channel_id)
+			else str(channel.get("server_id", ""))
+		)
+		if home == server_id:
 			return true
 	return false
 

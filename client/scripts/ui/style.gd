@@ -166,6 +166,27 @@ static func chevron(color: Color) -> Texture2D:
 	return ImageTexture.create_from_image(image)
 
 
+## A speech bubble with three dots cut out (the Home button), drawn into an image.
+static func bubble_icon(size: int, color: Color) -> Texture2D:
+	var image := Image.create(size, size, false, Image.FORMAT_RGBA8)
+	var unit := float(size)
+	var center := Vector2(0.5, 0.44)
+	var radii := Vector2(0.47, 0.36)
+	var tail := PackedVector2Array([Vector2(0.2, 0.62), Vector2(0.46, 0.74), Vector2(0.1, 0.97)])
+	for y in size:
+		for x in size:
+			var at := Vector2(x + 0.5, y + 0.5) / unit
+			var inside := ((at - center) / radii).length_squared() <= 1.0
+			inside = inside or Geometry2D.is_point_in_polygon(at, tail)
+			for dot in 3:
+				var dot_at := Vector2(0.27 + 0.23 * dot, 0.44)
+				if at.distance_to(dot_at) < 0.075:
+					inside = false
+			if inside:
+				image.set_pixel(x, y, color)
+	return ImageTexture.create_from_image(image)
+
+
 ## A round avatar with the name's initials, coloured by user id.
 static func avatar(user_id: String, display_name: String, size := 40) -> PanelContainer:
 	var out := panel(name_color(user_id), size >> 1)

@@ -1,5 +1,7 @@
 ## UserList: the server's members, online first, each with presence and role; right-click a
-## member to change their role, time them out, remove or ban them when your role allows it.
+## member to message them (open or start your DM), block or unblock them, and to change their
+## role, time them out, remove or ban them when your role allows it. Under Home: the people
+## of the DM or group DM shown (the group's creator can remove them).
 ## A large server's list is shown a page (100 members, by user id) at a time: the client
 ## subscribes to the page shown (gateway op 14) and gets presence for those members only;
 ## Prev / Next turn the page.
@@ -14,11 +16,17 @@ const BanDialog := preload("res://scripts/ui/ban_dialog.gd")
 const TimeoutDialog := preload("res://scripts/ui/timeout_dialog.gd")
 const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
+const PrivateChannels := preload("res://scripts/model/private_channels.gd")
+const Ids := preload("res://scripts/model/ids.gd")
 
 const KICK_ID := 100
 const BAN_ID := 101
 const TIMEOUT_ID := 102
 const LIFT_TIMEOUT_ID := 103
+const MESSAGE_ID := 104
+const BLOCK_ID := 105
+const UNBLOCK_ID := 106
+const REMOVE_FROM_GROUP_ID := 107
 const ROLE_COLORS := {
 	"owner": Color("f0b232"), "admin": Color("f47b67"), "moderator": Color("45ddc0")
 }
@@ -26,6 +34,7 @@ const ROLE_COLORS := {
 var _column: VBoxContainer
 var _menu := PopupMenu.new()
 var _menu_user_id := ""
+var _menu_username := ""
 var _menu_roles: Array[String] = []
 var _dirty := false
 
@@ -45,6 +54,8 @@ func _ready() -> void:
 	DataManager.members_changed.connect(_on_members_changed)
 	DataManager.selection_changed.connect(_mark_dirty)
 	DataManager.presence_changed.connect(func(_id: String) -> void: _mark_dirty())
+	DataManager.blocks_changed.connect(_mark_dirty)
+	DataManager.channels_changed.connect(_on_members_changed)
 	_mark_dirty()
 
 
@@ -69,6 +80,9 @@ func _rebuild() -> void:
 		child.queue_free()
 	var server_id := DataManager.current_server_id
 	if server_id == "":
+		return
+	if DataManager.is_home():
+		_rebuild_recipients()
 		return
 	if DataManager.is_large(server_id):
 		_rebuild_page(server_id)
@@ -128,6 +142,28 @@ func _rebuild_page(server_id: String) -> void:
 	_section("OFFLINE", offline)
 
 
+## Home: the people of the DM or group DM shown (its creator marked as the group's owner).
+func _rebuild_recipients() -> void:
+	var channel: Dictionary = DataManager.channels.get(DataManager.current_channel_id, {})
+	if not PrivateChannels.is_private(channel):
+		return
+	var owner_id := Ids.of(channel.get("owner_id"))
+	var online: Array[Dictionary] = []
+	var offline: Array[Dictionary] = []
+	for user: Variant in channel.get("recipients", []):
+		if not user is Dictionary:
+			continue
+		var user_id := Ids.of((user as Dictionary).get("id"))
+		var group_owner := PrivateChannels.is_group(channel) and user_id == owner_id
+		var entry := {"user": user, "role": "owner" if group_owner else "member"}
+		if DataManager.status_of(user_id) == "offline" and user_id != DataManager.me_id():
+			offline.append(entry)
+		else:
+			online.append(entry)
+	_section("ONLINE", online)
+	_section("OFFLINE", offline)
+
+
 func _section(title: String, list: Array[Dictionary]) -> void:
 	if list.is_empty():
 		return
@@ -149,7 +185,7 @@ func _member_row(member: Dictionary) -> Control:
 	var row := Style.panel(Color(0, 0, 0, 0), 4, 4, 6)
 	row.mouse_filter = Control.MOUSE_FILTER_STOP
 	row.tooltip_text = "%s - %s, %s" % [username, Permissions.label(role), _status_text(status)]
-	row.gui_input.connect(_on_row_input.bind(user_id, role))
+	row.gui_input.connect(_on_row_input.bind(user_id, role, username))
 	var line := HBoxContainer.new()
 	line.add_theme_constant_override("separation", 10)
 	line.mouse_filter = Control.MOUSE_FILTER_IGNORE
@@ -164,6 +200,8 @@ func _member_row(member: Dictionary) -> Control:
 	line.add_child(name_label)
 	if Style.is_bot(user):
 		line.add_child(Style.bot_tag())
+	if DataManager.is_blocked(user_id):
+		line.add_child(Style.label("blocked", 11, Style.RED))
 	if role != "member":
 		line.add_child(Style.label(Permissions.label(role), 11, ROLE_COLORS.get(role, Style.GRAY)))
 	var timeout_end := ModerationActions.timeout_end(member)
@@ -178,7 +216,7 @@ func _member_row(member: Dictionary) -> Control:
 	return row
 
 
-func _on_row_input(event: InputEvent, user_id: String, role: String) -> void:
+func _on_row_input(event: InputEvent, user_id: String, role: String, username: String) -> void:
 	var click := event as InputEventMouseButton
 	if click == null or not click.pressed or click.button_index != MOUSE_BUTTON_RIGHT:
 		return
@@ -187,12 +225,23 @@ func _on_row_input(event: InputEvent, user_id: String, role: String) -> void:
 		return
 	_menu.clear()
 	_menu_user_id = user_id
+	_menu_username = username
+	_add_people_items(user_id)
+	_menu_roles = [] as Array[String]
+	if not DataManager.is_home():
+		_add_moderation_items(user_id, role, mine)
+	_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+
+
+## Role changes, timeout, removal and ban, as far as your role allows.
+func _add_moderation_items(user_id: String, role: String, mine: String) -> void:
 	_menu_roles = Permissions.assignable_roles(mine, role)
+	if not _menu_roles.is_empty():
+		_menu.add_separator()
 	for i in _menu_roles.size():
 		_menu.add_item("Make " + Permissions.label(_menu_roles[i]).to_lower(), i)
 	if Permissions.can_kick(mine, role):
-		if _menu.item_count > 0:
-			_menu.add_separator()
+		_menu.add_separator()
 		var member: Dictionary = DataManager.members.get(DataManager.current_server_id, {}).get(
 			user_id, {}
 		)
@@ -203,14 +252,33 @@ func _on_row_input(event: InputEvent, user_id: String, role: String) -> void:
 		_menu.add_item("Remove from server", KICK_ID)
 	if Permissions.can_ban(mine, role):
 		_menu.add_item("Ban...", BAN_ID)
-	if _menu.item_count > 0:
-		_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
+
+
+## "Message", "Block" / "Unblock", and for the creator of the group shown "Remove from group".
+func _add_people_items(user_id: String) -> void:
+	var channel: Dictionary = DataManager.channels.get(DataManager.current_channel_id, {})
+	var me_id := DataManager.me_id()
+	var in_their_dm := (
+		PrivateChannels.is_private(channel)
+		and not PrivateChannels.is_group(channel)
+		and PrivateChannels.other_id(channel, me_id) == user_id
+	)
+	if not in_their_dm:
+		_menu.add_item("Message", MESSAGE_ID)
+	if DataManager.is_blocked(user_id):
+		_menu.add_item("Unblock", UNBLOCK_ID)
+	else:
+		_menu.add_item("Block", BLOCK_ID)
+	if PrivateChannels.is_group(channel) and Ids.of(channel.get("owner_id")) == me_id:
+		_menu.add_item("Remove from group", REMOVE_FROM_GROUP_ID)
 
 
 func _on_menu(id: int) -> void:
 	var server_id := DataManager.current_server_id
-	var member: Dictionary = DataManager.members.get(server_id, {}).get(_menu_user_id, {})
-	var username := str(member.get("user", {}).get("username", "this member"))
+	var username := _menu_username
+	if id in [MESSAGE_ID, BLOCK_ID, UNBLOCK_ID, REMOVE_FROM_GROUP_ID]:
+		_on_people_item(id, _menu_user_id, username)
+		return
 	if id == BAN_ID:
 		var dialog := BanDialog.new()
 		dialog.submitted.connect(_on_ban.bind(dialog, server_id, _menu_user_id, username))
@@ -267,6 +335,32 @@ func _on_timeout(
 		)
 	else:
 		dialog.show_error(result.message)
+
+
+func _on_people_item(id: int, user_id: String, username: String) -> void:
+	match id:
+		MESSAGE_ID:
+			var result: ApiResult = await DataManager.dms_api.open_dm(user_id)
+			if not result.ok:
+				DataManager.notice.emit(
+					"Could not message %s: %s" % [username, result.message], true
+				)
+		BLOCK_ID:
+			var dialog := ConfirmDialog.new()
+			dialog.decided.connect(
+				func(accepted: bool) -> void:
+					if accepted:
+						DataManager.dms_api.block(user_id)
+			)
+			var text := (
+				"Block %s? Their messages are collapsed, and neither of you can message the other."
+				% username
+			)
+			dialog.ask(get_tree().root, "Block", text, "Block")
+		UNBLOCK_ID:
+			DataManager.dms_api.unblock(user_id)
+		REMOVE_FROM_GROUP_ID:
+			DataManager.dms_api.remove_person(DataManager.current_channel_id, user_id)
 
 
 func _on_kick_decided(accepted: bool, server_id: String, user_id: String) -> void:

@@ -64,6 +64,8 @@ func _scenario(url: String) -> void:
 	_step("MEMBER_ADD reaches the member list", await _until(seen_b), "")
 	var role = await servers.set_member_role(server_id, user_b, "moderator")
 	_step("make them moderator", role.ok and _member_role(server_id, user_b) == "moderator", "")
+	await _dms(user_b, token_b)
+	_data.select_channel(general)
 	var posted = await _net.api_post(
 		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, {"content": "hi from b"}, token_b
 	)
@@ -110,6 +112,56 @@ func _scenario(url: String) -> void:
 	_step("delete server", dropped.ok and not _data.servers.has(server_id), dropped.message)
 	await _auth.logout()
 	_step("sign out", not _auth.is_signed_in(), "")
+
+
+## DMs: open one with b (the same one again), messages both ways over the gateway, b's DM
+## list, a block that stops b posting there and its lifting, and a group DM renamed and left.
+func _dms(user_b: String, token_b: String) -> void:
+	var dms = _data.dms_api
+	var opened = await dms.open_dm(user_b)
+	var dm_id := str(opened.dict().get("id", ""))
+	var shown: bool = _data.is_home() and _data.current_channel_id == dm_id
+	_step(
+		"open a DM (Home shows it)", opened.ok and _data.is_private(dm_id) and shown, opened.message
+	)
+	var again = await _net.api_post(Api.POST_MY_CHANNELS, {}, {"recipient_id": user_b})
+	_step("the same DM every time", str(again.dict().get("id", "")) == dm_id, again.message)
+	_data.messages_api.send_message(dm_id, "hello in private")
+	var sent := func() -> bool: return _data.store(dm_id).pending.is_empty()
+	var mine_ok: bool = await _until(sent) and not _data.store(dm_id).confirmed.is_empty()
+	_step("send a DM", mine_ok, "")
+	var params := {"channel_id": dm_id}
+	var posted = await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, params, {"content": "hello back"}, token_b
+	)
+	var their_id := str(posted.dict().get("id", ""))
+	var arrived := func() -> bool: return not _data.store(dm_id).get_message(their_id).is_empty()
+	_step("their DM arrives over the gateway", posted.ok and await _until(arrived), posted.message)
+	var first: Array[Dictionary] = _data.private_channels()
+	_step("the DM tops my DM list", not first.is_empty() and str(first[0]["id"]) == dm_id, "")
+	var theirs = await _net.api_get(Api.GET_MY_CHANNELS, {}, {}, token_b)
+	var listed: Array = theirs.list().map(func(c: Dictionary) -> String: return str(c["id"]))
+	_step("their DM list holds it", listed.has(dm_id), str(listed))
+	var blocked = await dms.block(user_b)
+	_step("block them", blocked.ok and _data.is_blocked(user_b), blocked.message)
+	var refused = await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, params, {"content": "let me in"}, token_b
+	)
+	_step("they cannot post in our DM (403 blocked)", refused.code == "blocked", refused.code)
+	var unblocked = await dms.unblock(user_b)
+	_step("unblock them", unblocked.ok and not _data.is_blocked(user_b), unblocked.message)
+	var group = await dms.create_group([user_b] as Array[String], "Live group")
+	var group_id := str(group.dict().get("id", ""))
+	var grouped: bool = group.ok and _data.current_channel_id == group_id
+	_step("start a group DM", grouped, group.message)
+	var their_list = await _net.api_get(Api.GET_MY_CHANNELS, {}, {}, token_b)
+	var groups: Array = their_list.list().map(func(c: Dictionary) -> String: return str(c["id"]))
+	_step("they see the group", groups.has(group_id), str(groups))
+	var renamed = await dms.rename_group(group_id, "Renamed group")
+	var new_name := str(_data.channels.get(group_id, {}).get("name", ""))
+	_step("rename the group", renamed.ok and new_name == "Renamed group", renamed.message)
+	var left = await dms.leave_group(group_id)
+	_step("leave the group", left.ok and not _data.channels.has(group_id), left.message)
 
 
 ## Replies, reactions and pins: a reply to b's message (quoted, b mentioned or not), b's
