@@ -72,6 +72,10 @@ def make_bot(seen: Seen) -> commands.Bot:
         await ctx.send("pong")
 
     @bot.command()
+    async def whisper(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.author.send("a secret, just for you")  # opens the DM (Create DM), posts
+
+    @bot.command()
     async def notes(ctx: commands.Context[commands.Bot]) -> None:
         await ctx.send("here", file=discord.File(io.BytesIO(b"some notes\n"), "notes.txt"))
 
@@ -147,6 +151,21 @@ async def test_discord_py_bot_runs_unmodified(api: Api, monkeypatch: pytest.Monk
             notes = await watcher.wait_for("MESSAGE_CREATE", timeout=10, content="here")
             assert [a["filename"] for a in notes["attachments"]] == ["notes.txt"]
             assert notes["attachments"][0]["size"] == len(b"some notes\n")
+
+            # user.send(): discord.py opens the DM and posts in it; the person hears it there.
+            await api.send(owner, channel_id, "!whisper")
+            secret = await watcher.wait_for(
+                "MESSAGE_CREATE", timeout=10, content="a secret, just for you"
+            )
+            assert secret["server_id"] is None and secret["author"]["id"] == bot_id
+            dms = (await api.get("/users/@me/channels", owner)).json()
+            assert [d["id"] for d in dms] == [secret["channel_id"]]
+            # and the person's answer in the DM reaches the bot as a DM message
+            await api.send(owner, secret["channel_id"], "thanks, bot")
+            answer = await next_event(seen, "message")
+            while answer.content != "thanks, bot":
+                answer = await next_event(seen, "message")
+            assert answer.guild is None and isinstance(answer.channel, discord.DMChannel)
 
             # The bot's socket drops: discord.py resumes; nothing is lost.
             await bot.ws.socket.close(code=4000)
