@@ -483,6 +483,22 @@ class PresenceUpdated(ServerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class PrivatePresenceUpdated(Event):
+    """The same PRESENCE_UPDATE for the people of one of the user's DMs and group DMs (on the
+    channel's topic, `server_id` null on the wire): people you talk to see you, whether or not
+    you still share a server."""
+
+    name: ClassVar[str] = "PRESENCE_UPDATE"
+    channel_id: Snowflake
+    user_id: Snowflake
+    presence: Presence
+
+    @property
+    def topic(self) -> Topic:
+        return Topic.channel(self.channel_id)
+
+
+@dataclass(frozen=True, slots=True)
 class UserUpdated(UserEvent):
     """The user's own profile changed (private: only their own sessions get it)."""
 

@@ -17,6 +17,7 @@ from discord_core.events import (
     MessageCreated,
     PrivateChannelAvailable,
     PrivateChannelUnavailable,
+    PrivatePresenceUpdated,
     RecipientAdded,
     RecipientRemoved,
     Topic,
@@ -246,3 +247,18 @@ async def test_blocks_are_idempotent_and_listed(crew: Crew) -> None:
     await w.blocks.unblock(crew.member, crew.outsider.user_id)
     await w.blocks.unblock(crew.member, crew.outsider.user_id)
     assert await w.blocks.list(crew.member) == []
+
+
+async def test_dm_contacts_see_each_others_presence(crew: Crew) -> None:
+    w = crew.world
+    dm = (await w.dms.open_dm(crew.member, crew.member2.user_id)).channel
+    ready = await w.gateway.ready(crew.member2)
+    assert [c.id for c in ready.private_channels] == [dm.id]
+    assert Topic.channel(dm.id) in ready.topics
+    w.events.clear()
+    await w.gateway.session_started(crew.member2.user_id, "s1", ready)
+    private = [e for e in w.events.events if isinstance(e, PrivatePresenceUpdated)]
+    assert [(e.channel_id, e.user_id, e.presence.value) for e in private] == [
+        (dm.id, crew.member2.user_id, "online")
+    ]
+    assert private[0].topic == Topic.channel(dm.id)

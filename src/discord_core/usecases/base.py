@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from .. import limits
 from ..errors import NotFound, ValidationFailed
-from ..events import PresenceUpdated
+from ..events import Event, PresenceUpdated, PrivatePresenceUpdated
 from ..limits import FileLimits
 from ..model import (
     AuditAction,
@@ -233,6 +233,12 @@ def presence_events(
     user_id: Snowflake,
     presence: Presence,
     large: set[Snowflake],
-) -> list[PresenceUpdated]:
-    """One PRESENCE_UPDATE per server; those of large servers only for the members watching."""
-    return [PresenceUpdated(sid, user_id, presence, large=sid in large) for sid in server_ids]
+    channel_ids: Sequence[Snowflake] = (),
+) -> list[Event]:
+    """One PRESENCE_UPDATE per server (those of large servers only for the members watching)
+    and one per private channel of the user (`channel_ids`: for their DM contacts)."""
+    events: list[Event] = [
+        PresenceUpdated(sid, user_id, presence, large=sid in large) for sid in server_ids
+    ]
+    events += [PrivatePresenceUpdated(cid, user_id, presence) for cid in channel_ids]
+    return events

@@ -108,6 +108,8 @@ class GatewayUseCases(UseCases):
             for server, member in memberships
         ]
         statuses = {v.member.user_id: v.status for v in contacts}
+        for channel in private:  # the people you talk to, server or not
+            statuses.update((u.id, u.status) for u in channel.recipients)
         statuses[user.id] = user.status  # the user is connecting: count them as online
         online = await self.deps.presence.online(statuses) | {user.id}
         presences = [
@@ -156,7 +158,10 @@ class GatewayUseCases(UseCases):
         presence = visible_presence(ready.user.status, True)
         server_ids = [snap.server.id for snap in ready.servers]
         large = {snap.server.id for snap in ready.servers if snap.large}
-        await self.deps.events.publish(presence_events(server_ids, user_id, presence, large))
+        channel_ids = [c.id for c in ready.private_channels]
+        await self.deps.events.publish(
+            presence_events(server_ids, user_id, presence, large, channel_ids)
+        )
 
     async def session_ended(self, user_id: Snowflake, session_id: str) -> None:
         """Forget the session; announce the user offline if it was their last."""
@@ -174,5 +179,8 @@ class GatewayUseCases(UseCases):
                 return  # invisible users look offline either way: nothing changes for others
             server_ids = await uow.members.server_ids_for_user(user_id)
             large = await large_servers(uow, server_ids, self.deps.large_server_members)
+            channel_ids = await uow.channels.private_ids_for_user(user_id)
         presence = visible_presence(user.status, online)
-        await self.deps.events.publish(presence_events(server_ids, user_id, presence, large))
+        await self.deps.events.publish(
+            presence_events(server_ids, user_id, presence, large, channel_ids)
+        )

@@ -181,5 +181,6 @@ class UserUseCases(UseCases):
         if new_presence != old_presence:
             server_ids = [m.server_id for m in memberships]
             large = await large_servers(uow, server_ids, self.deps.large_server_members)
-            events += presence_events(server_ids, user.id, new_presence, large)
+            channel_ids = await uow.channels.private_ids_for_user(user.id)
+            events += presence_events(server_ids, user.id, new_presence, large, channel_ids)
         return events

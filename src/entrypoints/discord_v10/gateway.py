@@ -182,8 +182,8 @@ class DiscordSession(GatewaySession):
             user = self.users.get(d["user_id"]) or shapes.unknown_user(d["user_id"])
             return "GUILD_MEMBER_REMOVE", {"guild_id": d["server_id"], "user": user}
         if name == "PRESENCE_UPDATE":
-            if not self._wants(GUILD_PRESENCES):
-                return None
+            if not self._wants(GUILD_PRESENCES) or not d.get("server_id"):
+                return None  # Discord sends bots presences per guild only
             status = STATUS_OUT.get(d["status"], "offline")
             return name, {
                 "user": {"id": d["user_id"]},

@@ -61,7 +61,7 @@ class MemberRemoveOut(s.Out):
 
 
 class PresenceOut(s.Out):
-    server_id: s.Id
+    server_id: s.Id | None
     user_id: s.Id
     status: s.PresenceName
 
@@ -233,6 +233,11 @@ def _presence(event: ev.PresenceUpdated) -> msgspec.Struct:
     return PresenceOut(
         server_id=str(event.server_id), user_id=str(event.user_id), status=event.presence.value
     )
+
+
+@payload(ev.PrivatePresenceUpdated)
+def _private_presence(event: ev.PrivatePresenceUpdated) -> msgspec.Struct:
+    return PresenceOut(server_id=None, user_id=str(event.user_id), status=event.presence.value)
 
 
 @payload(ev.TypingStarted)

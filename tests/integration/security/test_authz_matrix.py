@@ -411,6 +411,41 @@ MATRIX = [
         others="401 404 403 204 204 204",
         foreign="401 404 404 404 404 404",
     ),
+    # --- DMs and blocks: reachable = sharing a server (the non-member shares none) ----------
+    Row("GET", "/users/@me/channels", own="401 200 200 200 200 200"),
+    Row(
+        "POST",
+        "/users/@me/channels",  # a group DM with someone (a new one each time)
+        own="401 404 201 201 201 201",
+        body=lambda v: {"recipient_ids": [v["someone"]]},
+    ),
+    Row(
+        "PUT",
+        "/channels/{channel}/recipients/{user}",  # a server channel has no recipients
+        own="401 404 400 400 400 400",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "DELETE",
+        "/channels/{channel}/recipients/{user}",
+        own="401 404 400 400 400 400",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row("GET", "/users/@me/blocks", own="401 200 200 200 200 200"),
+    Row(
+        "PUT",
+        "/users/@me/blocks/{user}",  # yourself: 400; anyone else, known or not: 204
+        own="401 400 400 400 400 400",
+        others="401 204 204 204 204 204",
+        foreign="401 204 204 204 204 204",
+    ),
+    Row(
+        "DELETE",
+        "/users/@me/blocks/{user}",  # after the PUT row: unblocks everyone again
+        own="401 204 204 204 204 204",
+        others="401 204 204 204 204 204",
+        foreign="401 204 204 204 204 204",
+    ),
 ]
 PUBLIC = {
     "POST /auth/register",
