@@ -37,6 +37,8 @@ TABLES = {
     "bans",
     "audit_log",
     "reactions",
+    "channel_recipients",
+    "blocks",
 }
 
 

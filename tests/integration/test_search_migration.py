@@ -164,7 +164,11 @@ async def test_sqlite_index_matches_its_content_after_writes(tmp_path: Path) -> 
             )
             for channel in (3, 4):
                 await conn.execute(
-                    text(f"INSERT INTO channels VALUES ({channel}, 2, 'c', '', 0, :t)"), {"t": T0}
+                    text(
+                        "INSERT INTO channels (id, server_id, name, topic, position, created_at)"
+                        f" VALUES ({channel}, 2, 'c', '', 0, :t)"
+                    ),
+                    {"t": T0},
                 )
         from discord_core.model import Message
 

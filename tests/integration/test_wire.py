@@ -12,6 +12,7 @@ from adapters.wire import Envelope, pack_effect, unpack_effect
 from discord_core import events as ev
 from discord_core.model import (
     Channel,
+    ChannelType,
     Member,
     MemberView,
     Message,
@@ -32,6 +33,8 @@ CHANNEL = Channel(20, 10, "general", "", 0, NOW)
 MEMBER = MemberView(Member(10, 1, Role.OWNER, NOW), "alice", UserStatus.ONLINE)
 MESSAGE = MessageView(Message(30, 20, 10, 1, "hi", NOW, nonce="n"), "alice")
 USER = User(1, "alice", "a@example.com", "hash", UserStatus.ONLINE, NOW, NOW)
+DM = Channel(40, None, "", "", 0, NOW, type=ChannelType.DM, recipients=[USER])
+DM_MESSAGE = MessageView(Message(31, 40, None, 1, "psst", NOW), "alice")
 
 SAMPLES: list[ev.Event] = [
     ev.MessageCreated(10, MESSAGE),
@@ -57,6 +60,15 @@ SAMPLES: list[ev.Event] = [
     ev.PresenceUpdated(10, 2, Presence.ONLINE, large=True),
     ev.UserUpdated(1, USER),
     ev.SessionsRevoked(1, ("a", "b")),
+    ev.PrivateChannelAvailable(1, DM),
+    ev.PrivateChannelUnavailable(1, DM),
+    ev.PrivateChannelUpdated(DM),
+    ev.RecipientAdded(40, USER),
+    ev.RecipientRemoved(40, USER),
+    ev.UserBlocked(1, USER),
+    ev.UserUnblocked(1, 2),
+    ev.PrivatePresenceUpdated(40, 1, Presence.ONLINE),
+    ev.MessageCreated(None, DM_MESSAGE),
 ]
 
 

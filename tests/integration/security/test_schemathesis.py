@@ -59,6 +59,9 @@ NOT_OBJECT_SCOPED = {
     # Avatars and icons are public by their content version, like Discord's.
     ("GET", f"{PREFIX}/avatars/{{user_id}}/{{avatar_name}}"),
     ("GET", f"{PREFIX}/icons/{{server_id}}/{{icon_name}}"),
+    # Blocking is the caller's own list: anyone may block (or unblock) any account.
+    ("PUT", f"{PREFIX}/users/@me/blocks/{{user_id}}"),
+    ("DELETE", f"{PREFIX}/users/@me/blocks/{{user_id}}"),
 }
 PIXEL = png(2, 2)
 
