@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from discord_core import limits
+from entrypoints.settings import RateLimit, RateLimits
 
-from .harness import Account, Api, GatewayClient
+from .harness import Account, Api, GatewayClient, live_server, make_settings
 
 DM_PATH = "/users/@me/channels"
 
@@ -319,3 +321,21 @@ async def test_deleting_an_account_leaves_groups_and_keeps_dms(api: Api) -> None
     assert ids(left["recipients"]) == {a.id, b.id}
     page = (await api.get(f"/channels/{dm['id']}/messages", b)).json()
     assert page[0]["author"]["username"] == "Deleted user"
+
+
+async def test_opening_new_dms_is_rate_limited_but_reopening_is_not(tmp_path: Path) -> None:
+    budget = RateLimits(
+        enabled=True, dm_open_per_user=RateLimit(2, 600), per_user=RateLimit(100, 1)
+    )
+    with live_server(make_settings(tmp_path, rate_limits=budget)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=15) as http:
+            api = Api(http, server)
+            (a, b, c, d), _ = await friends(api, 4)
+            assert (await open_dm(api, a, b)).status_code == 201
+            assert (await api.post(DM_PATH, a, json={"recipient_ids": [c.id]})).status_code == 201
+            limited = await open_dm(api, a, d)
+            assert limited.status_code == 429, limited.text
+            assert limited.headers["X-RateLimit-Bucket"] == "dm_open_per_user"
+            assert limited.json()["retry_after"] > 0
+            assert (await open_dm(api, a, b)).status_code == 200  # the one you have: free
+            assert len((await api.get(DM_PATH, a)).json()) == 2
