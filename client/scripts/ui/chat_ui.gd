@@ -641,7 +641,7 @@ func _on_row_actions(key: String, at: Vector2) -> void:
 	_menu.add_item("Add reaction", Menu.REACT)
 	if mine:
 		_menu.add_item("Edit message", Menu.EDIT)
-	if Permissions.can_pin(role):
+	if Permissions.can_pin(role) or DataManager.is_private(_channel_id):  # no one moderates DMs
 		if msg.get("pinned", false) == true:
 			_menu.add_item("Unpin message", Menu.UNPIN)
 		else:

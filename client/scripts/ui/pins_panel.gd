@@ -66,9 +66,11 @@ func reload() -> void:
 	var pins := result.list()
 	_status.text = "No pinned messages yet." if pins.is_empty() else ""
 	var role := DataManager.my_role(DataManager.current_server_id)
+	# Anyone in a DM or group DM pins and unpins (no one moderates them).
+	var may_unpin := Permissions.can_pin(role) or DataManager.is_private(channel_id)
 	for pin: Variant in pins:
 		if pin is Dictionary:
-			_list.add_child(_entry(pin, Permissions.can_pin(role)))
+			_list.add_child(_entry(pin, may_unpin))
 
 
 func _entry(msg: Dictionary, can_unpin: bool) -> Control:
