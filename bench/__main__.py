@@ -24,6 +24,7 @@ from . import (
     w9_search,
     w10_uploads,
     w11_large,
+    w12_reads,
 )
 from .harness import Config, Line, pick_cores
 from .report import environment, markdown_table, other_load
@@ -40,6 +41,7 @@ WORKLOADS = {
     9: w9_search.run,
     10: w10_uploads.run,
     11: w11_large.run,
+    12: w12_reads.run,
 }
 
 

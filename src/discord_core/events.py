@@ -22,6 +22,7 @@ from .model import (
     Channel,
     MemberView,
     MessageView,
+    NotificationSetting,
     Presence,
     Server,
     ServerSnapshot,
@@ -286,6 +287,28 @@ class ChannelPinsUpdated(ChannelEvent):
     @property
     def in_channel(self) -> Snowflake:
         return self.channel_id
+
+
+# --- read states (#15) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAcked(UserEvent):
+    """The user read a channel up to `message_id` (on one device: every session of theirs
+    hears it). `mention_count` is what is left after it."""
+
+    name: ClassVar[str] = "MESSAGE_ACK"
+    channel_id: Snowflake
+    message_id: Snowflake
+    mention_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSettingsUpdated(UserEvent):
+    """The user changed a notification setting (their own sessions only)."""
+
+    name: ClassVar[str] = "NOTIFICATION_SETTINGS_UPDATE"
+    setting: NotificationSetting
 
 
 # --- channels -------------------------------------------------------------------------------

@@ -149,6 +149,9 @@ class Channel:
     """A group DM's creator (who adds and removes people); None for other channels."""
     recipients: list[User] = field(default_factory=list)
     """A private channel's people (when looked up), the caller included."""
+    last_message_id: Snowflake | None = None
+    """The id of its newest message (None: no message), read with the channel: the largest
+    id in the (channel_id, id) index, never a stored counter."""
 
     @property
     def private(self) -> bool:
@@ -178,6 +181,10 @@ class Message:
     """The message this one replies to (same channel). Kept when that message is deleted."""
     pinned_at: datetime | None = None
     """When a moderator pinned it; None: not pinned."""
+    mentions: tuple[Snowflake, ...] = ()
+    """The users it mentions who could see the channel when it was written (`mentions`)."""
+    mention_everyone: bool = False
+    """It mentions everyone (@everyone / @here by a moderator or above)."""
 
 
 @dataclass(slots=True)
@@ -216,6 +223,35 @@ class Reactor:
     user_id: Snowflake
     username: str
     avatar: str | None = None
+
+
+class NotificationLevel(StrEnum):
+    """What a user wants to be notified of in a server or channel."""
+
+    ALL = "all"
+    MENTIONS = "mentions"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """Where a user stands in a channel: the last message they read (None: never) and how
+    many messages after it mention them. Always counted from the messages, never stored."""
+
+    channel_id: Snowflake
+    last_read_id: Snowflake | None
+    mention_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSetting:
+    """A user's notification choice for one server (`channel_id` None) or one channel.
+    A channel's `level` None follows its server's."""
+
+    server_id: Snowflake | None
+    channel_id: Snowflake | None
+    level: NotificationLevel | None
+    muted_until: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -43,6 +43,7 @@ class Action(StrEnum):
     DELETE_SERVER = "delete_server"
     TRANSFER_OWNERSHIP = "transfer_ownership"
     EXPORT_SERVER = "export_server"
+    MENTION_EVERYONE = "mention_everyone"
 
 
 MINIMUM_ROLE: Final[dict[Action, Role]] = {
@@ -63,6 +64,7 @@ MINIMUM_ROLE: Final[dict[Action, Role]] = {
     Action.DELETE_SERVER: Role.OWNER,
     Action.TRANSFER_OWNERSHIP: Role.OWNER,
     Action.EXPORT_SERVER: Role.OWNER,
+    Action.MENTION_EVERYONE: Role.MODERATOR,
 }
 
 _DESCRIPTIONS: Final[dict[Action, str]] = {
@@ -83,6 +85,7 @@ _DESCRIPTIONS: Final[dict[Action, str]] = {
     Action.DELETE_SERVER: "delete the server",
     Action.TRANSFER_OWNERSHIP: "transfer ownership",
     Action.EXPORT_SERVER: "export the server",
+    Action.MENTION_EVERYONE: "mention @everyone and @here",
 }
 
 

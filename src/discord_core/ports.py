@@ -31,8 +31,11 @@ from .model import (
     MemberView,
     Message,
     MessageView,
+    NotificationLevel,
+    NotificationSetting,
     ReactionCount,
     Reactor,
+    ReadState,
     Role,
     Server,
     Snowflake,
@@ -138,6 +141,10 @@ class MemberRepository(Protocol):
     async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]: ...
     async def share_a_server(self, a: Snowflake, b: Snowflake) -> bool:
         """Whether the two users are members of at least one same server."""
+        ...
+
+    async def among(self, server_id: Snowflake, user_ids: Sequence[Snowflake]) -> set[Snowflake]:
+        """Which of these users are members of the server (one query)."""
         ...
 
     async def co_members(
@@ -314,6 +321,56 @@ class ReactionRepository(Protocol):
         ...
 
 
+class ReadStateRepository(Protocol):
+    """Where each user stands in each channel (#15). A read point only ever moves forward,
+    also when acks race (one conditional upsert, no read-then-write). Counts are counted
+    from the messages each time (never a stored counter that could drift)."""
+
+    async def advance(
+        self, user_id: Snowflake, marks: Sequence[tuple[Snowflake, Snowflake]]
+    ) -> list[Snowflake]:
+        """Move the user's read point of each (channel_id, message_id) forward to that
+        message, never back; return the channels whose point moved (or was created)."""
+        ...
+
+    async def states(
+        self, user_id: Snowflake, channel_ids: Sequence[Snowflake]
+    ) -> dict[Snowflake, ReadState]:
+        """The user's read state in each of these channels (one query however many): the
+        read point, which is the later of the stored one (`advance`) and the user's own newest
+        message in the channel (posting marks read; None: neither), and `mention_count`, the
+        messages after the read point, by someone else, that mention the user
+        (`Message.mentions`) or everyone (`Message.mention_everyone`), written since the user
+        joined the channel's server."""
+        ...
+
+
+class NotificationSettingRepository(Protocol):
+    """Per user: notification levels and mutes of servers and channels (rows only where the
+    user chose something; no row is the default)."""
+
+    async def list_for_user(self, user_id: Snowflake) -> list[NotificationSetting]:
+        """The user's settings for servers they are in and those servers' channels: servers
+        first, each group by id."""
+        ...
+
+    async def change(
+        self,
+        user_id: Snowflake,
+        server_id: Snowflake | None,
+        channel_id: Snowflake | None,
+        *,
+        level: NotificationLevel | None = None,
+        set_level: bool = False,
+        muted_until: datetime | None = None,
+        set_muted: bool = False,
+    ) -> NotificationSetting:
+        """Set the given fields of the server's (`channel_id` None) or the channel's entry
+        (a DM's: `server_id` None) in one upsert (the others keep their value, or the default
+        for a new entry) and return the entry as it now is."""
+        ...
+
+
 class EmojiCatalog(Protocol):
     """Unicode's emoji data, kept outside the core (a maintained library)."""
 
@@ -471,6 +528,8 @@ class UnitOfWork(Protocol):
     search: MessageSearchIndex
     reactions: ReactionRepository
     blocks: BlockRepository
+    read_states: ReadStateRepository
+    notification_settings: NotificationSettingRepository
 
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository

@@ -35,6 +35,7 @@ from .http.ops import health, ready
 from .http.params import provide_container
 from .http.private_channels import BlockController, PrivateChannelController, RecipientController
 from .http.reactions import PinController, ReactionController
+from .http.read_states import ReadStateController
 from .http.search import SearchController
 from .http.servers import ServerController
 from .http.users import UserController
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             MessageController,
             ReactionController,
             PinController,
+            ReadStateController,
             SearchController,
             FileController,
             gateway,

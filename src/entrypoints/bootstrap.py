@@ -60,6 +60,7 @@ from discord_core.usecases import (
     PinUseCases,
     PrivateChannelUseCases,
     ReactionUseCases,
+    ReadStateUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -153,6 +154,7 @@ class Container:
         self.pins = PinUseCases(self.deps)
         self.private_channels = PrivateChannelUseCases(self.deps)
         self.blocks = BlockUseCases(self.deps)
+        self.read_states = ReadStateUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
@@ -191,6 +193,7 @@ class Container:
             pins=self.pins,
             private_channels=self.private_channels,
             blocks=self.blocks,
+            read_states=self.read_states,
             search=self.search,
             files=self.files,
             storage=self.deps.storage,

@@ -173,6 +173,9 @@ class ChannelOut(Out, omit_defaults=True):
     topic: str
     position: int
     created_at: datetime
+    last_message_id: Id | None
+    """The newest message's id (null: no message yet); unread when above your last_read_id.
+    Always sent (no default: omit_defaults leaves it in)."""
     type: ChannelTypeName = "text"
     recipients: list[UserOut] | None = None
     """A DM's or group DM's people, the caller included (the same object goes to each)."""
@@ -234,6 +237,7 @@ def channel_out(channel: Channel) -> ChannelOut:
         type=channel.type.value,
         recipients=[user_out(user) for user in channel.recipients] if private else None,
         owner_id=opt_id(channel.owner_id),
+        last_message_id=str(channel.last_message_id) if channel.last_message_id else None,
     )
 
 
@@ -382,6 +386,10 @@ class MessageOut(Out):
     reactions: list[ReactionOut] | msgspec.UnsetType = msgspec.UNSET
     """In REST answers (`me` is yours); gateway events leave it out: keep what you have and
     apply MESSAGE_REACTION_* events."""
+    mentions: list[Id] = msgspec.field(default_factory=list)
+    """Ids of the users it mentions (`<@id>` in content) who can see the channel."""
+    mention_everyone: bool = False
+    """@everyone / @here by a moderator or above: it mentions everyone in the channel."""
 
 
 def _signed(path: str, link: SignedLink) -> str:
@@ -470,6 +478,8 @@ def message_out(
         referenced_message=referenced,
         pinned=message.pinned_at is not None,
         reactions=_reactions_out(view, with_reactions),
+        mentions=[str(uid) for uid in message.mentions],
+        mention_everyone=message.mention_everyone,
     )
 
 
@@ -517,6 +527,8 @@ def search_message_out(hit: SearchHit, link: LinkAttachment) -> SearchMessageOut
         referenced_message=referenced,
         pinned=message.pinned_at is not None,
         reactions=_reactions_out(view, True),
+        mentions=[str(uid) for uid in message.mentions],
+        mention_everyone=message.mention_everyone,
         highlights=hit.highlights,
     )
 

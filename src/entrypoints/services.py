@@ -31,6 +31,7 @@ from discord_core.usecases import (
     PinUseCases,
     PrivateChannelUseCases,
     ReactionUseCases,
+    ReadStateUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -63,6 +64,7 @@ class Services:
     pins: PinUseCases
     private_channels: PrivateChannelUseCases
     blocks: BlockUseCases
+    read_states: ReadStateUseCases
     search: SearchUseCases
     files: FileUseCases
     storage: FileStorage

@@ -39,6 +39,10 @@ TABLES = {
     "reactions",
     "channel_recipients",
     "blocks",
+    "message_mentions",
+    "read_states",
+    "server_notification_settings",
+    "channel_notification_settings",
 }
 
 
@@ -134,7 +138,9 @@ async def test_upgrade_builds_the_models_schema(empty_database: Database) -> Non
     assert schema["messages"]["uq"] == ["uq_messages_author_id_nonce"]
     assert schema["messages"]["ix"] == [
         "ix_messages_author_id_id",
+        "ix_messages_channel_id_author_id_id",
         "ix_messages_channel_id_id",
+        "ix_messages_channel_id_id_everyone",
         "ix_messages_channel_id_pinned_at",
     ]
     assert schema["messages"]["fk"] == [

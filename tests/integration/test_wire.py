@@ -17,6 +17,8 @@ from discord_core.model import (
     MemberView,
     Message,
     MessageView,
+    NotificationLevel,
+    NotificationSetting,
     Presence,
     Role,
     Server,
@@ -69,6 +71,9 @@ SAMPLES: list[ev.Event] = [
     ev.UserUnblocked(1, 2),
     ev.PrivatePresenceUpdated(40, 1, Presence.ONLINE),
     ev.MessageCreated(None, DM_MESSAGE),
+    ev.MessageAcked(1, 20, 30, 2),
+    ev.NotificationSettingsUpdated(1, NotificationSetting(10, None, NotificationLevel.MENTIONS)),
+    ev.NotificationSettingsUpdated(1, NotificationSetting(10, 20, None, NOW)),
 ]
 
 

@@ -33,6 +33,7 @@ from discord_core.usecases import (
     PinUseCases,
     PrivateChannelUseCases,
     ReactionUseCases,
+    ReadStateUseCases,
     SearchUseCases,
     ServerUseCases,
     UserUseCases,
@@ -135,6 +136,7 @@ class World:
         self.messages = MessageUseCases(self.deps)
         self.reactions = ReactionUseCases(self.deps)
         self.pins = PinUseCases(self.deps)
+        self.read_states = ReadStateUseCases(self.deps)
         self.gateway = GatewayUseCases(self.deps)
         self.search = SearchUseCases(self.deps)
         self.files = FileUseCases(self.deps)

@@ -75,8 +75,11 @@ from discord_core.model import (
     MemberView,
     Message,
     MessageView,
+    NotificationLevel,
+    NotificationSetting,
     ReactionCount,
     Reactor,
+    ReadState,
     Role,
     Server,
     Snowflake,
@@ -161,6 +164,8 @@ TABLES = (
     "recipients",
     "dm_keys",
     "blocks",
+    "read_states",
+    "notification_settings",
 )
 
 
@@ -186,6 +191,12 @@ class Tables:
     """A DM's pair key -> its channel id (unique, like the column)."""
     blocks: dict[tuple[Snowflake, Snowflake], datetime] = field(default_factory=dict)
     """(user id, blocked id) -> when."""
+    read_states: dict[tuple[Snowflake, Snowflake], Snowflake] = field(default_factory=dict)
+    """(user id, channel id) -> last read message id."""
+    notification_settings: dict[tuple[Snowflake, Snowflake, Snowflake | None], Any] = field(
+        default_factory=dict
+    )
+    """(user id, server id, channel id or None) -> NotificationSetting."""
 
     def copy(self) -> Tables:
         """Rows are never changed in place (writes replace them), so a shallow copy isolates."""
@@ -211,6 +222,10 @@ class Tables:
             del self.recipients[key]
         for pair in [k for k, v in self.dm_keys.items() if v == channel_id]:
             del self.dm_keys[pair]
+        for key in [k for k in self.read_states if k[1] == channel_id]:
+            del self.read_states[key]
+        for key in [k for k in self.notification_settings if k[2] == channel_id]:
+            del self.notification_settings[key]
         for message_id in [m.id for m in self.messages.values() if m.channel_id == channel_id]:
             self.delete_message(message_id)
 
@@ -227,6 +242,8 @@ class Tables:
             del self.bans[key]
         for entry_id in [e.id for e in self.audit_log.values() if e.server_id == server_id]:
             del self.audit_log[entry_id]
+        for key in [k for k in self.notification_settings if k[1] == server_id]:
+            del self.notification_settings[key]
 
 
 Hook = BaseException | Callable[[], Awaitable[None]]
@@ -351,6 +368,8 @@ class FakeUnitOfWork:
         self.attachments = FakeAttachmentRepository(self)
         self.file_deletions = FakeFileDeletionRepository(self)
         self.topics = FakeTopicRepository(self)
+        self.read_states = FakeReadStateRepository(self)
+        self.notification_settings = FakeNotificationSettingRepository(self)
 
     # --- transaction ---
     async def __aenter__(self) -> Self:
@@ -845,6 +864,11 @@ class FakeMemberRepository(_Repo):
         )
         return [m.server_id for m in mine]
 
+    async def among(self, server_id: Snowflake, user_ids: Sequence[Snowflake]) -> set[Snowflake]:
+        t = await self._t("among")
+        _bigint(server_id, *user_ids)
+        return {uid for uid in user_ids if (server_id, uid) in t.members}
+
     async def co_members(
         self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
     ) -> list[MemberView]:
@@ -867,6 +891,15 @@ def _view(t: Tables, member: Member) -> MemberView:
     return MemberView(_copy(member), user.username, user.status, user.avatar, user.bot)
 
 
+def _last_message_id(t: Tables, channel: Channel) -> Channel:
+    """A copy of the channel row with its newest message's id (as the adapters read it)."""
+    row = _copy(channel)
+    row.last_message_id = max(
+        (m.id for m in t.messages.values() if m.channel_id == channel.id), default=None
+    )
+    return row
+
+
 class FakeChannelRepository(_Repo):
     name = "channels"
 
@@ -884,7 +917,7 @@ class FakeChannelRepository(_Repo):
         t = await self._t("get")
         _bigint(channel_id)
         row = t.channels.get(channel_id)
-        return _copy(row) if row is not None else None
+        return _last_message_id(t, row) if row is not None else None
 
     async def get_with_member(
         self, channel_id: Snowflake, user_id: Snowflake
@@ -895,7 +928,7 @@ class FakeChannelRepository(_Repo):
         if channel is None:
             return None
         member = t.members.get((channel.server_id, user_id))
-        return _copy(channel), (_view(t, member) if member is not None else None)
+        return _last_message_id(t, channel), (_view(t, member) if member is not None else None)
 
     async def update(self, channel: Channel) -> None:
         t = await self._t("update")
@@ -922,7 +955,7 @@ class FakeChannelRepository(_Repo):
         t = await self._t("list_for_server")
         _bigint(server_id)
         rows = [c for c in t.channels.values() if c.server_id == server_id]
-        return [_copy(c) for c in sorted(rows, key=lambda c: (c.position, c.id))]
+        return [_last_message_id(t, c) for c in sorted(rows, key=lambda c: (c.position, c.id))]
 
     async def list_for_servers(self, server_ids: Sequence[Snowflake]) -> list[Channel]:
         """Every channel of these servers, ordered by (server_id, position, id)."""
@@ -930,7 +963,8 @@ class FakeChannelRepository(_Repo):
         _bigint(*server_ids)
         wanted = set(server_ids)
         rows = [c for c in t.channels.values() if c.server_id in wanted]
-        return [_copy(c) for c in sorted(rows, key=lambda c: (c.server_id, c.position, c.id))]
+        ordered = sorted(rows, key=lambda c: (c.server_id, c.position, c.id))
+        return [_last_message_id(t, c) for c in ordered]
 
     async def count_for_server(self, server_id: Snowflake) -> int:
         t = await self._t("count_for_server")
@@ -968,7 +1002,7 @@ class FakeChannelRepository(_Repo):
         channel_id = t.dm_keys.get(dm_key)
         if channel_id is None or channel_id not in t.channels:
             return None
-        return self._with(t, _copy(t.channels[channel_id]))
+        return self._with(t, _last_message_id(t, t.channels[channel_id]))
 
     async def with_recipients(self, channel: Channel) -> Channel:
         t = await self._t("with_recipients")
@@ -1022,7 +1056,7 @@ class FakeChannelRepository(_Repo):
             return max(ids, default=channel.id)
 
         ordered = sorted(mine, key=activity, reverse=True)
-        return [self._with(t, _copy(c)) for c in ordered]
+        return [self._with(t, _last_message_id(t, c)) for c in ordered]
 
     async def private_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
         t = await self._t("private_ids_for_user")
@@ -1328,6 +1362,116 @@ class FakeReactionRepository(_Repo):
 def _message_view(t: Tables, message: Message) -> MessageView:
     author = t.users[message.author_id]
     return MessageView(_copy(message), author.username, author.avatar, author_bot=author.bot)
+
+
+class FakeReadStateRepository(_Repo):
+    """Read points as rows; counts counted from the messages, as `ports` defines them."""
+
+    name = "read_states"
+
+    async def advance(
+        self, user_id: Snowflake, marks: Sequence[tuple[Snowflake, Snowflake]]
+    ) -> list[Snowflake]:
+        t = await self._t("advance")
+        _bigint(user_id, *(c for c, _ in marks), *(m for _, m in marks))
+        committed = self.uow.db.tables.read_states
+        moved: list[Snowflake] = []
+        for channel_id, message_id in marks:
+            if channel_id not in t.channels or self.uow.parent_gone("channels", channel_id):
+                raise ForeignKeyViolation("read_states.channel_id")
+            key = (user_id, channel_id)
+            # An upsert sees what others committed meanwhile (the row's lock), as a unique
+            # index does: compare with the newest of the two.
+            current = max(
+                (v for v in (t.read_states.get(key), committed.get(key)) if v is not None),
+                default=None,
+            )
+            if current is not None and current >= message_id:
+                continue
+            moved.append(channel_id)
+
+            def op(s: Tables, key: Any = key, message_id: Snowflake = message_id) -> None:
+                if s.read_states.get(key, 0) < message_id:
+                    s.read_states[key] = message_id
+
+            self.uow.write(op)
+        return moved
+
+    async def states(
+        self, user_id: Snowflake, channel_ids: Sequence[Snowflake]
+    ) -> dict[Snowflake, ReadState]:
+        t = await self._t("states")
+        _bigint(user_id, *channel_ids)
+        found: dict[Snowflake, ReadState] = {}
+        for channel_id in channel_ids:
+            channel = t.channels.get(channel_id)
+            if channel is None:
+                continue
+            private = channel.server_id is None
+            if private:
+                since = t.recipients.get((channel_id, user_id))
+            else:
+                member = t.members.get((channel.server_id, user_id))
+                since = member.joined_at if member is not None else None
+            if since is None:
+                continue
+            stored = t.read_states.get((user_id, channel_id))
+            mine = (m for m in t.messages.values() if m.author_id == user_id)
+            own = max((m.id for m in mine if m.channel_id == channel_id), default=None)
+            last = max((v for v in (stored, own) if v is not None), default=None)
+            count = sum(
+                1
+                for m in t.messages.values()
+                if m.channel_id == channel_id
+                and m.author_id != user_id
+                and (last is None or m.id > last)
+                and m.created_at >= since
+                and (private or m.mention_everyone or user_id in m.mentions)
+            )
+            found[channel_id] = ReadState(channel_id, last, count)
+        return found
+
+
+class FakeNotificationSettingRepository(_Repo):
+    name = "notification_settings"
+
+    async def list_for_user(self, user_id: Snowflake) -> list[NotificationSetting]:
+        t = await self._t("list_for_user")
+        _bigint(user_id)
+        mine = [
+            v
+            for (uid, sid, cid), v in t.notification_settings.items()
+            if uid == user_id and ((sid, user_id) in t.members or (cid, user_id) in t.recipients)
+        ]
+        return sorted(mine, key=lambda v: (v.channel_id is not None, v.channel_id or v.server_id))
+
+    async def change(
+        self,
+        user_id: Snowflake,
+        server_id: Snowflake | None,
+        channel_id: Snowflake | None,
+        *,
+        level: NotificationLevel | None = None,
+        set_level: bool = False,
+        muted_until: datetime | None = None,
+        set_muted: bool = False,
+    ) -> NotificationSetting:
+        t = await self._t("change")
+        _bigint(user_id, server_id, channel_id)
+        key = (user_id, server_id, channel_id)
+        current = self.uow.db.tables.notification_settings.get(key) or t.notification_settings.get(
+            key
+        )
+        if current is None:
+            default = NotificationLevel.ALL if channel_id is None else None
+            current = NotificationSetting(server_id, channel_id, default, None)
+        new = replace(
+            current,
+            level=level if set_level else current.level,
+            muted_until=muted_until if set_muted else current.muted_until,
+        )
+        self.uow.write(lambda s: s.notification_settings.__setitem__(key, new))
+        return new
 
 
 class FakeAttachmentRepository(_Repo):

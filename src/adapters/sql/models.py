@@ -243,6 +243,16 @@ class MessageRow(Base):
             sqlite_where=text("pinned_at IS NOT NULL"),
             postgresql_where=text("pinned_at IS NOT NULL"),
         ),
+        # A user's newest message in a channel: posting marks read (read states).
+        Index("ix_messages_channel_id_author_id_id", "channel_id", "author_id", "id"),
+        # A channel's @everyone messages after a read point (mention counts); only those.
+        Index(
+            "ix_messages_channel_id_id_everyone",
+            "channel_id",
+            "id",
+            sqlite_where=text("mention_everyone = 1"),
+            postgresql_where=text("mention_everyone"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
@@ -261,6 +271,124 @@ class MessageRow(Base):
     """The message this one replies to. No foreign key: the reference outlives the original
     (clients then show "original message deleted")."""
     pinned_at: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+    mention_ids: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The mentioned users' ids, space-separated, in order (NULL: none): what the message
+    shows. Counting uses `message_mentions`."""
+    mention_everyone: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class MessageMentionRow(Base):
+    """One mentioned user of one message, for counting a user's unread mentions per channel
+    (a range of the primary key). Only for users other than the author, and only when the
+    message does not mention everyone (those count through `messages.mention_everyone`, so
+    no message counts twice). Goes with its message (cascade)."""
+
+    __tablename__ = "message_mentions"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "channel_id", "message_id", name="pk_message_mentions"),
+        ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name="fk_message_mentions_message_id_messages",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_message_mentions_user_id_users", ondelete="CASCADE"
+        ),
+        Index("ix_message_mentions_message_id", "message_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+
+
+class ReadStateRow(Base):
+    """The last message a user read in a channel. Only ever raised (a conditional upsert)."""
+
+    __tablename__ = "read_states"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "channel_id", name="pk_read_states"),
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_read_states_user_id_users", ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_read_states_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        Index("ix_read_states_channel_id", "channel_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    last_read_id: Mapped[int] = mapped_column(BigInteger)
+
+
+NOTIFICATION_LEVELS = ("all", "mentions", "nothing")
+
+
+class ServerNotificationRow(Base):
+    """A user's notification level and mute for a server (no row: all, not muted)."""
+
+    __tablename__ = "server_notification_settings"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "server_id", name="pk_server_notification_settings"),
+        ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name="fk_server_notification_settings_user_id_users",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["server_id"],
+            ["servers.id"],
+            name="fk_server_notification_settings_server_id_servers",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            _one_of("level", NOTIFICATION_LEVELS), name="ck_server_notification_settings_level"
+        ),
+        Index("ix_server_notification_settings_server_id", "server_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    server_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    level: Mapped[str] = mapped_column(String(16))
+    muted_until: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
+
+
+class ChannelNotificationRow(Base):
+    """A user's notification level (NULL: follow the server) and mute for a channel."""
+
+    __tablename__ = "channel_notification_settings"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "channel_id", name="pk_channel_notification_settings"),
+        ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name="fk_channel_notification_settings_user_id_users",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name="fk_channel_notification_settings_channel_id_channels",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            _one_of("level", NOTIFICATION_LEVELS), name="ck_channel_notification_settings_level"
+        ),
+        Index("ix_channel_notification_settings_channel_id", "channel_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
+    server_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The channel's server; NULL for a DM or group DM."""
+    level: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    muted_until: Mapped[datetime | None] = mapped_column(DateTimeUTC, nullable=True)
 
 
 class ReactionRow(Base):

@@ -94,6 +94,7 @@ from .models import (
     UserRow,
     metadata,
 )
+from .reads import add_mentions, mention_ids_of, mention_ids_text, replace_mentions
 from .search import message_document
 from .translate import translate_public_methods, translated
 
@@ -285,6 +286,34 @@ _MEMBER_VIEW_COLUMNS = (
 )
 
 
+_LAST_MESSAGE_ID = (
+    select(func.max(MessageRow.id))
+    .where(MessageRow.channel_id == ChannelRow.id)
+    .correlate(ChannelRow)
+    .scalar_subquery()
+)
+"""A channel's `last_message_id`: one backward step in the (channel_id, id) index."""
+_CHANNEL_COLUMNS = (
+    ChannelRow.id,
+    ChannelRow.server_id,
+    ChannelRow.name,
+    ChannelRow.topic,
+    ChannelRow.position,
+    ChannelRow.created_at,
+    ChannelRow.type,
+    ChannelRow.owner_id,
+    _LAST_MESSAGE_ID,
+)
+_CHANNELS = select(*_CHANNEL_COLUMNS)
+
+
+def _channel_row(row: Any) -> Channel:
+    """From a row of _CHANNEL_COLUMNS (by position)."""
+    channel = _channel_of(row[:6], row[6], row[7])
+    channel.last_message_id = row[8]
+    return channel
+
+
 # Built once: the two statements every message send runs (building a Select per call showed
 # up in profiles); SQLAlchemy caches their compiled form.
 _CHANNEL_WITH_MEMBER = (
@@ -298,6 +327,7 @@ _CHANNEL_WITH_MEMBER = (
         *_MEMBER_VIEW_COLUMNS,
         ChannelRow.type,
         ChannelRow.owner_id,
+        _LAST_MESSAGE_ID,
     )
     .select_from(ChannelRow)
     .outerjoin(
@@ -359,18 +389,9 @@ _GET_USER = select(
 """A user by id, in columns (IDENTIFY reads one per socket: the ORM's entity path cost
 ~0.3 ms more per read)."""
 _LOCK_USER = _GET_USER.with_for_update()
-_CHANNELS_OF_SERVERS = (
-    select(
-        ChannelRow.id,
-        ChannelRow.server_id,
-        ChannelRow.name,
-        ChannelRow.topic,
-        ChannelRow.position,
-        ChannelRow.created_at,
-    )
-    .where(ChannelRow.server_id.in_(bindparam("server_ids", expanding=True)))
-    .order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
-)
+_CHANNELS_OF_SERVERS = _CHANNELS.where(
+    ChannelRow.server_id.in_(bindparam("server_ids", expanding=True))
+).order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
 
 
 def _user_of(row: Any) -> User | None:
@@ -446,6 +467,8 @@ _MESSAGE_VIEW_COLUMNS = (
     UserRow.bot,
     MessageRow.reference_id,
     MessageRow.pinned_at,
+    MessageRow.mention_ids,
+    MessageRow.mention_everyone,
 )
 
 
@@ -465,6 +488,8 @@ def _message_view(row: Any) -> MessageView:
             attachment_count=count,
             reference_id=row[12],
             pinned_at=row[13],
+            mentions=mention_ids_of(row[14]),
+            mention_everyone=bool(row[15]),
         ),
         author_username=row[9],
         author_avatar=row[10],
@@ -913,6 +938,16 @@ class SqlMemberRepository(_Repository[MemberRow]):
         )
         return result.first() is not None
 
+    async def among(self, server_id: Snowflake, user_ids: Sequence[Snowflake]) -> set[Snowflake]:
+        if not user_ids:
+            return set()
+        result = await self._execute(
+            select(MemberRow.user_id).where(
+                MemberRow.server_id == server_id, MemberRow.user_id.in_(list(user_ids))
+            )
+        )
+        return set(result.scalars().all())
+
     async def co_members(
         self, user_id: Snowflake, server_ids: Sequence[Snowflake] | None = None
     ) -> list[MemberView]:
@@ -947,8 +982,8 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         )
 
     async def get(self, channel_id: Snowflake) -> Channel | None:
-        row = await self._crud.get_one_or_none(id=channel_id)
-        return _channel(row) if row is not None else None
+        row = (await self._execute(_CHANNELS.where(ChannelRow.id == channel_id))).first()
+        return _channel_row(row) if row is not None else None
 
     async def get_with_member(
         self, channel_id: Snowflake, user_id: Snowflake
@@ -969,6 +1004,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         if row is None:
             return None
         channel = _channel_of(row[:6], row[15], row[16])
+        channel.last_message_id = row[17]
         view = _member_view(row[6:]) if row[7] is not None else None
         return channel, view
 
@@ -984,17 +1020,18 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         await self._changed(delete(ChannelRow).where(ChannelRow.id == channel_id))
 
     async def list_for_server(self, server_id: Snowflake) -> list[Channel]:
-        rows = await self._crud.get_many(
-            ChannelRow.server_id == server_id,
-            order_by=[(ChannelRow.position, False), (ChannelRow.id, False)],
+        result = await self._execute(
+            _CHANNELS.where(ChannelRow.server_id == server_id).order_by(
+                ChannelRow.position, ChannelRow.id
+            )
         )
-        return [_channel(row) for row in rows]
+        return [_channel_row(row) for row in result.all()]
 
     async def list_for_servers(self, server_ids: Sequence[Snowflake]) -> list[Channel]:
         if not server_ids:
             return []
         result = await self._execute(_CHANNELS_OF_SERVERS, {"server_ids": list(server_ids)})
-        return [Channel(*row) for row in result.all()]
+        return [_channel_row(row) for row in result.all()]
 
     async def count_for_server(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)
@@ -1024,8 +1061,8 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         )
 
     async def find_dm(self, dm_key: str) -> Channel | None:
-        row = await self._crud.get_one_or_none(dm_key=dm_key)
-        return await self.with_recipients(_channel(row)) if row is not None else None
+        row = (await self._execute(_CHANNELS.where(ChannelRow.dm_key == dm_key))).first()
+        return await self.with_recipients(_channel_row(row)) if row is not None else None
 
     async def with_recipients(self, channel: Channel) -> Channel:
         found = await self._recipients([channel.id])
@@ -1072,7 +1109,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
 
     async def private_for_user(self, user_id: Snowflake) -> list[Channel]:
         result = await self._execute(_PRIVATE_OF_USER, {"user_id": user_id})
-        channels = [_channel_of(row[:6], row[6], row[7]) for row in result.all()]
+        channels = [_channel_row(row) for row in result.all()]
         if channels:
             found = await self._recipients([c.id for c in channels])
             for channel in channels:
@@ -1111,7 +1148,7 @@ _LAST_ACTIVITY = func.coalesce(
 """A channel's newest message id (each index lookup is one step of (channel_id, id)), or its
 own id: both are times, so channels sort by last activity."""
 _PRIVATE_OF_USER = (
-    select(*_PRIVATE_COLUMNS)
+    select(*_PRIVATE_COLUMNS, _LAST_MESSAGE_ID)
     .join(ChannelRecipientRow, ChannelRecipientRow.channel_id == ChannelRow.id)
     .where(ChannelRecipientRow.user_id == bindparam("user_id"))
     .order_by(_LAST_ACTIVITY.desc())
@@ -1186,8 +1223,12 @@ class SqlMessageRepository(_Repository[MessageRow]):
                 "attachment_count": message.attachment_count,
                 "reference_id": message.reference_id,
                 "pinned_at": message.pinned_at,
+                "mention_ids": mention_ids_text(message),
+                "mention_everyone": message.mention_everyone,
             },
         )
+        if message.mentions:
+            await add_mentions(self._session, message)
 
     async def get(self, message_id: Snowflake) -> MessageView | None:
         result = await self._execute(_MESSAGE_VIEWS.where(MessageRow.id == message_id))
@@ -1210,15 +1251,20 @@ class SqlMessageRepository(_Repository[MessageRow]):
         return _message_view(row) if row is not None else None
 
     async def update(self, message: Message) -> None:
-        await self._changed(
+        result = await self._execute(
             update(MessageRow)
             .where(MessageRow.id == message.id)
             .values(
                 content=message.content,
                 edited_at=message.edited_at,
                 search_text=message_document(message),
+                mention_ids=mention_ids_text(message),
+                mention_everyone=message.mention_everyone,
             )
+            .returning(MessageRow.id)
         )
+        if result.first() is not None:
+            await replace_mentions(self._session, message, before=True)
 
     async def delete(self, message_id: Snowflake) -> None:
         await self._changed(delete(MessageRow).where(MessageRow.id == message_id))

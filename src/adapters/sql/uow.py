@@ -28,7 +28,9 @@ from discord_core.ports import (
     MemberRepository,
     MessageRepository,
     MessageSearchIndex,
+    NotificationSettingRepository,
     ReactionRepository,
+    ReadStateRepository,
     ServerRepository,
     TopicRepository,
     UnitOfWork,
@@ -38,6 +40,7 @@ from discord_core.ports import (
 
 from ..wire import Envelope
 from .outbox import Outbox, Pending
+from .reads import SqlNotificationSettingRepository, SqlReadStateRepository
 from .repositories import (
     Driver,
     SqlAttachmentRepository,
@@ -92,6 +95,8 @@ class SqlUnitOfWork:
     search: MessageSearchIndex
     reactions: ReactionRepository
     blocks: BlockRepository
+    read_states: ReadStateRepository
+    notification_settings: NotificationSettingRepository
     attachments: AttachmentRepository
     file_deletions: FileDeletionRepository
     topics: TopicRepository
@@ -138,6 +143,8 @@ class SqlUnitOfWork:
         self.search = SqlMessageSearch(session, messages.views)
         self.reactions = SqlReactionRepository(session)
         self.blocks = SqlBlockRepository(session)
+        self.read_states = SqlReadStateRepository(session)
+        self.notification_settings = SqlNotificationSettingRepository(session)
         self.attachments = SqlAttachmentRepository(session)
         self.file_deletions = SqlFileDeletionRepository(session)
         self.topics = SqlTopicRepository(session)

@@ -14,6 +14,7 @@ from .messages import MessageUseCases, Reply
 from .moderation import BanResult, ModerationUseCases
 from .private_channels import Opened, PrivateChannelUseCases
 from .reactions import PinUseCases, ReactionUseCases
+from .read_states import NotificationSettings, ReadSnapshot, ReadStateUseCases
 from .search import SearchHit, SearchRequest, SearchResults, SearchUseCases
 from .servers import ServerUseCases
 from .users import UserUseCases
@@ -41,11 +42,14 @@ __all__ = [
     "MemberUseCases",
     "MessageUseCases",
     "ModerationUseCases",
+    "NotificationSettings",
     "Opened",
     "OpenedFile",
     "PinUseCases",
     "PrivateChannelUseCases",
     "ReactionUseCases",
+    "ReadSnapshot",
+    "ReadStateUseCases",
     "ReadyState",
     "Reply",
     "SearchHit",

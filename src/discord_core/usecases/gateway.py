@@ -17,6 +17,7 @@ from ..model import Channel, MemberView, Presence, ServerSnapshot, Snowflake, Us
 from ..presence import visible_presence
 from .auth import Identity
 from .base import UseCases, large_servers, membership, presence_events
+from .read_states import ReadSnapshot, read_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class ReadyState:
     private_channels: list[Channel] = field(default_factory=list)
     """The user's DMs and group DMs, with their recipients, most recently active first."""
     blocked_ids: list[Snowflake] = field(default_factory=list)
+    reads: ReadSnapshot | None = None
+    """Read states of every channel the user can see, and notification settings (#15)."""
 
     @property
     def topics(self) -> list[Topic]:
@@ -93,6 +96,7 @@ class GatewayUseCases(UseCases):
             contacts = await uow.members.co_members(user.id, small)
             private = await uow.channels.private_for_user(user.id)
             blocked = await uow.blocks.blocked_ids(user.id)
+            reads = await read_snapshot(uow, user.id, [*channels, *private])
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
         for channel in channels:
             if channel.server_id is not None:
@@ -116,7 +120,7 @@ class GatewayUseCases(UseCases):
             (uid, visible_presence(status, uid in online)) for uid, status in statuses.items()
         ]
         presences = [(uid, p) for uid, p in presences if p is not Presence.OFFLINE]
-        return ReadyState(user, servers, presences, positions, private, blocked)
+        return ReadyState(user, servers, presences, positions, private, blocked, reads=reads)
 
     async def member_list(
         self,

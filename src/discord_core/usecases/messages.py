@@ -32,6 +32,7 @@ from .access import ChannelAccess, channel_access, postable_channel, unknown_cha
 from .auth import Identity
 from .base import MESSAGE_NOT_FOUND, UseCases, changed
 from .files import discard_files, store_files
+from .read_states import keep_read_point, replied_author_of, resolve_mentions
 from .uploads import PreparedFile, check_upload_limits, prepare_uploads
 
 
@@ -138,6 +139,21 @@ def _may_delete(access: ChannelAccess, user_id: Snowflake, author_id: Snowflake)
     return can_delete_message(user_id, role, author_id)
 
 
+async def _mentions(
+    uow: UnitOfWork,
+    access: ChannelAccess,
+    user_id: Snowflake,
+    content: str,
+    replied: MessageView | None,
+    reply: Reply | None,
+) -> tuple[tuple[Snowflake, ...], bool]:
+    """Who a new message mentions (`read_states.resolve_mentions`)."""
+    replied_author = replied_author_of(replied, reply is not None and reply.mention_author)
+    if replied_author == user_id:
+        replied_author = None
+    return await resolve_mentions(uow, access, content, replied_author)
+
+
 def _any_image(attachments: Sequence[Attachment]) -> bool:
     """What search's has:image keeps (its migration tests the same: `LIKE 'image/%'`)."""
     return any(a.content_type.startswith("image/") for a in attachments)
@@ -236,6 +252,9 @@ class MessageUseCases(UseCases):
             )
             author = access.author
             replied = await _replied_to(uow, channel_id, reply)
+            mentioned, everyone = await _mentions(
+                uow, access, identity.user_id, content, replied, reply
+            )
             # The id (the message's time) is taken as late as possible, just before its
             # insert: ids then follow commits closely (clients backfill by id, with a margin).
             message = Message(
@@ -247,6 +266,8 @@ class MessageUseCases(UseCases):
                 created_at=self.deps.clock.now(),
                 nonce=nonce,
                 reference_id=replied.message.id if replied is not None else None,
+                mentions=mentioned,
+                mention_everyone=everyone,
             )
             try:
                 await uow.messages.add(message)
@@ -320,6 +341,9 @@ class MessageUseCases(UseCases):
         access = await postable_channel(uow, channel_id, identity.user_id, created_at)
         author = access.author
         replied = await _replied_to(uow, channel_id, reply)
+        mentioned, everyone = await _mentions(
+            uow, access, identity.user_id, content, replied, reply
+        )
         attachments = [p.attachment for p in prepared]
         message = Message(
             id=message_id,
@@ -332,6 +356,8 @@ class MessageUseCases(UseCases):
             attachment_count=len(attachments),
             has_image=_any_image(attachments),
             reference_id=replied.message.id if replied is not None else None,
+            mentions=mentioned,
+            mention_everyone=everyone,
         )
         for attachment in attachments:
             attachment.message_id = message.id
@@ -387,11 +413,17 @@ class MessageUseCases(UseCases):
         edited_at = self.deps.clock.now()
 
         async def work(uow: UnitOfWork) -> MessageView:
-            await channel_access(uow, channel_id, identity.user_id)
+            access = await channel_access(uow, channel_id, identity.user_id)
             view = await _message_in(uow, channel_id, message_id, identity.user_id)
             if view.message.author_id != identity.user_id:
                 raise Forbidden("You can only edit your own messages.", code="not_author")
             text = limits.message_content(content, allow_empty=bool(view.attachments))
+            # Mentions are parsed again; a reply keeps mentioning the replied-to author if
+            # it did.
+            kept = view.referenced.message.author_id if view.referenced is not None else None
+            kept = kept if kept is not None and kept in view.message.mentions else None
+            mentioned, everyone = await resolve_mentions(uow, access, text, kept)
+            view.message.mentions, view.message.mention_everyone = mentioned, everyone
             view.message.content = text
             view.message.edited_at = edited_at
             view.message.has_image = _any_image(view.attachments)
@@ -425,6 +457,7 @@ class MessageUseCases(UseCases):
                 refs = await uow.file_deletions.schedule_message(message_id, self.deps.clock.now())
             await uow.messages.delete(message_id)
             author_id = view.message.author_id
+            await keep_read_point(uow, view.message)
             if author_id != identity.user_id and access.member is not None:
                 await self._audit(
                     uow,

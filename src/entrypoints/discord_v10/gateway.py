@@ -147,9 +147,9 @@ class DiscordSession(GatewaySession):
             author = shapes.user(d["author"])
             self.remember(author)
             mine = author["id"] == self.me.get("id")
-            mentioned = f"<@{self.me.get('id')}>" in d.get("content", "")
+            mentioned = self.me.get("id") in d.get("mentions", ())
             content = self._wants(MESSAGE_CONTENT) or mine or mentioned or not guild
-            return name, shapes.message(d, self.base, content=content)
+            return name, shapes.message(d, self.base, content=content, users=self.users)
         if name == "MESSAGE_DELETE":
             if not self._wants(GUILD_MESSAGES if d.get("server_id") else DIRECT_MESSAGES):
                 return None

@@ -46,6 +46,7 @@ ACTION_BITS: Final[dict[Action, int]] = {
     Action.ADD_BOT: 0,
     Action.DELETE_SERVER: ADMINISTRATOR,
     Action.TRANSFER_OWNERSHIP: 0,
+    Action.MENTION_EVERYONE: MENTION_EVERYONE,
 }
 """Which Discord bits each of the core's actions stands for."""
 
@@ -298,9 +299,14 @@ def attachment(a: JSON, base: str) -> JSON:
     }
 
 
-def message(m: JSON, base: str, *, content: bool = True) -> JSON:
+def message(
+    m: JSON, base: str, *, content: bool = True, users: dict[str, JSON] | None = None
+) -> JSON:
     """From a v1 Message. `content=False` empties what the message-content intent guards
-    (content, attachments, embeds), as Discord does for a bot without it."""
+    (content, attachments, embeds), as Discord does for a bot without it. `mentions` are
+    user objects: those the caller has seen (`users`), else only the id is known
+    (`unknown_user`; discord.py takes the guild's cached member by that id)."""
+    known = users or {}
     out: JSON = {
         "id": m["id"],
         "channel_id": m["channel_id"],
@@ -309,8 +315,8 @@ def message(m: JSON, base: str, *, content: bool = True) -> JSON:
         "timestamp": m["created_at"],
         "edited_timestamp": m.get("edited_at"),
         "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
+        "mention_everyone": bool(m.get("mention_everyone", False)),
+        "mentions": [known.get(uid) or unknown_user(uid) for uid in m.get("mentions", [])],
         "mention_roles": [],
         "attachments": [attachment(a, base) for a in m.get("attachments", [])] if content else [],
         "embeds": [],

@@ -23,8 +23,9 @@ from litestar.types import Send
 from discord_core.errors import DomainError, NotFound, Unauthorized
 from discord_core.events import Topic
 from discord_core.model import UserStatus
-from discord_core.usecases import Identity
+from discord_core.usecases import Identity, ReadSnapshot
 
+from .. import read_schemas as rs
 from .. import schemas as s
 from ..observability import RAW_SEND
 from .limits import spend_socket_frame
@@ -66,6 +67,8 @@ class ReadyOut(s.Out):
     private_channels: list[s.ChannelOut]
     """The user's DMs and group DMs, most recently active first."""
     blocked_user_ids: list[str]
+    read_states: list[rs.ReadStateOut] = []
+    notification_settings: rs.NotificationSettingsOut | None = None
 
 
 class MemberListOut(s.Out):
@@ -73,6 +76,16 @@ class MemberListOut(s.Out):
     after: str
     members: list[s.MemberOut]
     large: bool
+
+
+def _reads(reads: ReadSnapshot | None) -> dict[str, Any]:
+    """READY's #15 fields: a read state for every channel, the notification settings."""
+    if reads is None:
+        return {}
+    return {
+        "read_states": [rs.read_state_out(state) for state in reads.read_states],
+        "notification_settings": rs.notification_settings_out(reads.notification_settings),
+    }
 
 
 def _frame_data(message: Any) -> str:
@@ -426,6 +439,7 @@ class Connection:
             large_servers=[str(sid) for sid in state.large],
             private_channels=[s.channel_out(channel) for channel in state.private_channels],
             blocked_user_ids=[str(uid) for uid in state.blocked_ids],
+            **_reads(state.reads),
         )
         self._attach(session, after_seq=0)
         session.dispatch("READY", _encode(ready).decode())

@@ -16,6 +16,7 @@ import msgspec
 from adapters.wire import Envelope
 from discord_core import events as ev
 
+from .. import read_schemas as rs
 from .. import schemas as s
 
 _encoder = msgspec.json.Encoder()
@@ -172,6 +173,20 @@ def _pins_update(event: ev.ChannelPinsUpdated) -> msgspec.Struct:
         channel_id=str(event.channel_id),
         last_pin_timestamp=event.last_pin_timestamp,
     )
+
+
+@payload(ev.MessageAcked)
+def _message_ack(event: ev.MessageAcked) -> msgspec.Struct:
+    return rs.MessageAckOut(
+        channel_id=str(event.channel_id),
+        message_id=str(event.message_id),
+        mention_count=event.mention_count,
+    )
+
+
+@payload(ev.NotificationSettingsUpdated)
+def _notification_settings(event: ev.NotificationSettingsUpdated) -> msgspec.Struct:
+    return rs.notification_out(event.setting)
 
 
 @payload(ev.ChannelCreated, ev.ChannelUpdated, ev.ChannelDeleted)

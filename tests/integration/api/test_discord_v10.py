@@ -257,8 +257,12 @@ async def test_gateway_ready_and_intents(api: Api) -> None:
         assert seen["content"] == "secret words" and seen["guild_id"] == sid
         stripped = await plain.wait_for("MESSAGE_CREATE")
         assert stripped["content"] == "" and stripped["id"] == seen["id"]
-        await api.send(owner, cid, f"hey <@{w['bot_id']}>")
-        assert (await plain.wait_for("MESSAGE_CREATE"))["content"].startswith("hey")
+        await api.send(owner, cid, f"hey <@{w['bot_id']}> @everyone")
+        pinged = await plain.wait_for("MESSAGE_CREATE")
+        assert pinged["content"].startswith("hey")
+        assert [u["id"] for u in pinged["mentions"]] == [w["bot_id"]]
+        assert pinged["mention_everyone"] is True  # the owner may
+        assert isinstance(pinged["mentions"][0]["username"], str)
 
         r = await api.post(f"/channels/{cid}/typing", owner)
         assert r.status_code == 204

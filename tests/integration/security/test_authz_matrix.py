@@ -391,6 +391,29 @@ MATRIX = [
         others="401 404 200 200 200 200",
         foreign="401 404 404 404 404 404",
     ),
+    # --- read states and notification settings (#15) -----------------------------------------
+    Row(
+        "POST",
+        "/channels/{channel}/messages/{message}/ack",
+        own="401 404 204 204 204 204",
+        others="401 404 204 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row(
+        "POST",
+        "/servers/{server}/ack",
+        own="401 404 204 204 204 204",
+        foreign="401 404 404 404 404 404",
+    ),
+    Row("GET", "/users/@me/read-states", own="401 200 200 200 200 200"),
+    Row("GET", "/users/@me/notification-settings", own="401 200 200 200 200 200"),
+    Row(
+        "PATCH",
+        "/users/@me/notification-settings",
+        own="401 404 200 200 200 200",
+        foreign="401 404 404 404 404 404",
+        body=lambda v: {"server_id": v["server"], "level": "mentions"},
+    ),
     Row(
         "GET",
         "/channels/{channel}/pins",
