@@ -97,4 +97,4 @@ async def test_ready_statements_do_not_grow_with_servers(database: Database) -> 
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
     assert counted["few"] == counted["many"], counted
-    assert counted["many"] <= 14, counted
+    assert counted["many"] <= 16, counted  # a few: the same for any number of servers

@@ -329,3 +329,53 @@ async def test_deleting_your_newest_message_keeps_your_read_point(crew: Crew) ->
     assert w.db.tables.read_states.get((crew.member.user_id, crew.general_id)) is None
     await w.messages.delete(crew.mod, crew.general_id, mine)  # by a moderator, even
     assert await state(crew, crew.member) == ReadState(crew.general_id, mine, 0)
+
+
+# --- DMs and group DMs -----------------------------------------------------------------------
+
+
+async def test_in_a_dm_every_message_by_the_other_counts(crew: Crew) -> None:
+    w = crew.world
+    dm = (await w.dms.open_dm(crew.member, crew.member2.user_id)).channel
+    first = await post(crew, crew.member, "hi", dm.id)
+    await post(crew, crew.member, f"<@{crew.mod.user_id}> @everyone are you there", dm.id)
+    view = (await w.messages.history(crew.member2, dm.id))[0]
+    assert (view.message.mentions, view.message.mention_everyone) == ((), False)  # no outsider
+    assert await state(crew, crew.member2, dm.id) == ReadState(dm.id, None, 2)
+    assert await state(crew, crew.member, dm.id) == ReadState(dm.id, view.message.id, 0)
+    w.events.clear()
+    await w.read_states.ack(crew.member2, dm.id, first)
+    assert w.events.events == [MessageAcked(crew.member2.user_id, dm.id, first, 1)]
+    ready = await w.gateway.ready(crew.member2)
+    assert ready.reads is not None
+    assert ReadState(dm.id, first, 1) in ready.reads.read_states
+    await fails(w.read_states.ack(crew.outsider, dm.id, first), NotFound, "unknown_channel")
+
+
+async def test_a_group_dm_mentions_only_its_recipients(crew: Crew) -> None:
+    w = crew.world
+    group = await w.dms.create_group(crew.mod, [crew.mod2.user_id, crew.admin.user_id])
+    text = f"<@{crew.admin.user_id}> <@{crew.owner.user_id}>"
+    view = (await w.messages.post(crew.mod, group.id, text)).message
+    assert view.message.mentions == (crew.admin.user_id,)  # the owner is not in it
+    assert (await state(crew, crew.mod2, group.id)).mention_count == 1
+    assert (await state(crew, crew.admin, group.id)).mention_count == 1
+
+
+async def test_notification_settings_of_a_dm(crew: Crew) -> None:
+    w = crew.world
+    dm = (await w.dms.open_dm(crew.member, crew.member2.user_id)).channel
+    setting = await w.read_states.update_notification_settings(
+        crew.member, channel_id=dm.id, level=NotificationLevel.NOTHING
+    )
+    assert (setting.server_id, setting.channel_id, setting.level) == (
+        None,
+        dm.id,
+        NotificationLevel.NOTHING,
+    )
+    assert (await w.read_states.notification_settings(crew.member)).channels == [setting]
+    await fails(
+        w.read_states.update_notification_settings(crew.outsider, channel_id=dm.id, level=None),
+        NotFound,
+        "unknown_channel",
+    )

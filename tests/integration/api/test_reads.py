@@ -245,3 +245,36 @@ async def test_racing_acks_never_move_back(api: Api) -> None:
     )
     assert posted.status_code == 201 and all(r.status_code == 204 for r in rest)
     assert (await read_state(api, member, cid))["last_read_id"] == posted.json()["id"]
+
+
+async def test_dms_count_every_message_by_the_other(api: Api) -> None:
+    _, _, member, _, _ = await place(api)
+    friend = await api.register("fr")
+    server = await api.create_server(friend)
+    await api.join(member, server["id"], friend)
+    r = await api.post("/users/@me/channels", member, json={"recipient_id": friend.id})
+    assert r.status_code == 201, r.text
+    dm = r.json()
+    assert dm["last_message_id"] is None
+    first = await api.send(friend, dm["id"], "hello")
+    last = await api.send(friend, dm["id"], "are you there?")
+    listed = (await api.get("/users/@me/channels", member)).json()
+    assert [c["last_message_id"] for c in listed if c["id"] == dm["id"]] == [last["id"]]
+    session = await GatewayClient.identify(api.server.ws_url, member.token)
+    try:
+        (mine,) = [s for s in session.ready["read_states"] if s["channel_id"] == dm["id"]]
+        assert mine == {"channel_id": dm["id"], "last_read_id": None, "mention_count": 2}
+        assert (await api.post(ack_path(dm["id"], first["id"]), member)).status_code == 204
+        ack = await session.wait_for("MESSAGE_ACK")
+        assert ack == {"channel_id": dm["id"], "message_id": first["id"], "mention_count": 1}
+    finally:
+        await session.close()
+    assert (await read_state(api, member, dm["id"]))["mention_count"] == 1
+    assert (await read_state(api, friend, dm["id"]))["last_read_id"] == last["id"]  # posted
+    r = await api.patch(
+        "/users/@me/notification-settings",
+        member,
+        json={"channel_id": dm["id"], "level": "nothing"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"channel_id": dm["id"], "level": "nothing", "muted_until": None}
