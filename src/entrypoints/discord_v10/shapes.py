@@ -182,7 +182,7 @@ def channel(c: JSON, me: str | None = None) -> JSON:
         "nsfw": False,
         "parent_id": None,
         "rate_limit_per_user": 0,
-        "last_message_id": None,
+        "last_message_id": c.get("last_message_id"),
         "flags": 0,
     }
 
