@@ -61,7 +61,7 @@ static func dm_message(id: String, channel_id: String, author_id := "2") -> Dict
 
 ## READY with the two servers of test_data_state, a DM with alice (active at message 500), a
 ## DM with bob (never written in) and an unnamed group with alice and carol (message 400);
-## dave (4) is blocked.
+## dave (4) is blocked; alice's DM and the group are read.
 static func ready_payload() -> Dictionary:
 	var ready := DataStateTest.ready_payload()
 	ready["private_channels"] = [
@@ -71,6 +71,10 @@ static func ready_payload() -> Dictionary:
 	]
 	ready["private_channels"][2]["last_message_id"] = "400"
 	ready["blocked_user_ids"] = ["4"]
+	ready["read_states"] = [
+		{"channel_id": "100", "last_read_id": "500", "mention_count": 0},
+		{"channel_id": "102", "last_read_id": "400", "mention_count": 0},
+	]
 	return ready
 
 
@@ -128,10 +132,11 @@ func test_a_message_moves_its_dm_up_and_marks_it_unread() -> void:
 	state.channels_changed.connect(func(id: String) -> void: home_changes.append(id))
 	state.apply_dispatch("MESSAGE_CREATE", dm_message("600", "101", "3"))
 	eq(ids_of(state.private_channels()), ["101", "100", "102"], "bob's DM is on top now")
-	check(state.unread.has("101"), "and unread")
+	check(state.shows_unread("101"), "and unread")
+	eq(state.badge("101"), 1, "a DM message counts as a mention")
 	check(home_changes.has(DataState.HOME), "the DM list is told")
 	state.apply_dispatch("MESSAGE_CREATE", dm_message("601", "100", "4"))
-	check(not state.unread.has("100"), "a blocked person's message marks nothing unread")
+	check(not state.shows_unread("100"), "a blocked person's message marks nothing unread")
 	done()
 
 

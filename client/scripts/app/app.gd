@@ -120,6 +120,13 @@ func _open_dialog(dialog_name: String) -> void:
 			_demo_group_dialog()
 		"block":
 			_demo_block()
+		"mention":
+			_demo_mention()
+		"notifications":
+			var dialog := preload("res://scripts/ui/notification_dialog.gd").new()
+			dialog.open(get_tree().root, DataManager.current_server_id, "")
+		"unread_channel":
+			_demo_unread_channel()
 		"image_viewer":
 			_open_image()
 		"attach":
@@ -159,6 +166,31 @@ func _demo_group_dialog() -> void:
 	await dialog.open(get_tree().root)
 	for user: Dictionary in DataManager.dms_api.candidates().slice(0, 2):
 		dialog.pick(str(user["id"]))
+
+
+## "@ca" typed in the composer: the autocomplete lists the matching members.
+func _demo_mention() -> void:
+	var composers := find_children("*", "MarginContainer", true, false).filter(
+		func(node: Node) -> bool: return node.has_method("refresh_suggestions")
+	)
+	if composers.is_empty():
+		return
+	var field := composers[0].find_children("*", "LineEdit", true, false)[0] as LineEdit
+	field.text = "thanks @ca"
+	field.caret_column = field.text.length()
+	field.grab_focus()
+	composers[0].call("refresh_suggestions")
+
+
+## Opens the channel with unread messages and a mention after what was read (#random in the
+## demo): the "NEW" divider.
+func _demo_unread_channel() -> void:
+	for channel in DataManager.channels_of(DataManager.current_server_id):
+		var channel_id := str(channel["id"])
+		var other := channel_id != DataManager.current_channel_id
+		if other and DataManager.reads.is_unread(channel_id) and DataManager.badge(channel_id) > 0:
+			DataManager.select_channel(channel_id)
+			return
 
 
 ## Blocks the author of the open channel's first message (bob in the demo): his messages

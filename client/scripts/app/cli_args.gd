@@ -15,7 +15,10 @@
 ##                        register_errors, scroll_top (scroll the chat to the top),
 ##                        retry_failed (press Retry on failed sends), wrong_password,
 ##                        message_menu, server_menu, home (the DM list), group_dm (the
-##                        group DM dialog), block (block the first other author shown)
+##                        group DM dialog), block (block the first other author shown),
+##                        mention (the @ autocomplete), notifications (the server's
+##                        notification settings), unread_channel (open a channel with a
+##                        mention after what was read: the NEW divider)
 extends RefCounted
 
 var smoke_url := ""

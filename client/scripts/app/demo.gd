@@ -2,7 +2,9 @@
 ## trying the client out: three fresh users (two of them online through their own gateway
 ## sessions), a server with channels and an icon, avatars, a conversation with an image and a
 ## file, an edit, a failed send, and typing; a DM from carol and a group DM (unread, under
-## Home), and a DM of yours with bob. Nothing is saved to user:// (the demo's pictures
+## Home), and a DM of yours with bob; mentions of you (one in #general, highlighted; one in
+## #random after what you read there; one in a second server) and @everyone, and unread
+## #dev-talk. Nothing is saved to user:// (the demo's pictures
 ## are made in the cache folder).
 extends Node
 
@@ -33,13 +35,13 @@ func run(url: String) -> void:
 	)
 	var server_id := str(server.get("id", ""))
 	var general := str(server.get("channels", [{}])[0].get("id", ""))
-	var random := ""
+	var made_ids := {}
 	for channel_name: String in ["random", "dev-talk"]:
 		var made := await NetworkManager.api_post(
 			Api.POST_SERVER_CHANNELS, {"server_id": server_id}, {"name": channel_name}, bob
 		)
-		if channel_name == "random":
-			random = str(made.dict().get("id", ""))
+		made_ids[channel_name] = str(made.dict().get("id", ""))
+	var random: String = made_ids["random"]
 	var invite := await NetworkManager.api_post(
 		Api.POST_SERVER_INVITES, {"server_id": server_id}, {"max_age": 86400, "max_uses": 0}, bob
 	)
@@ -74,12 +76,15 @@ func run(url: String) -> void:
 	await DataManager.servers_api.set_avatar(_picture("me.png", 256, 256))
 	var me_params := {"server_id": server_id, "user_id": DataManager.me_id()}
 	await NetworkManager.api_patch(Api.PATCH_MEMBER, me_params, {"role": "admin"}, bob)
-	await _say(carol, general, "Oh hi %s! Make yourself at home.\nAsk if anything is unclear." % me)
+	var hello := "Oh hi <@%s>! Make yourself at home.\nAsk if anything is unclear."
+	await _say(carol, general, hello % DataManager.me_id())
 	await _dms(bob, carol, carol_id)
+	await _unread(bob, carol, random, str(made_ids["dev-talk"]))
 	DataManager.messages_api.send_message(general, "Thanks! Glad to be here.")
 	await get_tree().create_timer(0.5).timeout
 	DataManager.messages_api.send_message(general, "Quick question: where do I report bugs?")
 	await get_tree().create_timer(0.5).timeout
+	await _say(bob, general, "@everyone the 1.4 build is tagged - thanks all!")
 	var typo := await _say(bob, general, "In #dev-talk, with stpes to reproduce.")
 	var params := {"channel_id": general, "message_id": str(typo.get("id", ""))}
 	await NetworkManager.api_patch(
@@ -98,6 +103,26 @@ func run(url: String) -> void:
 	if history > 0:
 		DataManager.select_channel(random)
 		await get_tree().create_timer(1.0).timeout
+
+
+## Unread places: #random read up to bob's question, then carol's answers (one mentions
+## you); #dev-talk with a message; a second server, Game Jam, where bob mentions you.
+func _unread(bob: String, carol: String, random: String, dev_talk: String) -> void:
+	var me_id := DataManager.me_id()
+	var question := await _say(bob, random, "Anyone up for a game tonight?")
+	var read := {"channel_id": random, "message_id": str(question.get("id", ""))}
+	await NetworkManager.api_post(Api.POST_MESSAGE_ACK, read)
+	await _say(carol, random, "Me! 8pm works.")
+	await _say(carol, random, "<@%s> you in? We need a fourth." % me_id)
+	await _say(bob, dev_talk, "Release notes draft is up for review.")
+	var jam := await NetworkManager.api_post(Api.POST_SERVERS, {}, {"name": "Game Jam"}, bob)
+	var jam_id := str(jam.dict().get("id", ""))
+	var lobby := str(jam.dict().get("channels", [{}])[0].get("id", ""))
+	var invite := await NetworkManager.api_post(
+		Api.POST_SERVER_INVITES, {"server_id": jam_id}, {"max_age": 86400, "max_uses": 0}, bob
+	)
+	await NetworkManager.api_post(Api.POST_INVITE, {"code": str(invite.dict().get("code", ""))})
+	await _say(bob, lobby, "<@%s> welcome to the jam! Theme drops Friday." % me_id)
 
 
 ## Your DMs: one with bob (yours, read), one from carol and a group DM bob started with you

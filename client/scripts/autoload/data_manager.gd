@@ -4,8 +4,9 @@
 ## `DataManager.servers_api` (servers, channels, invites, members, status),
 ## `DataManager.member_list_api` (the page of the member list watched),
 ## `DataManager.search_api` (message search), `DataManager.moderation_api` (bans,
-## timeouts, the audit log, your account's export and deletion) and `DataManager.dms_api`
-## (DMs, group DMs, blocks).
+## timeouts, the audit log, your account's export and deletion), `DataManager.dms_api`
+## (DMs, group DMs, blocks) and `DataManager.reads_api` (marking read, notification
+## settings).
 extends "res://scripts/model/data_state.gd"
 
 const MessageActions := preload("res://scripts/model/message_actions.gd")
@@ -14,6 +15,7 @@ const SearchActions := preload("res://scripts/model/search_actions.gd")
 const MemberListActions := preload("res://scripts/model/member_list_actions.gd")
 const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
 const DmActions := preload("res://scripts/model/dm_actions.gd")
+const ReadActions := preload("res://scripts/model/read_actions.gd")
 const NetworkManagerScript := preload("res://scripts/autoload/network_manager.gd")
 
 var messages_api: MessageActions
@@ -22,6 +24,7 @@ var search_api: SearchActions
 var member_list_api: MemberListActions
 var moderation_api: ModerationActions
 var dms_api: DmActions
+var reads_api: ReadActions
 
 
 func _ready() -> void:
@@ -39,6 +42,7 @@ func attach(net: NetworkManagerScript) -> void:
 	moderation_api = ModerationActions.new(self, net)
 	dms_api = DmActions.new(self, net)
 	dms_api.load_members = servers_api.load_members
+	reads_api = ReadActions.new(self, net)
 	net.dispatch_received.connect(apply_dispatch)
 	net.dispatch_received.connect(_after_dispatch)
 	net.backfill_needed.connect(messages_api.backfill)
@@ -70,6 +74,15 @@ func _after_dispatch(event: String, data: Variant) -> void:
 	if event == Protocol.EVENT_MESSAGE_CREATE and server_id == "" and channel_id != "":
 		if not channels.has(channel_id):
 			dms_api.load_private_channels()
+	# The channel in view stays read: what arrives there is read at once (window focused).
+	if event == Protocol.EVENT_READY or (channel_id != "" and channel_id == reads_api.viewing):
+		reads_api.refresh()
+
+
+func _process(delta: float) -> void:
+	super(delta)
+	if reads_api != null:
+		reads_api.poll()
 
 
 ## Forgets everything (sign-out), the open search too.
@@ -77,3 +90,5 @@ func clear() -> void:
 	super()
 	if search_api != null:
 		search_api.close()
+	if reads_api != null:
+		reads_api.reset()

@@ -1,6 +1,7 @@
 # gdlint: disable=max-public-methods
 ## The client's cache of servers, channels (server channels and private ones: DMs and group
-## DMs, shown under Home), members, presence, typing, blocks and messages, and the rules that
+## DMs, shown under Home), members, presence, typing, blocks, messages and read states (what
+## is unread, mention counts, notification settings: see read_states.gd), and the rules that
 ## apply gateway events to it (one query method per thing the scenes read, hence more
 ## than gdlint's 20 public methods). Emits the signals the scenes listen to. Free of
 ## networking (DataManager adds that), so tests drive it with events directly.
@@ -14,7 +15,10 @@ signal typing_changed(channel_id: String)
 signal presence_changed(user_id: String)
 signal selection_changed
 signal me_changed
+## What is unread, or a mention count, or a notification setting changed (`reads`).
 signal unread_changed
+## A new message mentions you (or is a DM to you) where notifications are on.
+signal mentioned(channel_id: String, message: Dictionary)
 ## Show this message (a jump from a search result): it is in the channel's store now.
 signal jump_requested(channel_id: String, message_id: String)
 ## Something the user should read (e.g. "You were removed from X").
@@ -33,6 +37,7 @@ const Ids := preload("res://scripts/model/ids.gd")
 const ChannelMessages := preload("res://scripts/model/channel_messages.gd")
 const EmojiData := preload("res://scripts/model/emoji_data.gd")
 const PrivateChannels := preload("res://scripts/model/private_channels.gd")
+const ReadStates := preload("res://scripts/model/read_states.gd")
 
 const TYPING_MS := 10000
 ## `current_server_id` while Home (the DM list) is shown; channels_changed's id for DMs.
@@ -56,8 +61,8 @@ var large_servers := {}
 ## server_id -> the member-list page shown (the last MEMBER_LIST): {"after": String,
 ## "members": Array of Member (with presence), ascending by user id}.
 var member_pages := {}
-## channel_id -> true for channels with messages not seen yet.
-var unread := {}
+## Read states, mention counts and notification settings.
+var reads := ReadStates.new()
 ## user_id -> true for the people you blocked (their messages are collapsed).
 var blocked := {}
 var current_server_id := ""
@@ -163,6 +168,85 @@ func is_home() -> bool:
 
 func is_blocked(user_id: String) -> bool:
 	return blocked.has(user_id)
+
+
+## The server a channel belongs to ("" for a DM or group DM).
+func server_of(channel_id: String) -> String:
+	return Ids.of(channels.get(channel_id, {}).get("server_id"))
+
+
+## The channel shows as unread (bold, a dot): new messages, and its settings want them seen.
+func shows_unread(channel_id: String) -> bool:
+	return reads.shows_unread(server_of(channel_id), channel_id)
+
+
+## The channel's mention badge (0: none).
+func badge(channel_id: String) -> int:
+	return reads.badge(server_of(channel_id), channel_id)
+
+
+## A server's (or HOME's: the DMs') channels, for their totals.
+func _channels_under(server_id: String) -> Array[Dictionary]:
+	return private_channels() if server_id == HOME else channels_of(server_id)
+
+
+## The mentions waiting in a server (or under HOME).
+func server_badge(server_id: String) -> int:
+	var total := 0
+	for channel in _channels_under(server_id):
+		total += badge(str(channel["id"]))
+	return total
+
+
+## Whether any channel of a server (or a DM, for HOME) shows as unread.
+func server_shows_unread(server_id: String) -> bool:
+	for channel in _channels_under(server_id):
+		if shows_unread(str(channel["id"])):
+			return true
+	return false
+
+
+## Every mention waiting (the window title's number).
+func total_mentions() -> int:
+	var total := server_badge(HOME)
+	for server_id in server_order:
+		total += server_badge(server_id)
+	return total
+
+
+## Marks a channel read here (up to `message_id`, else its newest message). Returns the id to
+## acknowledge to the server, or "" when it was read already.
+func mark_read(channel_id: String, message_id := "") -> String:
+	var newest := message_id
+	if newest == "":
+		var held := store(channel_id).newest_id() if _stores.has(channel_id) else ""
+		newest = reads.last_message(channel_id)
+		if held != "" and Ids.compare(held, newest) > 0:
+			newest = held
+	var acked := reads.mark_read(channel_id, newest)
+	if acked != "":
+		unread_changed.emit()
+	return acked
+
+
+## The people of a channel (public user objects): a DM's recipients, or the server's members
+## the client holds (the page shown, in a large server). For `@` autocomplete.
+func people_of(channel_id: String) -> Array[Dictionary]:
+	var out: Array[Dictionary] = []
+	var channel: Dictionary = channels.get(channel_id, {})
+	if PrivateChannels.is_private(channel):
+		for user: Variant in channel.get("recipients", []):
+			if user is Dictionary:
+				out.append(user)
+		return out
+	var server_id := server_of(channel_id)
+	var held: Array = (members.get(server_id, {}) as Dictionary).values()
+	if held.is_empty():
+		held = member_pages.get(server_id, {}).get("members", [])
+	for member: Variant in held:
+		if member is Dictionary and (member as Dictionary).get("user") is Dictionary:
+			out.append((member as Dictionary)["user"])
+	return out
 
 
 ## The id of the newest message known in a channel ("" when none).
@@ -279,7 +363,7 @@ func clear() -> void:
 	presence.clear()
 	large_servers.clear()
 	member_pages.clear()
-	unread.clear()
+	reads = ReadStates.new()
 	blocked.clear()
 	_activity.clear()
 	_stores.clear()
@@ -363,6 +447,17 @@ func apply_dispatch(event: String, data: Variant) -> void:
 			_apply_reaction(d, "clear_all", false)
 		Protocol.EVENT_CHANNEL_PINS_UPDATE:
 			pins_changed.emit(Ids.of(d.get("channel_id")))
+		Protocol.EVENT_MESSAGE_ACK:
+			var acked := reads.on_ack(
+				Ids.of(d.get("channel_id")),
+				Ids.of(d.get("message_id")),
+				int(d.get("mention_count", 0))
+			)
+			if acked:
+				unread_changed.emit()
+		Protocol.EVENT_NOTIFICATION_SETTINGS_UPDATE:
+			reads.set_setting(d)
+			unread_changed.emit()
 
 
 func _process(_delta: float) -> void:
@@ -436,6 +531,7 @@ func _apply_ready(d: Dictionary) -> void:
 	presence.clear()
 	large_servers.clear()
 	member_pages.clear()
+	reads.reset(d.get("read_states", []), d.get("notification_settings", {}))
 	for server: Variant in d.get("servers", []):
 		if server is Dictionary:
 			_put_server(server)
@@ -465,15 +561,14 @@ func _apply_ready(d: Dictionary) -> void:
 		select_server(current_server_id)
 
 
-## Drops the messages, unread marks and activity of channels no longer held.
+## Drops the messages and activity of channels no longer held.
 func _forget_lost_channels() -> void:
 	for channel_id: String in _stores.keys():
 		if not channels.has(channel_id):
 			_stores.erase(channel_id)
-	for table: Dictionary in [unread, _activity]:
-		for channel_id: String in table.keys():
-			if not channels.has(channel_id):
-				table.erase(channel_id)
+	for channel_id: String in _activity.keys():
+		if not channels.has(channel_id):
+			_activity.erase(channel_id)
 
 
 func _apply_message_create(d: Dictionary) -> void:
@@ -484,11 +579,13 @@ func _apply_message_create(d: Dictionary) -> void:
 	if _typing.has(channel_id) and (_typing[channel_id] as Dictionary).erase(author_id):
 		typing_changed.emit(channel_id)
 	_note_activity(channel_id, Ids.of(d.get("id")))
-	var theirs := author_id != me_id() and not blocked.has(author_id)
-	if channel_id != current_channel_id and theirs and channels.has(channel_id):
-		if not unread.has(channel_id):
-			unread[channel_id] = true
-			unread_changed.emit()
+	if not channels.has(channel_id):
+		return
+	var read := reads.on_message(d, me_id(), is_private(channel_id), blocked.has(author_id))
+	if read["changed"]:
+		unread_changed.emit()
+	if read["mention"] and reads.notifies(server_of(channel_id), channel_id):
+		mentioned.emit(channel_id, d)
 
 
 func _apply_reaction(d: Dictionary, kind: String, is_me: bool) -> void:
@@ -546,8 +643,9 @@ func _remove_server(server_id: String) -> void:
 		return
 	for channel in channels_of(server_id):
 		_stores.erase(channel["id"])
-		unread.erase(channel["id"])
+		reads.forget(channel["id"])
 		channels.erase(channel["id"])
+	reads.forget_server(server_id)
 	servers.erase(server_id)
 	server_order.erase(server_id)
 	members.erase(server_id)
@@ -565,6 +663,7 @@ func _put_channel(d: Dictionary) -> void:
 	if channel_id == "":
 		return
 	channels[channel_id] = d.duplicate(true)
+	reads.learn_channel(d)
 	for user: Variant in d.get("recipients", []):
 		if user is Dictionary:
 			learn_avatar(user)
@@ -616,7 +715,9 @@ func _remove_channel(channel_id: String) -> void:
 	channels.erase(channel_id)
 	_stores.erase(channel_id)
 	_activity.erase(channel_id)
-	if unread.erase(channel_id):
+	var was_unread := reads.is_unread(channel_id) or reads.mention_count(channel_id) > 0
+	reads.forget(channel_id)
+	if was_unread:
 		unread_changed.emit()
 	channels_changed.emit(home)
 	if current_channel_id == channel_id:
@@ -664,8 +765,6 @@ func _set_channel(channel_id: String) -> void:
 	current_channel_id = channel_id
 	if channel_id != "":
 		_last_channel_of[current_server_id] = channel_id
-	if unread.erase(channel_id):
-		unread_changed.emit()
 	selection_changed.emit()
 
 

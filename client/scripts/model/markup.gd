@@ -3,7 +3,8 @@
 ## What renders: **bold**, *italic* / _italic_, __underline__, ~~strike~~, `inline code`,
 ## ```code blocks``` (an optional language word on the first line is dropped), "> " quotes,
 ## ||spoilers|| (hidden until clicked), http:// and https:// links, <@id> as @name and <#id> as
-## a clickable #channel. Everything else is text.
+## a clickable #channel, and @everyone / @here as chips when the server says the message
+## mentions everyone (`everyone`). Everything else is text.
 ##
 ## Why it is safe: every character of the user's text reaches the output through `_esc`, which
 ## turns each "[" into the tag [lb] (a literal "["), so the only tags in the output are the ones
@@ -38,6 +39,8 @@ static var _color_re: RegEx
 var links: Array[String] = []
 ## How many spoilers the text has (spoiler N is shown when `revealed` has N).
 var spoilers := 0
+## Draw @everyone and @here as chips (the message's `mention_everyone`: a moderator wrote them).
+var everyone := false
 
 var _users: Dictionary
 var _channels: Dictionary
@@ -133,6 +136,16 @@ func _inline(s: String, depth: int) -> String:
 			var token := _angle(s, i)
 			piece = token[0]
 			used = token[1]
+		elif c == "@" and everyone and (i == 0 or not _is_word(s[i - 1])):
+			for word: String in ["@everyone", "@here"]:
+				var after := i + word.length()
+				if s.substr(i, word.length()) == word and (after >= n or not _is_word(s[after])):
+					piece = (
+						"[bgcolor=%s][color=%s]%s[/color][/bgcolor]"
+						% [MENTION_BG, MENTION_COLOR, word]
+					)
+					used = word.length()
+					break
 		elif c == "h" and (i == 0 or not _is_word(s[i - 1])):
 			var link := _link(s, i)
 			piece = link[0]

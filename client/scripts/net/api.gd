@@ -78,6 +78,12 @@ const GET_CHANNEL_PINS := "/api/v1/channels/{channel_id}/pins"
 const PUT_CHANNEL_PIN := "/api/v1/channels/{channel_id}/pins/{message_id}"
 const DELETE_CHANNEL_PIN := "/api/v1/channels/{channel_id}/pins/{message_id}"
 
+# Read states and notification settings
+const POST_MESSAGE_ACK := "/api/v1/channels/{channel_id}/messages/{message_id}/ack"
+const POST_SERVER_ACK := "/api/v1/servers/{server_id}/ack"
+const GET_MY_READ_STATES := "/api/v1/users/@me/read-states"
+const PATCH_MY_NOTIFICATION_SETTINGS := "/api/v1/users/@me/notification-settings"
+
 # Search
 const GET_SERVER_MESSAGES_SEARCH := "/api/v1/servers/{server_id}/messages/search"
 const GET_CHANNEL_MESSAGES_SEARCH := "/api/v1/channels/{channel_id}/messages/search"

@@ -1,8 +1,10 @@
 ## ChannelList: the server's name with its menu (invite, create channel, bans, audit log,
-## export, leave, delete), the text channels (unread ones bright; rename / delete on
-## right-click for admins), and the user panel at the bottom. Under Home: your DMs and group
-## DMs instead (avatar, name, last activity; most recent first), "+" to start a group, and on
-## right-click rename / add people / leave for a group, block / unblock for a DM.
+## export, mark read, notification settings, leave, delete), the text channels (unread ones
+## bold with a dot, a badge with the mentions waiting, muted ones dim; right-click: mark read,
+## notification settings, and rename / delete for admins), and the user panel at the bottom.
+## Under Home: your DMs and group DMs instead (avatar, name, last activity, most recent
+## first; unread and badges the same), "+" to start a group, and on right-click rename / add
+## people / leave for a group, block / unblock for a DM.
 extends PanelContainer
 
 enum Item {
@@ -25,6 +27,10 @@ enum Item {
 	BLOCK,
 	UNBLOCK,
 	COPY_CHANNEL_ID,
+	MARK_READ,
+	MARK_SERVER_READ,
+	CHANNEL_NOTIFICATIONS,
+	SERVER_NOTIFICATIONS,
 }
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -38,6 +44,7 @@ const ImagePicker := preload("res://scripts/ui/image_picker.gd")
 const BansDialog := preload("res://scripts/ui/bans_dialog.gd")
 const AuditLogDialog := preload("res://scripts/ui/audit_log_dialog.gd")
 const GroupDmDialog := preload("res://scripts/ui/group_dm_dialog.gd")
+const NotificationDialog := preload("res://scripts/ui/notification_dialog.gd")
 const Avatar := preload("res://scripts/ui/avatar.gd")
 const PrivateChannels := preload("res://scripts/model/private_channels.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
@@ -174,7 +181,7 @@ func _dm_button(channel: Dictionary) -> Button:
 	var channel_id := str(channel["id"])
 	var me_id := DataManager.me_id()
 	var title := PrivateChannels.display_name(channel, me_id)
-	var unread := DataManager.unread.has(channel_id)
+	var unread := DataManager.shows_unread(channel_id)
 	var button := Button.new()
 	button.theme_type_variation = &"ChannelButton"
 	button.toggle_mode = true
@@ -222,8 +229,13 @@ func _dm_button(channel: Dictionary) -> Button:
 	var sub := Style.label(about, 11, Style.TEXT_MUTED)
 	sub.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	text.add_child(sub)
-	if unread:
+	var count := DataManager.badge(channel_id)
+	if count > 0:
+		row.add_child(Style.badge(count))
+	elif unread:
 		row.add_child(Style.dot(Style.TEXT_STRONG, 8))
+	if DataManager.reads.is_muted("", channel_id):
+		button.modulate.a = 0.45
 	return button
 
 
@@ -235,6 +247,8 @@ func _on_dm_input(event: InputEvent, channel_id: String) -> void:
 	var me_id := DataManager.me_id()
 	_menu_channel_id = channel_id
 	_channel_menu.clear()
+	_add_read_items(channel_id)
+	_channel_menu.add_separator()
 	if PrivateChannels.is_group(channel):
 		_channel_menu.add_item("Rename group", Item.RENAME_GROUP)
 		if Ids.of(channel.get("owner_id")) == me_id:
@@ -252,6 +266,14 @@ func _on_dm_input(event: InputEvent, channel_id: String) -> void:
 	accept_event()
 
 
+## "Mark as read" (when it is unread) and "Notification settings..." of a channel or DM.
+func _add_read_items(channel_id: String) -> void:
+	var reads := DataManager.reads
+	if reads.is_unread(channel_id) or reads.mention_count(channel_id) > 0:
+		_channel_menu.add_item("Mark as read", Item.MARK_READ)
+	_channel_menu.add_item("Notification settings...", Item.CHANNEL_NOTIFICATIONS)
+
+
 func _channel_button(channel: Dictionary) -> Button:
 	var channel_id := str(channel["id"])
 	var button := Button.new()
@@ -262,25 +284,54 @@ func _channel_button(channel: Dictionary) -> Button:
 	button.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
 	button.toggle_mode = true
 	button.button_pressed = channel_id == DataManager.current_channel_id
-	if button.button_pressed or DataManager.unread.has(channel_id):
+	var unread := DataManager.shows_unread(channel_id)
+	if button.button_pressed or unread:
 		button.add_theme_color_override("font_color", Style.TEXT_STRONG)
-	if DataManager.unread.has(channel_id):
+	if unread:
 		button.add_theme_font_override("font", Style.bold_font())
+	_mark(button, channel_id, unread)
 	button.pressed.connect(DataManager.select_channel.bind(channel_id))
 	button.gui_input.connect(_on_channel_input.bind(channel_id))
 	return button
+
+
+## The unread dot at the left edge, the mention badge at the right, and dim when muted.
+static func _mark(button: Button, channel_id: String, unread: bool) -> void:
+	if unread:
+		var dot := Style.dot(Style.TEXT_STRONG, 8)
+		dot.set_anchors_and_offsets_preset(Control.PRESET_CENTER_LEFT)
+		dot.offset_left = -6
+		dot.offset_right = 2
+		dot.offset_top = -4
+		dot.offset_bottom = 4
+		button.add_child(dot)
+	var count := DataManager.badge(channel_id)
+	if count > 0:
+		var badge := Style.badge(count)
+		badge.set_anchors_and_offsets_preset(Control.PRESET_CENTER_RIGHT)
+		badge.grow_horizontal = Control.GROW_DIRECTION_BEGIN
+		badge.grow_vertical = Control.GROW_DIRECTION_BOTH
+		badge.offset_right = -6
+		button.add_child(badge)
+		button.tooltip_text = (
+			"%d mention%s" % [count, "" if count == 1 else "s"]
+			+ ("\n" + button.tooltip_text if button.tooltip_text != "" else "")
+		)
+	if DataManager.reads.is_muted(DataManager.server_of(channel_id), channel_id):
+		button.modulate.a = 0.45
 
 
 func _on_channel_input(event: InputEvent, channel_id: String) -> void:
 	var click := event as InputEventMouseButton
 	if click == null or not click.pressed or click.button_index != MOUSE_BUTTON_RIGHT:
 		return
-	if not Permissions.can_manage_channels(DataManager.my_role(DataManager.current_server_id)):
-		return
 	_menu_channel_id = channel_id
 	_channel_menu.clear()
-	_channel_menu.add_item("Rename channel", Item.RENAME_CHANNEL)
-	_channel_menu.add_item("Delete channel", Item.DELETE_CHANNEL)
+	_add_read_items(channel_id)
+	if Permissions.can_manage_channels(DataManager.my_role(DataManager.current_server_id)):
+		_channel_menu.add_separator()
+		_channel_menu.add_item("Rename channel", Item.RENAME_CHANNEL)
+		_channel_menu.add_item("Delete channel", Item.DELETE_CHANNEL)
 	_channel_menu.popup(Rect2i(Vector2i(click.global_position), Vector2i.ZERO))
 	accept_event()
 
@@ -289,6 +340,8 @@ func _show_server_menu() -> void:
 	if DataManager.is_home():
 		_server_menu.clear()
 		_server_menu.add_item("Start a group DM", Item.NEW_GROUP)
+		if DataManager.server_shows_unread(DataManager.HOME):
+			_server_menu.add_item("Mark all DMs as read", Item.MARK_SERVER_READ)
 		var below := _server_button.global_position + Vector2(0, _server_button.size.y + 4)
 		_server_menu.popup(Rect2i(Vector2i(below), Vector2i(int(_server_button.size.x), 0)))
 		return
@@ -308,6 +361,8 @@ func _show_server_menu() -> void:
 		_server_menu.add_item("Audit log", Item.AUDIT_LOG)
 	if Permissions.can_export_server(role):
 		_server_menu.add_item("Export server (JSON)", Item.EXPORT)
+	_server_menu.add_item("Mark server as read", Item.MARK_SERVER_READ)
+	_server_menu.add_item("Notification settings...", Item.SERVER_NOTIFICATIONS)
 	_server_menu.add_item("Copy server ID", Item.COPY_ID)
 	_server_menu.add_separator()
 	if role == "owner":
@@ -366,6 +421,18 @@ func _on_item(id: int) -> void:
 			GroupDmDialog.new().open(get_tree().root, _menu_channel_id)
 		Item.RENAME_GROUP, Item.LEAVE_GROUP, Item.BLOCK, Item.UNBLOCK, Item.COPY_CHANNEL_ID:
 			_on_dm_item(id, _menu_channel_id)
+		Item.MARK_READ:
+			DataManager.reads_api.mark_channel_read(_menu_channel_id)
+		Item.MARK_SERVER_READ:
+			if DataManager.is_home():
+				for channel in DataManager.private_channels():
+					DataManager.reads_api.mark_channel_read(str(channel["id"]))
+			else:
+				DataManager.reads_api.mark_server_read(server_id)
+		Item.CHANNEL_NOTIFICATIONS:
+			NotificationDialog.new().open(get_tree().root, "", _menu_channel_id)
+		Item.SERVER_NOTIFICATIONS:
+			NotificationDialog.new().open(get_tree().root, server_id, "")
 
 
 func _on_dm_item(id: int, channel_id: String) -> void:

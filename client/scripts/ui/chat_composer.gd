@@ -3,7 +3,9 @@
 ## written (with "mention on/off" and a cancel button). Shows problems (too long, edit
 ## failed) right above it. The "+" button (or files dropped on the window) attaches files:
 ## they show as chips above the box, go with the next send, and upload with a progress bar
-## and a Cancel button.
+## and a Cancel button. Typing "@" and a name lists the channel's people (Up / Down, Tab or
+## Enter picks, Esc closes) and inserts the pick as `<@id>` (@everyone and @here for
+## moderators and above).
 extends MarginContainer
 
 signal send_requested(text: String)
@@ -21,6 +23,9 @@ const Multipart := preload("res://scripts/model/multipart.gd")
 const Attachments := preload("res://scripts/model/attachments.gd")
 const ModerationActions := preload("res://scripts/model/moderation_actions.gd")
 const TimeFormat := preload("res://scripts/model/time_format.gd")
+const Mentions := preload("res://scripts/model/mentions.gd")
+const Permissions := preload("res://scripts/model/permissions.gd")
+const Avatar := preload("res://scripts/ui/avatar.gd")
 
 const COUNT_FROM := 1800
 
@@ -47,6 +52,14 @@ var _sent_text := ""
 var _input_row := HBoxContainer.new()
 var _timeout_note: Label
 var _timeout_end := 0.0
+var _channel_id := ""
+## The `@` autocomplete: its panel, the people offered, the one selected, and where the
+## "@word" being replaced starts.
+var _suggest := PanelContainer.new()
+var _suggest_list := VBoxContainer.new()
+var _suggestions: Array[Dictionary] = []
+var _suggest_index := 0
+var _suggest_start := -1
 
 
 func _init() -> void:
@@ -73,6 +86,8 @@ func _init() -> void:
 	_timeout_note = Style.label("", 14, Style.YELLOW, true)
 	_timeout_note.visible = false
 	column.add_child(_timeout_note)
+	_build_suggestions()
+	column.add_child(_suggest)
 	var row := _input_row
 	row.add_theme_constant_override("separation", 8)
 	column.add_child(row)
@@ -124,6 +139,101 @@ func refresh_timeout() -> void:
 	_input_row.visible = not timed_out
 	if timed_out:
 		_chips.visible = false
+
+
+func _build_suggestions() -> void:
+	_suggest.name = "MentionSuggestions"
+	_suggest.visible = false
+	_suggest.add_theme_stylebox_override("panel", Style.box(Style.BG_SIDEBAR, 6, 6, 6))
+	_suggest_list.add_theme_constant_override("separation", 2)
+	_suggest.add_child(_suggest_list)
+
+
+## Shows the people matching the "@word" at the caret (hides the list when there is none).
+func refresh_suggestions() -> void:
+	var found := Mentions.query_at(_field.text, _field.caret_column)
+	if found.is_empty() or _channel_id == "":
+		_hide_suggestions()
+		return
+	var server_id := DataManager.server_of(_channel_id)
+	var everyone := (
+		server_id != ""
+		and Permissions.rank(DataManager.my_role(server_id)) >= Permissions.rank("moderator")
+	)
+	var people := DataManager.people_of(_channel_id)
+	_suggestions = Mentions.suggestions(str(found["query"]), people, DataManager.me_id(), everyone)
+	if _suggestions.is_empty():
+		_hide_suggestions()
+		return
+	_suggest_start = int(found["start"])
+	_suggest_index = clampi(_suggest_index, 0, _suggestions.size() - 1)
+	_fill_suggestions()
+
+
+func _fill_suggestions() -> void:
+	for child in _suggest_list.get_children():
+		_suggest_list.remove_child(child)
+		child.queue_free()
+	_suggest_list.add_child(Style.label("MEMBERS MATCHING @", 11, Style.TEXT_MUTED))
+	for i in _suggestions.size():
+		var user := _suggestions[i]
+		var user_id := str(user.get("id", ""))
+		var pick := Button.new()
+		pick.theme_type_variation = &"ChannelButton"
+		pick.alignment = HORIZONTAL_ALIGNMENT_LEFT
+		pick.toggle_mode = true
+		pick.button_pressed = i == _suggest_index
+		pick.focus_mode = Control.FOCUS_NONE
+		var note := str(user.get("note", ""))
+		pick.text = "@" + str(user.get("username", "")) + ("   " + note if note != "" else "")
+		if not user_id.begins_with("@"):
+			var avatar := Avatar.new()
+			var url := DataManager.avatar_url(user_id, user.get("avatar_url", ""))
+			avatar.setup(user_id, str(user.get("username", "")), url, 20)
+			avatar.set_anchors_and_offsets_preset(Control.PRESET_CENTER_LEFT)
+			avatar.offset_left = 8
+			avatar.offset_top = -10
+			pick.add_child(avatar)
+			pick.text = "       " + pick.text
+		pick.pressed.connect(_pick_suggestion.bind(i))
+		_suggest_list.add_child(pick)
+	_suggest.visible = true
+
+
+func _hide_suggestions() -> void:
+	_suggest.visible = false
+	_suggestions = []
+	_suggest_index = 0
+	_suggest_start = -1
+
+
+func _pick_suggestion(index: int) -> void:
+	if index < 0 or index >= _suggestions.size() or _suggest_start < 0:
+		return
+	var user_id := str(_suggestions[index].get("id", ""))
+	var out := Mentions.insert(_field.text, _suggest_start, _field.caret_column, user_id)
+	_field.text = out[0]
+	_field.caret_column = out[1]
+	_hide_suggestions()
+	_field.grab_focus()
+
+
+## Up / Down, Tab / Enter and Esc while the list is open. Returns whether the key was used.
+func _suggestion_key(key: InputEventKey) -> bool:
+	if not _suggest.visible or _suggestions.is_empty():
+		return false
+	match key.keycode:
+		KEY_UP, KEY_DOWN:
+			var step := -1 if key.keycode == KEY_UP else 1
+			_suggest_index = posmod(_suggest_index + step, _suggestions.size())
+			_fill_suggestions()
+		KEY_TAB, KEY_ENTER, KEY_KP_ENTER:
+			_pick_suggestion(_suggest_index)
+		KEY_ESCAPE:
+			_hide_suggestions()
+		_:
+			return false
+	return true
 
 
 func _build_reply_bar() -> void:
@@ -185,6 +295,9 @@ func _build_progress() -> void:
 
 ## `label`: how the placeholder names the channel ("#general", "@alice", a group's name).
 func set_channel(channel_id: String, label: String) -> void:
+	if channel_id != _channel_id:
+		_hide_suggestions()
+	_channel_id = channel_id
 	var has_channel := channel_id != ""
 	_field.editable = has_channel
 	_send.disabled = not has_channel
@@ -221,6 +334,7 @@ func show_problem(text: String) -> void:
 
 func clear() -> void:
 	_field.clear()
+	_hide_suggestions()
 	show_problem("")
 
 
@@ -348,13 +462,16 @@ func _on_text_changed(text: String) -> void:
 		show_problem("")
 	if text != "" and _editing_id == "":
 		typing.emit(text)
+	refresh_suggestions()
 
 
 func _on_field_input(event: InputEvent) -> void:
 	var key := event as InputEventKey
 	if key == null or not key.pressed:
 		return
-	if key.keycode == KEY_ESCAPE and _editing_id != "":
+	if _suggestion_key(key):
+		_field.accept_event()
+	elif key.keycode == KEY_ESCAPE and _editing_id != "":
 		cancel_edit()
 		_field.accept_event()
 	elif key.keycode == KEY_ESCAPE and not replying_to.is_empty():

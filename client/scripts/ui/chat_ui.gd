@@ -8,7 +8,10 @@
 ## WINDOW_SHIFT messages in memory, so thousands of loaded messages cost what 150 do
 ## (client/README.md, scrolling benchmark). DMs and group DMs show here too (named by their
 ## people; no server search). Messages of people you blocked are collapsed to one line with
-## "Show". Reads DataManager; never the network.
+## "Show". A "NEW" divider marks the first message after the last one read when the channel
+## was opened, and a bar above the list jumps there (or marks the channel read) while it is
+## out of sight. The channel counts as read only while its newest messages are shown (and
+## the window has focus: see read_actions.gd). Reads DataManager; never the network.
 extends VBoxContainer
 
 enum Menu { EDIT, DELETE, COPY, COPY_ID, REPLY, REACT, PIN, UNPIN }
@@ -26,6 +29,7 @@ const Markup := preload("res://scripts/model/markup.gd")
 const EmojiPicker := preload("res://scripts/ui/emoji_picker.gd")
 const PinsPanel := preload("res://scripts/ui/pins_panel.gd")
 const PrivateChannels := preload("res://scripts/model/private_channels.gd")
+const Ids := preload("res://scripts/model/ids.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120
@@ -72,11 +76,20 @@ var _window_count := 0
 var _shifting := false
 ## Row keys of blocked people's messages the reader chose to show.
 var _shown_blocked := {}
+## The last message read when the channel was opened ("" when it was read): the "NEW"
+## divider goes above the first message after it.
+var _divider_after := ""
+var _divider_mentions := 0
+var _divider: Control
+var _new_bar: MarginContainer
+var _new_bar_text: Label
 
 
 func _ready() -> void:
 	add_theme_constant_override("separation", 0)
 	add_child(_build_header())
+	_new_bar = _build_new_bar()
+	add_child(_new_bar)
 	_scroll = ScrollContainer.new()
 	_scroll.size_flags_vertical = Control.SIZE_EXPAND_FILL
 	_scroll.horizontal_scroll_mode = ScrollContainer.SCROLL_MODE_DISABLED
@@ -121,7 +134,9 @@ func _ready() -> void:
 	add_child(_pins)
 	var bar := _scroll.get_v_scroll_bar()
 	bar.value_changed.connect(_on_scrolled)
+	bar.value_changed.connect(func(_value: float) -> void: _after_scroll())
 	bar.changed.connect(_on_scroll_range_changed)
+	visibility_changed.connect(_update_viewing)
 	DataManager.selection_changed.connect(_on_selection_changed)
 	DataManager.messages_changed.connect(_on_messages_changed)
 	DataManager.typing_changed.connect(_on_typing_changed)
@@ -173,6 +188,121 @@ func _build_header() -> PanelContainer:
 	_search.gui_input.connect(_on_search_input)
 	row.add_child(_search)
 	return header
+
+
+## "New messages since ..." with Jump and Mark as read, above the list.
+func _build_new_bar() -> MarginContainer:
+	var margin := MarginContainer.new()
+	margin.name = "NewMessagesBar"
+	margin.add_theme_constant_override("margin_left", 16)
+	margin.add_theme_constant_override("margin_right", 16)
+	margin.add_theme_constant_override("margin_top", 6)
+	margin.visible = false
+	var bar := Style.panel(Style.ACCENT, 6, 3, 12)
+	margin.add_child(bar)
+	var row := HBoxContainer.new()
+	row.add_theme_constant_override("separation", 12)
+	bar.add_child(row)
+	_new_bar_text = Style.label("", 13, Color.WHITE)
+	_new_bar_text.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	_new_bar_text.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
+	row.add_child(_new_bar_text)
+	for spec: Array in [["Jump", _jump_to_new], ["Mark as read", _mark_read_from_bar]]:
+		var link := LinkButton.new()
+		link.text = spec[0]
+		link.add_theme_color_override("font_color", Color.WHITE)
+		link.add_theme_color_override("font_hover_color", Style.TEXT_STRONG)
+		link.pressed.connect(spec[1])
+		row.add_child(link)
+	return margin
+
+
+## The bar shows while the divider is out of sight (above or below the view, or not loaded).
+func _update_new_bar() -> void:
+	if _divider_after == "" or _channel_id == "":
+		_new_bar.visible = false
+		return
+	var on_screen := false
+	if _divider != null and is_instance_valid(_divider) and _divider.is_inside_tree():
+		var top := _scroll.global_position.y
+		var y := _divider.global_position.y
+		on_screen = y >= top - 4.0 and y <= top + _scroll.size.y
+	var since := TimeFormat.friendly(Ids.iso_time(_divider_after))
+	var text := "New messages since %s" % since if since != "" else "New messages"
+	if _divider_mentions > 0:
+		text += "  ·  %d mention%s" % [_divider_mentions, "" if _divider_mentions == 1 else "s"]
+	_new_bar_text.text = text
+	_new_bar.visible = not on_screen
+
+
+## Scrolls the divider to the top of the view, or loads the history around the last message
+## read when it is not held.
+func _jump_to_new() -> void:
+	if _divider != null and is_instance_valid(_divider) and _divider.is_inside_tree():
+		_stick_to_bottom = false
+		_keep_from_bottom = -1.0
+		_hold_value = false
+		var bar := _scroll.get_v_scroll_bar()
+		var target := _divider.global_position.y - _list.global_position.y - 8.0
+		target = clampf(target, 0.0, maxf(bar.max_value - bar.page, 0.0))
+		_last_value = target
+		_scroll.scroll_vertical = int(target)
+		_update_new_bar()
+		_update_viewing()
+		return
+	DataManager.messages_api.jump_to(_channel_id, _divider_after)
+
+
+func _mark_read_from_bar() -> void:
+	DataManager.reads_api.mark_channel_read(_channel_id)
+	_divider_after = ""
+	_divider_mentions = 0
+	_keep_scroll_from_bottom()
+	_rebuild()
+	_update_new_bar()
+
+
+## The red "NEW" line above the first unread message.
+func _new_divider() -> Control:
+	var row := HBoxContainer.new()
+	row.name = "NewDivider"
+	row.add_theme_constant_override("separation", 6)
+	var line := Panel.new()
+	line.custom_minimum_size = Vector2(0, 1)
+	line.size_flags_horizontal = Control.SIZE_EXPAND_FILL
+	line.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	line.add_theme_stylebox_override("panel", Style.box(Style.RED))
+	row.add_child(line)
+	var tag := Style.panel(Style.RED, 3, 0, 4)
+	var text := Style.label("NEW", 10, Color.WHITE)
+	text.add_theme_font_override("font", Style.bold_font())
+	tag.add_child(text)
+	row.add_child(tag)
+	return row
+
+
+## Whether the "NEW" divider goes right above `msg` (`before`: the message held before it).
+func _divider_before(msg: Dictionary, before: Dictionary) -> bool:
+	var id := str(msg.get("id", ""))
+	if _divider_after == "" or id == "" or Ids.compare(id, _divider_after) <= 0:
+		return false
+	return before.is_empty() or Ids.compare(str(before.get("id", "")), _divider_after) <= 0
+
+
+## Tells the read tracking whether this channel's newest messages are on screen.
+func _update_viewing() -> void:
+	var showing := ""
+	if _channel_id != "" and is_visible_in_tree() and _stick_to_bottom and _window_end_key == "":
+		var messages := DataManager.store(_channel_id)
+		if messages.loaded and not messages.newer_missing:
+			showing = _channel_id
+	if DataManager.reads_api != null and DataManager.reads_api.viewing != showing:
+		DataManager.reads_api.set_viewing(showing)
+
+
+func _after_scroll() -> void:
+	_update_viewing()
+	_update_new_bar()
 
 
 func _build_present_bar() -> MarginContainer:
@@ -245,6 +375,10 @@ func _on_selection_changed() -> void:
 		return
 	_channel_id = DataManager.current_channel_id
 	_shown_blocked.clear()
+	var reads := DataManager.reads
+	var unread := _channel_id != "" and reads.is_unread(_channel_id)
+	_divider_after = reads.last_read(_channel_id) if unread else ""
+	_divider_mentions = reads.mention_count(_channel_id) if unread else 0
 	_composer.cancel_edit()
 	_composer.cancel_reply()
 	_composer.clear_files()
@@ -255,6 +389,8 @@ func _on_selection_changed() -> void:
 	_window_end_key = ""
 	_rebuild()
 	_on_typing_changed(_channel_id)
+	_update_viewing()
+	_update_new_bar()
 
 
 func _on_messages_changed(channel_id: String, kind: String, key: String) -> void:
@@ -268,6 +404,7 @@ func _on_messages_changed(channel_id: String, kind: String, key: String) -> void
 		return  # a message outside the window changed: nothing shown changes
 	_keep_scroll_from_bottom()
 	_rebuild()
+	_update_viewing()
 
 
 ## Redraws the rows of the window (at most WINDOW_ROWS messages).
@@ -277,6 +414,7 @@ func _rebuild() -> void:
 		if child != _top_note:
 			child.queue_free()
 	_rows.clear()
+	_divider = null
 	_list.add_child(_top_note)
 	if _channel_id == "":
 		_top_note.text = (
@@ -303,7 +441,7 @@ func _rebuild() -> void:
 	_update_present_bar(messages)
 	var previous := {}  # the first row always starts a group (its avatar shows)
 	for i in range(_window_first, end):
-		_add_row(all[i], previous)
+		_add_row(all[i], previous, all[i - 1] if i > 0 else {})
 		previous = all[i]
 
 
@@ -475,7 +613,7 @@ func _append(key: String) -> bool:
 	if _window_count >= window_rows + WINDOW_SHIFT:
 		return false  # redraw the window (it drops the oldest rows)
 	var previous: Dictionary = all[-2] if all.size() > 1 and _window_count > 0 else {}
-	_add_row(all[-1], previous)
+	_add_row(all[-1], previous, all[-2] if all.size() > 1 else {})
 	_window_count += 1
 	return true
 
@@ -494,11 +632,16 @@ func _update(key: String) -> bool:
 	return false
 
 
-func _add_row(msg: Dictionary, previous: Dictionary) -> void:
+## Adds the row of `msg` (`previous`: the message of the row above, {} for the first row;
+## `before`: the message held before it, for the "NEW" divider).
+func _add_row(msg: Dictionary, previous: Dictionary, before := {}) -> void:
 	var day := TimeFormat.friendly(str(msg.get("created_at", ""))).get_slice(" at ", 0)
 	var new_day := previous.is_empty() or day != _day_of(previous)
 	if new_day and not previous.is_empty():
 		_list.add_child(_day_separator(day))
+	if _divider_before(msg, before):
+		_divider = _new_divider()
+		_list.add_child(_divider)
 	var with_header := new_day or _starts_group(msg, previous)
 	if with_header:
 		var spacer := Control.new()
@@ -612,6 +755,7 @@ func _on_scroll_range_changed() -> void:
 	_scroll.scroll_vertical = int(target)
 	if bar.max_value <= bar.page:
 		_maybe_load_older()  # nothing to scroll yet: fill the view
+	_update_new_bar()
 
 
 ## Loads the page above when there is one (or retries a failed load).

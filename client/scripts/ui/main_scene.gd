@@ -1,5 +1,7 @@
 ## MainScene: ServerList | ChannelList (or the DM list under Home) | (connection banner +
-## ChatUI) | UserList or SearchPanel (while a search is open), with toasts.
+## ChatUI) | UserList or SearchPanel (while a search is open), with toasts. Keeps the window
+## title on the number of mentions waiting, asks for attention on a new mention while the
+## window is not focused, and tells the read tracking when the window gains or loses focus.
 extends Control
 
 const Style := preload("res://scripts/ui/style.gd")
@@ -11,6 +13,7 @@ const ConnectionBanner := preload("res://scripts/ui/connection_banner.gd")
 const WelcomePanel := preload("res://scripts/ui/welcome_panel.gd")
 const Toasts := preload("res://scripts/ui/toasts.gd")
 const SearchPanel := preload("res://scripts/ui/search_panel.gd")
+const ReadStates := preload("res://scripts/model/read_states.gd")
 
 var _chat: Control
 var _user_list: Control
@@ -63,7 +66,28 @@ func _ready() -> void:
 	DataManager.me_changed.connect(_refresh_mode)
 	DataManager.search_api.changed.connect(_refresh_mode)
 	DataManager.selection_changed.connect(_refresh_mode)
+	DataManager.unread_changed.connect(_refresh_title)
+	DataManager.mentioned.connect(_on_mentioned)
+	var window := get_window()
+	window.focus_entered.connect(func() -> void: DataManager.reads_api.set_focused(true))
+	window.focus_exited.connect(func() -> void: DataManager.reads_api.set_focused(false))
+	DataManager.reads_api.set_focused(window.has_focus() or DisplayServer.get_name() == "headless")
 	_refresh_mode()
+	_refresh_title()
+
+
+func _exit_tree() -> void:
+	get_window().title = ReadStates.APP_TITLE
+
+
+func _refresh_title() -> void:
+	get_window().title = ReadStates.window_title(DataManager.total_mentions())
+
+
+## A mention (or a DM) while you look elsewhere: the taskbar entry flashes.
+func _on_mentioned(_channel_id: String, _message: Dictionary) -> void:
+	if not get_window().has_focus():
+		DisplayServer.window_request_attention()
 
 
 ## The chat for a server or Home (DMs); the welcome screen when you are in no server and not

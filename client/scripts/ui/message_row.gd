@@ -1,7 +1,8 @@
 ## One message in the chat view: avatar and header for the first of a group, the quoted line
 ## of the message it replies to (click: jump there), the formatted text (see Markup) with an
 ## "(edited)" mark, its files, its reactions (click one to toggle yours), the pending / failed
-## state with Retry and Discard, and on hover Reply, React and an actions button.
+## state with Retry and Discard, and on hover Reply, React and an actions button. A message
+## that mentions you (by name, @everyone or @here) is highlighted.
 extends PanelContainer
 
 signal actions_requested(key: String, at: Vector2)
@@ -25,6 +26,7 @@ const Avatar := preload("res://scripts/ui/avatar.gd")
 const AttachmentView := preload("res://scripts/ui/attachment_view.gd")
 const Markup := preload("res://scripts/model/markup.gd")
 const Names := preload("res://scripts/model/names.gd")
+const ReadStates := preload("res://scripts/model/read_states.gd")
 
 const AVATAR_SIZE := 40
 
@@ -38,14 +40,15 @@ var _reactions_bar: HFlowContainer
 var _links: Array[String] = []
 ## Spoilers the reader clicked open (index -> true).
 var _revealed := {}
-var _hover := Style.box(Color(0, 0, 0, 0.08), 4)
-var _plain := StyleBoxEmpty.new()
+var _hover: StyleBox = Style.box(Color(0, 0, 0, 0.08), 4)
+var _plain: StyleBox = StyleBoxEmpty.new()
 
 
 ## Builds the row for `msg`; `with_header` starts a new group (avatar, name, time).
 func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 	message = msg
 	key = str(msg.get("_key", ""))
+	_style_for_mention()
 	add_theme_stylebox_override("panel", _plain)
 	mouse_filter = Control.MOUSE_FILTER_PASS
 	var row := HBoxContainer.new()
@@ -129,6 +132,8 @@ func setup(msg: Dictionary, with_header: bool, has_actions: bool) -> void:
 ## Re-renders the text and state after an edit or a change of send state.
 func refresh(msg: Dictionary) -> void:
 	message = msg
+	_style_for_mention()
+	add_theme_stylebox_override("panel", _plain)
 	_content.text = _render(msg)
 	_fill_reactions()
 	_content.visible = str(msg.get("content", "")) != "" or msg.get("edited_at") is String
@@ -139,6 +144,23 @@ func refresh(msg: Dictionary) -> void:
 		body.remove_child(old)
 		old.queue_free()
 	_show_state(body)
+
+
+## The row's backgrounds: plain, or (when it mentions you) tinted with a bar on the left.
+func _style_for_mention() -> void:
+	if not ReadStates.mentions_me(message, DataManager.me_id()):
+		_plain = StyleBoxEmpty.new()
+		_hover = Style.box(Color(0, 0, 0, 0.08), 4)
+		return
+	for which in 2:
+		var box := Style.box(Color(Style.YELLOW, 0.08 if which == 0 else 0.13), 4)
+		box.border_color = Style.YELLOW
+		box.border_width_left = 2
+		box.expand_margin_left = 2
+		if which == 0:
+			_plain = box
+		else:
+			_hover = box
 
 
 func _header(
@@ -316,6 +338,7 @@ func _render(msg: Dictionary) -> String:
 	if content.contains("<#"):
 		channels = Names.channels(DataManager)
 	var markup := Markup.new(users, channels, _revealed)
+	markup.everyone = msg.get("mention_everyone", false) == true
 	var text := markup.render(content)
 	_links = markup.links
 	if msg.get("pinned", false) == true:

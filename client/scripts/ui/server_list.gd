@@ -1,6 +1,6 @@
 ## ServerList: the left rail: Home (your DMs and group DMs) on top, then the server icons
-## (initials until the icon loads), each with an unread mark, and "+" to create a server or
-## join one with an invite code.
+## (initials until the icon loads), each with an unread mark (the pill) and a badge with the
+## mentions waiting there, and "+" to create a server or join one with an invite code.
 extends PanelContainer
 
 enum Add { CREATE, JOIN }
@@ -76,7 +76,7 @@ func _rebuild() -> void:
 
 ## Home: your DMs and group DMs (a speech bubble; the pill when one of them is unread).
 func _home_icon() -> Control:
-	var row := _icon_row(DataManager.is_home(), _has_unread(DataManager.HOME))
+	var row := _icon_row(DataManager.is_home(), DataManager.server_shows_unread(DataManager.HOME))
 	var button := Button.new()
 	button.name = "HomeButton"
 	button.icon = Style.bubble_icon(26, Style.TEXT_STRONG)
@@ -88,7 +88,21 @@ func _home_icon() -> Control:
 	button.custom_minimum_size = Vector2(ICON_SIZE, ICON_SIZE)
 	button.pressed.connect(DataManager.select_home)
 	row.add_child(button)
+	_add_badge(button, DataManager.server_badge(DataManager.HOME))
 	return row
+
+
+## The mention badge at the bottom right of an icon (none for 0).
+static func _add_badge(button: Button, count: int) -> void:
+	if count <= 0:
+		return
+	var badge := Style.badge(count)
+	badge.set_anchors_and_offsets_preset(Control.PRESET_BOTTOM_RIGHT)
+	badge.grow_horizontal = Control.GROW_DIRECTION_BEGIN
+	badge.grow_vertical = Control.GROW_DIRECTION_BEGIN
+	badge.offset_right = 3
+	badge.offset_bottom = 3
+	button.add_child(badge)
 
 
 ## A row of the rail with its pill: tall when selected, a dot when unread, else hidden.
@@ -106,7 +120,7 @@ static func _icon_row(selected: bool, unread: bool) -> HBoxContainer:
 func _server_icon(server: Dictionary) -> Control:
 	var server_id := str(server["id"])
 	var selected := server_id == DataManager.current_server_id
-	var row := _icon_row(selected, _has_unread(server_id))
+	var row := _icon_row(selected, DataManager.server_shows_unread(server_id))
 	var button := Button.new()
 	button.text = Style.initials(str(server.get("name", "?")))
 	button.tooltip_text = str(server.get("name", ""))
@@ -121,7 +135,17 @@ func _server_icon(server: Dictionary) -> Control:
 	var icon_url: Variant = server.get("icon_url")
 	if icon_url is String:
 		_show_icon(button, str(icon_url))
+	_add_badge(button, DataManager.server_badge(server_id))
+	button.tooltip_text = _tooltip(server_id, str(server.get("name", "")))
 	return row
+
+
+## The server's name, and how many mentions wait there.
+static func _tooltip(server_id: String, server_name: String) -> String:
+	var count := DataManager.server_badge(server_id)
+	if count <= 0:
+		return server_name
+	return "%s - %d mention%s" % [server_name, count, "" if count == 1 else "s"]
 
 
 ## The server's icon on its button (the initials stay underneath until it loads).
@@ -139,20 +163,6 @@ func _show_icon(button: Button, url: String) -> void:
 	if is_instance_valid(picture) and texture != null:
 		picture.texture = texture
 		button.text = ""
-
-
-## Whether a channel of the server (or a DM, for HOME) is unread.
-static func _has_unread(server_id: String) -> bool:
-	for channel_id: String in DataManager.unread:
-		var channel: Dictionary = DataManager.channels.get(channel_id, {})
-		var home: String = (
-			DataManager.HOME
-			if DataManager.is_private(channel_id)
-			else str(channel.get("server_id", ""))
-		)
-		if home == server_id:
-			return true
-	return false
 
 
 func _show_add_menu() -> void:

@@ -283,6 +283,23 @@ static func dot(color: Color, size := 10) -> Panel:
 	return out
 
 
+## A mention badge: the count in white on red ("99+" above 99).
+static func badge(count: int) -> PanelContainer:
+	var out := panel(RED, 9, 0, 5)
+	out.name = "Badge"
+	out.custom_minimum_size = Vector2(18, 18)
+	out.size_flags_vertical = Control.SIZE_SHRINK_CENTER
+	out.size_flags_horizontal = Control.SIZE_SHRINK_END
+	out.mouse_filter = Control.MOUSE_FILTER_IGNORE
+	var text := label(str(count) if count <= 99 else "99+", 11, Color.WHITE)
+	text.horizontal_alignment = HORIZONTAL_ALIGNMENT_CENTER
+	text.vertical_alignment = VERTICAL_ALIGNMENT_CENTER
+	text.add_theme_font_override("font", bold_font())
+	out.add_child(text)
+	out.tooltip_text = "%d mention%s" % [count, "" if count == 1 else "s"]
+	return out
+
+
 ## Up to two initials of a name, for server icons and avatars.
 static func initials(text: String) -> String:
 	var words := text.strip_edges().split(" ", false)

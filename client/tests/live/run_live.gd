@@ -6,6 +6,7 @@
 extends SceneTree
 
 const Api := preload("res://scripts/net/api.gd")
+const ReadStatesScript := preload("res://scripts/model/read_states.gd")
 const TIMEOUT_MS := 10000
 
 var failed := 0
@@ -66,6 +67,7 @@ func _scenario(url: String) -> void:
 	_step("make them moderator", role.ok and _member_role(server_id, user_b) == "moderator", "")
 	await _dms(user_b, token_b)
 	_data.select_channel(general)
+	await _reads(server_id, general, token_b)
 	var posted = await _net.api_post(
 		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, {"content": "hi from b"}, token_b
 	)
@@ -162,6 +164,59 @@ func _dms(user_b: String, token_b: String) -> void:
 	_step("rename the group", renamed.ok and new_name == "Renamed group", renamed.message)
 	var left = await dms.leave_group(group_id)
 	_step("leave the group", left.ok and not _data.channels.has(group_id), left.message)
+
+
+## Reads: b mentions me (counted, the message lists me), I mark the channel read (the
+## server's read state agrees, MESSAGE_ACK comes back), notification settings round-trip, and
+## a whole server is marked read.
+func _reads(server_id: String, general: String, token_b: String) -> void:
+	var me_id: String = _data.me_id()
+	var text := {"content": "look <@%s>" % me_id}
+	var posted = await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, text, token_b
+	)
+	var mention_id := str(posted.dict().get("id", ""))
+	var listed: Array = posted.dict().get("mentions", [])
+	_step("a mention lists me", posted.ok and listed.has(me_id), str(listed))
+	var counted := func() -> bool: return _data.badge(general) >= 1
+	_step("the mention is counted (badge)", await _until(counted), str(_data.badge(general)))
+	_step("the server shows it", _data.server_badge(server_id) >= 1, "")
+	var acks := []
+	var on_ack := func(event: String, data: Variant) -> void:
+		if event == "MESSAGE_ACK" and data is Dictionary and data.get("channel_id") == general:
+			acks.append(data)
+	_net.dispatch_received.connect(on_ack)
+	_data.reads_api.mark_channel_read(general)
+	_step(
+		"mark the channel read", _data.badge(general) == 0 and not _data.shows_unread(general), ""
+	)
+	_step("MESSAGE_ACK comes back", await _until(func() -> bool: return not acks.is_empty()), "")
+	_net.dispatch_received.disconnect(on_ack)
+	var states = await _net.api_get(Api.GET_MY_READ_STATES)
+	var mine := {}
+	for entry: Variant in states.list():
+		if entry is Dictionary and entry.get("channel_id") == general:
+			mine = entry
+	var agreed: bool = (
+		mine.get("last_read_id") == mention_id and int(mine.get("mention_count", -1)) == 0
+	)
+	_step("the server's read state agrees", agreed, str(mine))
+	var changed = await _data.reads_api.set_notifications(server_id, "", "mentions", null)
+	var level: String = _data.reads.level_of(server_id, general)
+	_step("notification level: only mentions", changed.ok and level == "mentions", changed.message)
+	var muted = await _data.reads_api.set_notifications(
+		"", general, "nothing", ReadStatesScript.mute_until(3600)
+	)
+	_step("a channel muted for an hour", muted.ok and _data.reads.is_muted(server_id, general), "")
+	await _data.reads_api.set_notifications("", general, null, null)
+	await _data.reads_api.set_notifications(server_id, "", "all", null)
+	_step("settings back to all", _data.reads.level_of(server_id, general) == "all", "")
+	await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, {"content": "x"}, token_b
+	)
+	await _until(func() -> bool: return _data.shows_unread(general))
+	var server_read = await _data.reads_api.mark_server_read(server_id)
+	_step("mark the server read", server_read.ok and not _data.server_shows_unread(server_id), "")
 
 
 ## Replies, reactions and pins: a reply to b's message (quoted, b mentioned or not), b's
