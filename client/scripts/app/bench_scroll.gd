@@ -51,6 +51,7 @@ func _measure(count: int, window_rows: int) -> Dictionary:
 	DataManager.clear()
 	DataManager.apply_dispatch("READY", _ready_payload())
 	DataManager.set_members("20", [])
+	DataManager.reads_api.set_focused(false)  # no server here: nothing is acknowledged
 	var messages := DataManager.store("30")
 	messages.merge_page(_messages(count))
 	messages.loaded = true
