@@ -127,6 +127,12 @@ func _open_dialog(dialog_name: String) -> void:
 			dialog.open(get_tree().root, DataManager.current_server_id, "")
 		"unread_channel":
 			_demo_unread_channel()
+		"unread_jump":
+			_demo_unread_channel()
+			await get_tree().create_timer(0.5).timeout
+			var chat := find_child("ChatUI", true, false)
+			if chat != null:
+				chat.call("_jump_to_new")
 		"image_viewer":
 			_open_image()
 		"attach":

@@ -18,7 +18,8 @@
 ##                        group DM dialog), block (block the first other author shown),
 ##                        mention (the @ autocomplete), notifications (the server's
 ##                        notification settings), unread_channel (open a channel with a
-##                        mention after what was read: the NEW divider)
+##                        mention after what was read: the NEW divider), unread_jump (and
+##                        press Jump on its bar)
 extends RefCounted
 
 var smoke_url := ""

@@ -114,6 +114,22 @@ func _unread(bob: String, carol: String, random: String, dev_talk: String) -> vo
 	await NetworkManager.api_post(Api.POST_MESSAGE_ACK, read)
 	await _say(carol, random, "Me! 8pm works.")
 	await _say(carol, random, "<@%s> you in? We need a fourth." % me_id)
+	var banter := [
+		[bob, "Which game?"],
+		[carol, "The co-op one with the boats."],
+		[bob, "Ha, last time we sank in five minutes."],
+		[carol, "That was the tutorial!"],
+		[bob, "Fine. I'll bring snacks."],
+		[carol, "Deal. 8pm, voice channel."],
+		[bob, "Someone remind me at 7:45."],
+		[carol, "Set an alarm, Bob."],
+		[bob, "Alarm set. Two alarms, actually."],
+		[carol, "Progress!"],
+		[bob, "Who's the fourth if they can't make it?"],
+		[carol, "We'll ask in #general."],
+	]
+	for line: Array in banter:
+		await _say(line[0], random, line[1])
 	await _say(bob, dev_talk, "Release notes draft is up for review.")
 	var jam := await NetworkManager.api_post(Api.POST_SERVERS, {}, {"name": "Game Jam"}, bob)
 	var jam_id := str(jam.dict().get("id", ""))

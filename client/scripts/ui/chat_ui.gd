@@ -300,6 +300,13 @@ func _update_viewing() -> void:
 		DataManager.reads_api.set_viewing(showing)
 
 
+## The "NEW" line moves with layout and scrolling: the bar follows it each frame (only while
+## there is one).
+func _process(_delta: float) -> void:
+	if _divider_after != "":
+		_update_new_bar()
+
+
 func _after_scroll() -> void:
 	_update_viewing()
 	_update_new_bar()
