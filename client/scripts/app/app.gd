@@ -127,6 +127,8 @@ func _open_dialog(dialog_name: String) -> void:
 			dialog.open(get_tree().root, DataManager.current_server_id, "")
 		"unread_channel":
 			_demo_unread_channel()
+		"member_menu":
+			_demo_member_menu()
 		"unread_jump":
 			_demo_unread_channel()
 			await get_tree().create_timer(0.5).timeout
@@ -196,6 +198,22 @@ func _demo_unread_channel() -> void:
 		var other := channel_id != DataManager.current_channel_id
 		if other and DataManager.reads.is_unread(channel_id) and DataManager.badge(channel_id) > 0:
 			DataManager.select_channel(channel_id)
+			return
+
+
+## The right-click menu of the first other member in the list (Message, Block, moderation).
+func _demo_member_menu() -> void:
+	var list := find_child("UserList", true, false)
+	var members: Dictionary = DataManager.members.get(DataManager.current_server_id, {})
+	for user_id: String in members:
+		var member: Dictionary = members[user_id]
+		if user_id != DataManager.me_id() and list != null:
+			var click := InputEventMouseButton.new()
+			click.button_index = MOUSE_BUTTON_RIGHT
+			click.pressed = true
+			click.global_position = Vector2(1100, 90)
+			var username := str(member.get("user", {}).get("username", ""))
+			list.call("_on_row_input", click, user_id, str(member.get("role", "")), username)
 			return
 
 

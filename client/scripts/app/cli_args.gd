@@ -19,7 +19,7 @@
 ##                        mention (the @ autocomplete), notifications (the server's
 ##                        notification settings), unread_channel (open a channel with a
 ##                        mention after what was read: the NEW divider), unread_jump (and
-##                        press Jump on its bar)
+##                        press Jump on its bar), member_menu (a member's right-click menu)
 extends RefCounted
 
 var smoke_url := ""
