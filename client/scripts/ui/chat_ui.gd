@@ -30,6 +30,8 @@ const EmojiPicker := preload("res://scripts/ui/emoji_picker.gd")
 const PinsPanel := preload("res://scripts/ui/pins_panel.gd")
 const PrivateChannels := preload("res://scripts/model/private_channels.gd")
 const Ids := preload("res://scripts/model/ids.gd")
+const NewMessagesBar := preload("res://scripts/ui/new_messages_bar.gd")
+const BlockedLine := preload("res://scripts/ui/blocked_line.gd")
 
 const GROUP_GAP_S := 7 * 60
 const LOAD_OLDER_AT_PX := 120
@@ -81,14 +83,14 @@ var _shown_blocked := {}
 var _divider_after := ""
 var _divider_mentions := 0
 var _divider: Control
-var _new_bar: MarginContainer
-var _new_bar_text: Label
+var _new_bar := NewMessagesBar.new()
 
 
 func _ready() -> void:
 	add_theme_constant_override("separation", 0)
 	add_child(_build_header())
-	_new_bar = _build_new_bar()
+	_new_bar.jump_pressed.connect(_jump_to_new)
+	_new_bar.mark_read_pressed.connect(_mark_read_from_bar)
 	add_child(_new_bar)
 	_scroll = ScrollContainer.new()
 	_scroll.size_flags_vertical = Control.SIZE_EXPAND_FILL
@@ -190,49 +192,15 @@ func _build_header() -> PanelContainer:
 	return header
 
 
-## "New messages since ..." with Jump and Mark as read, above the list.
-func _build_new_bar() -> MarginContainer:
-	var margin := MarginContainer.new()
-	margin.name = "NewMessagesBar"
-	margin.add_theme_constant_override("margin_left", 16)
-	margin.add_theme_constant_override("margin_right", 16)
-	margin.add_theme_constant_override("margin_top", 6)
-	margin.visible = false
-	var bar := Style.panel(Style.ACCENT, 6, 3, 12)
-	margin.add_child(bar)
-	var row := HBoxContainer.new()
-	row.add_theme_constant_override("separation", 12)
-	bar.add_child(row)
-	_new_bar_text = Style.label("", 13, Color.WHITE)
-	_new_bar_text.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	_new_bar_text.text_overrun_behavior = TextServer.OVERRUN_TRIM_ELLIPSIS
-	row.add_child(_new_bar_text)
-	for spec: Array in [["Jump", _jump_to_new], ["Mark as read", _mark_read_from_bar]]:
-		var link := LinkButton.new()
-		link.text = spec[0]
-		link.add_theme_color_override("font_color", Color.WHITE)
-		link.add_theme_color_override("font_hover_color", Style.TEXT_STRONG)
-		link.pressed.connect(spec[1])
-		row.add_child(link)
-	return margin
-
-
 ## The bar shows while the divider is out of sight (above or below the view, or not loaded).
 func _update_new_bar() -> void:
-	if _divider_after == "" or _channel_id == "":
-		_new_bar.visible = false
-		return
 	var on_screen := false
 	if _divider != null and is_instance_valid(_divider) and _divider.is_inside_tree():
 		var top := _scroll.global_position.y
 		var y := _divider.global_position.y
 		on_screen = y >= top - 4.0 and y <= top + _scroll.size.y
-	var since := TimeFormat.friendly(Ids.iso_time(_divider_after))
-	var text := "New messages since %s" % since if since != "" else "New messages"
-	if _divider_mentions > 0:
-		text += "  ·  %d mention%s" % [_divider_mentions, "" if _divider_mentions == 1 else "s"]
-	_new_bar_text.text = text
-	_new_bar.visible = not on_screen
+	var after := _divider_after if _channel_id != "" else ""
+	_new_bar.update(after, _divider_mentions, on_screen)
 
 
 ## Scrolls the divider to the top of the view, or loads the history around the last message
@@ -260,25 +228,6 @@ func _mark_read_from_bar() -> void:
 	_keep_scroll_from_bottom()
 	_rebuild()
 	_update_new_bar()
-
-
-## The red "NEW" line above the first unread message.
-func _new_divider() -> Control:
-	var row := HBoxContainer.new()
-	row.name = "NewDivider"
-	row.add_theme_constant_override("separation", 6)
-	var line := Panel.new()
-	line.custom_minimum_size = Vector2(0, 1)
-	line.size_flags_horizontal = Control.SIZE_EXPAND_FILL
-	line.size_flags_vertical = Control.SIZE_SHRINK_CENTER
-	line.add_theme_stylebox_override("panel", Style.box(Style.RED))
-	row.add_child(line)
-	var tag := Style.panel(Style.RED, 3, 0, 4)
-	var text := Style.label("NEW", 10, Color.WHITE)
-	text.add_theme_font_override("font", Style.bold_font())
-	tag.add_child(text)
-	row.add_child(tag)
-	return row
 
 
 ## Whether the "NEW" divider goes right above `msg` (`before`: the message held before it).
@@ -589,26 +538,25 @@ func _keep_scroll_from_bottom() -> void:
 		_keep_from_bottom = bar.max_value - bar.page - bar.value
 
 
-## A blocked person's message: one muted line with "Show" (it opens the message in place).
-func _blocked_row(key: String) -> Control:
-	var line := HBoxContainer.new()
-	line.name = "Blocked"
-	line.add_theme_constant_override("separation", 6)
-	var gutter := Control.new()
-	gutter.custom_minimum_size = Vector2(MessageRow.AVATAR_SIZE + 14, 0)
-	line.add_child(gutter)
-	line.add_child(Style.label("Blocked message  \u2014", 13, Style.TEXT_MUTED))
-	var reveal := LinkButton.new()
-	reveal.text = "Show"
-	reveal.tooltip_text = "Show this message of someone you blocked"
-	reveal.pressed.connect(
-		func() -> void:
-			_shown_blocked[key] = true
+## Adds a blocked person's message to the collapsed line right above, or starts one.
+func _add_blocked(key: String) -> void:
+	var count := _list.get_child_count()
+	var last: BlockedLine = null
+	if count > 0:
+		last = _list.get_child(count - 1) as BlockedLine
+	if last != null:
+		last.add(key)
+		return
+	var line := BlockedLine.new()
+	line.setup(key, MessageRow.AVATAR_SIZE + 14)
+	line.reveal_requested.connect(
+		func(keys: Array[String]) -> void:
+			for shown in keys:
+				_shown_blocked[shown] = true
 			_keep_scroll_from_bottom()
 			_rebuild()
 	)
-	line.add_child(reveal)
-	return line
+	_list.add_child(line)
 
 
 func _append(key: String) -> bool:
@@ -647,7 +595,7 @@ func _add_row(msg: Dictionary, previous: Dictionary, before := {}) -> void:
 	if new_day and not previous.is_empty():
 		_list.add_child(_day_separator(day))
 	if _divider_before(msg, before):
-		_divider = _new_divider()
+		_divider = NewMessagesBar.divider()
 		_list.add_child(_divider)
 	var with_header := new_day or _starts_group(msg, previous)
 	if with_header:
@@ -657,7 +605,7 @@ func _add_row(msg: Dictionary, previous: Dictionary, before := {}) -> void:
 	var key := str(msg.get("_key", ""))
 	var author_id := str(msg.get("author", {}).get("id", ""))
 	if DataManager.is_blocked(author_id) and not _shown_blocked.has(key):
-		_list.add_child(_blocked_row(key))
+		_add_blocked(key)
 		return
 	var row := MessageRow.new()
 	row.setup(msg, with_header, str(msg.get("id", "")) != "")
