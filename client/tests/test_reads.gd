@@ -90,6 +90,16 @@ func test_messages_count_once_and_yours_read_the_channel() -> void:
 	done()
 
 
+func test_a_backfill_counts_what_the_gateway_missed() -> void:
+	var state := fresh()
+	state.apply_dispatch("MESSAGE_CREATE", said("80", "31", "2", ["1"]))
+	var page := [said("82", "31", "5", ["1"]), said("80", "31", "2", ["1"]), said("81", "31")]
+	state.count_missed("31", page)
+	eq(state.badge("31"), 2, "the missed mention counts, the one seen already does not")
+	eq(state.reads.last_message("31"), "82", "the newest is known")
+	done()
+
+
 func test_mentions_are_found_without_the_server_list_too() -> void:
 	var plain := DataStateTest.message("5", "30")
 	plain["content"] = "hey <@1> look"

@@ -214,6 +214,23 @@ func total_mentions() -> int:
 	return total
 
 
+## Messages fetched after a gap in the gateway (a backfill): counted as if they had come
+## live (those seen already count nothing), oldest first.
+func count_missed(channel_id: String, page: Array) -> void:
+	var fresh: Array = page.filter(func(m: Variant) -> bool: return m is Dictionary)
+	fresh.sort_custom(
+		func(a: Dictionary, b: Dictionary) -> bool:
+			return Ids.compare(Ids.of(a.get("id")), Ids.of(b.get("id"))) < 0
+	)
+	var changed := false
+	for msg: Dictionary in fresh:
+		var author_id := Ids.of(msg.get("author", {}).get("id"))
+		var read := reads.on_message(msg, me_id(), is_private(channel_id), blocked.has(author_id))
+		changed = changed or bool(read["changed"])
+	if changed:
+		unread_changed.emit()
+
+
 ## Marks a channel read here (up to `message_id`, else its newest message). Returns the id to
 ## acknowledge to the server, or "" when it was read already.
 func mark_read(channel_id: String, message_id := "") -> String:

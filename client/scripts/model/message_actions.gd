@@ -193,6 +193,7 @@ func _backfill_channel(channel_id: String, resync_after := "") -> bool:
 		var last := result.list().size() < Api.MESSAGES_MAX_LIMIT
 		if messages.merge_newer(result.list(), last)["kind"] != "none":
 			changed = true
+		_data.count_missed(channel_id, result.list())
 		if last:
 			if changed:
 				_data.emit_messages(channel_id, {"kind": "reset", "key": ""})
