@@ -211,6 +211,21 @@ func _reads(server_id: String, general: String, token_b: String) -> void:
 	await _data.reads_api.set_notifications("", general, null, null)
 	await _data.reads_api.set_notifications(server_id, "", "all", null)
 	_step("settings back to all", _data.reads.level_of(server_id, general) == "all", "")
+	# Offline while b mentions me: the next READY's read states carry it (a fresh IDENTIFY).
+	var readies := [0]
+	var on_ready := func(event: String, _payload: Variant) -> void:
+		if event == "READY":
+			readies[0] += 1
+	_net.dispatch_received.connect(on_ready)
+	_net.disconnect_gateway()
+	var missed = await _net.api_post(
+		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, text, token_b
+	)
+	_net.connect_gateway()
+	var after_ready: bool = await _until(func() -> bool: return readies[0] > 0)
+	_net.dispatch_received.disconnect(on_ready)
+	var recounted: bool = after_ready and _data.badge(general) == 1 and _data.shows_unread(general)
+	_step("a mention missed while offline is counted after READY", missed.ok and recounted, "")
 	await _net.api_post(
 		Api.POST_CHANNEL_MESSAGES, {"channel_id": general}, {"content": "x"}, token_b
 	)
