@@ -315,9 +315,11 @@ func _refresh_header() -> void:
 		if PrivateChannels.is_group(channel):
 			topic = "%d members" % PrivateChannels.recipient_ids(channel).size()
 	_sigil.text = "@" if is_dm else "#"
-	_sigil.visible = _channel_id != "" or not DataManager.is_home()
+	if _channel_id == "" and DataManager.is_home():
+		_sigil.text = " "  # keeps the header's height
 	_title.text = title
 	_pins_button.disabled = _channel_id == ""
+	_pins_button.visible = _channel_id != ""
 	_search.visible = not DataManager.is_home()
 	_topic.text = "|  " + topic if topic != "" else ""
 	var named := ("@" if is_dm else "#") + title
@@ -373,14 +375,7 @@ func _rebuild() -> void:
 	_divider = null
 	_list.add_child(_top_note)
 	if _channel_id == "":
-		_top_note.text = (
-			(
-				"No conversation open. Right-click someone in a server's member list and pick "
-				+ "Message, or start a group DM with + on the left."
-			)
-			if DataManager.is_home()
-			else ""
-		)
+		_top_note.text = "No conversation open." if DataManager.is_home() else ""
 		return
 	var messages := DataManager.store(_channel_id)
 	var all := messages.all()
