@@ -497,6 +497,13 @@ class TopicRepository(Protocol):
         """The sequence of each topic's last committed event (0: none yet)."""
         ...
 
+    async def listened_by(self, user_id: Snowflake) -> dict[Topic, int]:
+        """The topics a user's session listens to (their own, each server they are a member
+        of, each private channel they are in) with `positions`, read together (one snapshot):
+        a server joined meanwhile is either in it with its position, or announced after the
+        user topic's position."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back.

@@ -1679,6 +1679,13 @@ class FakeTopicRepository(_Repo):
         await self._t("positions")
         return {topic: self.uow.db.positions.get(topic, 0) for topic in topics}
 
+    async def listened_by(self, user_id: Snowflake) -> dict[Topic, int]:
+        t = await self._t("listened_by")
+        topics = [Topic.user(user_id)]
+        topics += [Topic.server(sid) for (sid, uid) in t.members if uid == user_id]
+        topics += [Topic.channel(cid) for (cid, uid) in t.recipients if uid == user_id]
+        return {topic: self.uow.db.positions.get(topic, 0) for topic in topics}
+
 
 class FakeBanRepository(_Repo):
     name = "bans"

@@ -28,7 +28,9 @@ from typing import Any, Generic, TypeVar, cast
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
+    BigInteger,
     CursorResult,
+    String,
     and_,
     bindparam,
     case,
@@ -39,7 +41,11 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
+)
+from sqlalchemy import (
+    cast as sql_cast,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
@@ -47,7 +53,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from discord_core.events import Topic
+from discord_core.events import Topic, TopicKind
 from discord_core.files import FileKind, FileRef
 from discord_core.model import (
     Attachment,
@@ -1866,11 +1872,52 @@ def _due(due_at: datetime) -> Any:
     return bindparam("due_at", due_at, type_=DateTimeUTC)
 
 
+def _listened(kind: str, ident: Any, topic: Any) -> Any:
+    """(kind, id, position) of one kind of topic; 0 for a topic with no event yet."""
+    seq = (
+        select(TopicSequenceRow.seq)
+        .where(TopicSequenceRow.topic == topic)
+        .correlate_except(TopicSequenceRow)
+        .scalar_subquery()
+    )
+    return (literal(kind, String), ident, func.coalesce(seq, 0))
+
+
+def _topic_name(prefix: str, column: Any) -> Any:
+    return literal(f"{prefix}:", String).concat(sql_cast(column, String))
+
+
+_USER_ID = bindparam("user_id", type_=BigInteger)
+_LISTENED_BY = union_all(
+    select(*_listened("user", _USER_ID, _topic_name("user", _USER_ID))),
+    select(
+        *_listened("server", MemberRow.server_id, _topic_name("server", MemberRow.server_id))
+    ).where(MemberRow.user_id == _USER_ID),
+    select(
+        *_listened(
+            "channel",
+            ChannelRecipientRow.channel_id,
+            _topic_name("channel", ChannelRecipientRow.channel_id),
+        )
+    ).where(ChannelRecipientRow.user_id == _USER_ID),
+)
+"""One statement, so one snapshot on both databases (PostgreSQL's READ COMMITTED takes one
+per statement): the user's topic, their servers' and their private channels', with positions."""
+_TOPIC_KINDS = {"user": TopicKind.USER, "server": TopicKind.SERVER, "channel": TopicKind.CHANNEL}
+
+
 class SqlTopicRepository:
     """Positions of topics in the outbox (the `topic_sequences` rows it bumps at commit)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def listened_by(self, user_id: Snowflake) -> dict[Topic, int]:
+        with translated():
+            connection = await self._session.connection()
+            result = await connection.execute(_LISTENED_BY, {"user_id": user_id})
+            rows = result.all()
+        return {Topic(_TOPIC_KINDS[kind], int(ident)): int(seq) for kind, ident, seq in rows}
 
     async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
         if not topics:

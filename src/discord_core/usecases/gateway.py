@@ -73,15 +73,9 @@ class GatewayUseCases(UseCases):
         async with self.deps.uow(read_only=True) as uow:
             # Positions first, then the state: an event committed in between is delivered
             # (and may repeat what the state shows); none falls between the two. The user's
-            # topic before the server list, so a server joined meanwhile is announced.
-            mine = Topic.user(identity.user_id)
-            positions = await uow.topics.positions([mine])
-            server_ids = await uow.members.server_ids_for_user(identity.user_id)
-            private_ids = await uow.channels.private_ids_for_user(identity.user_id)
-            positions |= await uow.topics.positions(
-                [Topic.server(sid) for sid in server_ids]
-                + [Topic.channel(cid) for cid in private_ids]
-            )
+            # topic and the list of their servers and DMs in one snapshot, so a server
+            # joined meanwhile is either listed or announced.
+            positions = await uow.topics.listened_by(identity.user_id)
             user = await uow.users.get(identity.user_id)
             if user is None:
                 raise Unauthorized("This account no longer exists.", code="invalid_token")
