@@ -400,6 +400,43 @@ _CHANNELS_OF_SERVERS = _CHANNELS.where(
 ).order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
 
 
+# IDENTIFY (and the offline announcement) runs these per socket: built once.
+_SERVERS_OF_USER = (
+    select(
+        ServerRow.id,
+        ServerRow.name,
+        ServerRow.description,
+        ServerRow.owner_id,
+        ServerRow.created_at,
+        ServerRow.icon,
+        MemberRow.role,
+        MemberRow.joined_at,
+        MemberRow.communication_disabled_until,
+    )
+    .join(MemberRow, MemberRow.server_id == ServerRow.id)
+    .where(MemberRow.user_id == bindparam("user_id"))
+    .order_by(MemberRow.joined_at, ServerRow.id)
+)
+_MEMBER_COUNTS = (
+    select(MemberRow.server_id, func.count())
+    .where(MemberRow.server_id.in_(bindparam("server_ids", expanding=True)))
+    .group_by(MemberRow.server_id)
+)
+_SERVER_IDS_OF_USER = (
+    select(MemberRow.server_id)
+    .where(MemberRow.user_id == bindparam("user_id"))
+    .order_by(MemberRow.server_id)
+)
+_PRIVATE_IDS_OF_USER = select(ChannelRecipientRow.channel_id).where(
+    ChannelRecipientRow.user_id == bindparam("user_id")
+)
+_BLOCKED_IDS = (
+    select(BlockRow.blocked_id)
+    .where(BlockRow.user_id == bindparam("user_id"))
+    .order_by(BlockRow.created_at, BlockRow.blocked_id)
+)
+
+
 def _user_of(row: Any) -> User | None:
     """A row of _GET_USER / _LOCK_USER."""
     if row is None:
@@ -825,24 +862,9 @@ class SqlServerRepository(_Repository[ServerRow]):
         await self._changed(delete(ServerRow).where(ServerRow.id == server_id))
 
     async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
-        result = await self._execute(
-            select(
-                ServerRow.id,
-                ServerRow.name,
-                ServerRow.description,
-                ServerRow.owner_id,
-                ServerRow.created_at,
-                ServerRow.icon,
-                MemberRow.role,
-                MemberRow.joined_at,
-                MemberRow.communication_disabled_until,
-            )
-            .join(MemberRow, MemberRow.server_id == ServerRow.id)
-            .where(MemberRow.user_id == user_id)
-            .order_by(MemberRow.joined_at, ServerRow.id)
-        )
+        result = await self._execute(_SERVERS_OF_USER, {"user_id": user_id})
         return [
-            (Server(*row[:6]), Member(row[0], user_id, Role(row[6]), row[7], row[8]))
+            (Server(*row[:6]), Member(row[0], user_id, _ROLES[row[6]], row[7], row[8]))
             for row in result.all()
         ]
 
@@ -916,11 +938,7 @@ class SqlMemberRepository(_Repository[MemberRow]):
     async def counts(self, server_ids: Sequence[Snowflake]) -> dict[Snowflake, int]:
         if not server_ids:
             return {}
-        result = await self._execute(
-            select(MemberRow.server_id, func.count())
-            .where(MemberRow.server_id.in_(server_ids))
-            .group_by(MemberRow.server_id)
-        )
+        result = await self._execute(_MEMBER_COUNTS, {"server_ids": list(server_ids)})
         found: dict[Snowflake, int] = dict(result.all())
         return {server_id: found.get(server_id, 0) for server_id in server_ids}
 
@@ -928,11 +946,7 @@ class SqlMemberRepository(_Repository[MemberRow]):
         return await self._crud.count(user_id=user_id)
 
     async def server_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
-        result = await self._execute(
-            select(MemberRow.server_id)
-            .where(MemberRow.user_id == user_id)
-            .order_by(MemberRow.server_id)
-        )
+        result = await self._execute(_SERVER_IDS_OF_USER, {"user_id": user_id})
         return list(result.scalars().all())
 
     async def share_a_server(self, a: Snowflake, b: Snowflake) -> bool:
@@ -1123,9 +1137,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         return channels
 
     async def private_ids_for_user(self, user_id: Snowflake) -> list[Snowflake]:
-        result = await self._execute(
-            select(ChannelRecipientRow.channel_id).where(ChannelRecipientRow.user_id == user_id)
-        )
+        result = await self._execute(_PRIVATE_IDS_OF_USER, {"user_id": user_id})
         return list(result.scalars().all())
 
 
@@ -1184,11 +1196,7 @@ class SqlBlockRepository(_Repository[BlockRow]):
         return await self._changed(statement) > 0
 
     async def blocked_ids(self, user_id: Snowflake) -> list[Snowflake]:
-        result = await self._execute(
-            select(BlockRow.blocked_id)
-            .where(BlockRow.user_id == user_id)
-            .order_by(BlockRow.created_at, BlockRow.blocked_id)
-        )
+        result = await self._execute(_BLOCKED_IDS, {"user_id": user_id})
         return list(result.scalars().all())
 
     async def count(self, user_id: Snowflake) -> int:
