@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -377,6 +378,18 @@ def _sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
     return driver._conn.execute(sql, params).fetchone()
 
 
+def _sqlite_fetchall(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
+    """On aiosqlite's thread: one statement, all its rows, in one hop."""
+    return driver._conn.execute(sql, params).fetchall()
+
+
+def _for_drivers(statement: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {
+        "postgresql": _driver_sql(statement, _ASYNCPG),
+        "sqlite": _driver_sql(statement, _AIOSQLITE),
+    }
+
+
 # Row locks (ports.UnitOfWork: users, then servers). SQLite renders no FOR UPDATE: its writer
 # already holds the whole database (BEGIN IMMEDIATE).
 _GET_USER = select(
@@ -435,6 +448,8 @@ _BLOCKED_IDS = (
     .where(BlockRow.user_id == bindparam("user_id"))
     .order_by(BlockRow.created_at, BlockRow.blocked_id)
 )
+
+_BLOCKED_IDS_SQL = _for_drivers(_BLOCKED_IDS)
 
 
 def _user_of(row: Any) -> User | None:
@@ -586,6 +601,22 @@ _CO_MEMBERS_WITHIN = _co_members_statement(within=True)
 
 
 # --- base ----------------------------------------------------------------------------------
+
+
+async def driver_rows(
+    session: AsyncSession, compiled: dict[str, tuple[str, tuple[str, ...]]], params: dict[str, Any]
+) -> list[Any]:
+    """Every row of a statement compiled for the drivers (`_for_drivers`), run on the unit of
+    work's connection in its transaction, without SQLAlchemy's execute path. Only for
+    columns that need no result processing (integers, text)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    sql, order = compiled[connection.dialect.name]
+    values = tuple(params[name] for name in order)
+    if connection.dialect.name == "postgresql":
+        return list(await driver.fetch(sql, *values))
+    return list(await driver._execute(_sqlite_fetchall, driver, sql, values))
 
 
 class Driver:
@@ -1196,8 +1227,8 @@ class SqlBlockRepository(_Repository[BlockRow]):
         return await self._changed(statement) > 0
 
     async def blocked_ids(self, user_id: Snowflake) -> list[Snowflake]:
-        result = await self._execute(_BLOCKED_IDS, {"user_id": user_id})
-        return list(result.scalars().all())
+        rows = await driver_rows(self._session, _BLOCKED_IDS_SQL, {"user_id": user_id})
+        return [row[0] for row in rows]
 
     async def count(self, user_id: Snowflake) -> int:
         return await self._crud.count(user_id=user_id)
@@ -1888,11 +1919,12 @@ def _listened(kind: str, ident: Any, topic: Any) -> Any:
         .correlate_except(TopicSequenceRow)
         .scalar_subquery()
     )
-    return (literal(kind, String), ident, func.coalesce(seq, 0))
+    return (literal_column(f"'{kind}'", String), ident, func.coalesce(seq, literal_column("0")))
 
 
 def _topic_name(prefix: str, column: Any) -> Any:
-    return literal(f"{prefix}:", String).concat(sql_cast(column, String))
+    # Constants rendered in the SQL (not parameters): the statement is compiled once.
+    return literal_column(f"'{prefix}:'", String).concat(sql_cast(column, String))
 
 
 _USER_ID = bindparam("user_id", type_=BigInteger)
@@ -1911,6 +1943,7 @@ _LISTENED_BY = union_all(
 )
 """One statement, so one snapshot on both databases (PostgreSQL's READ COMMITTED takes one
 per statement): the user's topic, their servers' and their private channels', with positions."""
+_LISTENED_BY_SQL = _for_drivers(_LISTENED_BY)
 _TOPIC_KINDS = {"user": TopicKind.USER, "server": TopicKind.SERVER, "channel": TopicKind.CHANNEL}
 
 
@@ -1921,10 +1954,10 @@ class SqlTopicRepository:
         self._session = session
 
     async def listened_by(self, user_id: Snowflake) -> dict[Topic, int]:
+        # Straight to the driver (one thread hop on SQLite, not four): IDENTIFY runs it per
+        # socket, and its columns need no type processing (text and integers).
         with translated():
-            connection = await self._session.connection()
-            result = await connection.execute(_LISTENED_BY, {"user_id": user_id})
-            rows = result.all()
+            rows = await driver_rows(self._session, _LISTENED_BY_SQL, {"user_id": user_id})
         return {Topic(_TOPIC_KINDS[kind], int(ident)): int(seq) for kind, ident, seq in rows}
 
     async def positions(self, topics: Sequence[Topic]) -> dict[Topic, int]:
