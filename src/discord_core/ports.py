@@ -106,6 +106,12 @@ class ServerRepository(Protocol):
         """The user's servers with their membership, oldest joined first."""
         ...
 
+    async def list_for_user_with_counts(
+        self, user_id: Snowflake
+    ) -> list[tuple[Server, Member, int]]:
+        """`list_for_user` with each server's member count, in one read (READY's)."""
+        ...
+
     async def list_page(self, after: Snowflake, limit: int) -> list[Server]:
         """Servers with an id above `after`, oldest first."""
         ...

@@ -292,6 +292,41 @@ async def test_servers_list_for_user_ordered_by_joined_then_id(world: World) -> 
     assert pairs[0][1] == Member(early.id, ann.id, Role.MEMBER, at(10))
 
 
+async def test_servers_with_counts_are_the_list_and_the_counts_in_one_read(world: World) -> None:
+    ann = await world.user("ann")
+    bob = await world.user("bob")
+    cat = await world.user("cat")
+    big = await world.server(bob, name="big")
+    small = await world.server(ann, name="small", joined=5)
+    await world.join(big, ann, at_s=10)
+    await world.join(big, cat, at_s=11)
+    async with world.db.uow_factory() as uow:
+        await uow.members.set_timeout(big.id, ann.id, at(3600))
+        await uow.commit()
+    async with world.db.uow_factory(read_only=True) as uow:
+        counted = await uow.servers.list_for_user_with_counts(ann.id)
+        pairs = await uow.servers.list_for_user(ann.id)
+        counts = await uow.members.counts([big.id, small.id])
+        assert await uow.servers.list_for_user_with_counts(ann.id + 12345) == []
+    assert [(s, m) for s, m, _ in counted] == pairs
+    assert {s.id: n for s, _, n in counted} == counts == {big.id: 3, small.id: 1}
+    timed_out = next(m for s, m, _ in counted if s.id == big.id)
+    assert timed_out.communication_disabled_until == at(3600)
+    assert next(s for s, _, _ in counted if s.id == small.id).created_at == at(5)
+
+
+async def test_topics_listened_by_a_user_with_their_positions(world: World) -> None:
+    from discord_core.events import Topic
+
+    ann = await world.user("ann")
+    mine = await world.server(ann, name="mine")
+    async with world.db.uow_factory(read_only=True) as uow:
+        listened = await uow.topics.listened_by(ann.id)
+        nobody = await uow.topics.listened_by(ann.id + 12345)
+    assert listened == {Topic.user(ann.id): 0, Topic.server(mine.id): 0}
+    assert nobody == {Topic.user(ann.id + 12345): 0}
+
+
 async def test_server_delete_cascades(world: World, new_id: Callable[[], int]) -> None:
     db = world.db
     ann = await world.user("ann")

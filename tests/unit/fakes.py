@@ -751,6 +751,16 @@ class FakeServerRepository(_Repo):
         )
         return [(_copy(t.servers[m.server_id]), _copy(m)) for m in mine]
 
+    async def list_for_user_with_counts(
+        self, user_id: Snowflake
+    ) -> list[tuple[Server, Member, int]]:
+        t = await self._t("list_for_user_with_counts")
+        pairs = await self.list_for_user(user_id)
+        return [
+            (server, member, sum(1 for (sid, _) in t.members if sid == server.id))
+            for server, member in pairs
+        ]
+
     async def list_page(self, after: Snowflake, limit: int) -> list[Server]:
         t = await self._t("list_page")
         ordered = sorted(t.servers.values(), key=lambda s: s.id)

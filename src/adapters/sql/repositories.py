@@ -373,6 +373,10 @@ _SQLITE_TIMESTAMP = ChannelRow.__table__.c.created_at.type._cached_result_proces
 """SQLite returns timestamps as text: DateTimeUTC's own conversion, as SQLAlchemy applies it."""
 
 
+def _timestamp(text: Any) -> Any:
+    return _SQLITE_TIMESTAMP(text) if _SQLITE_TIMESTAMP is not None else text
+
+
 def _sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
     """On aiosqlite's thread: one statement, its first row, in one hop."""
     return driver._conn.execute(sql, params).fetchone()
@@ -430,6 +434,17 @@ _SERVERS_OF_USER = (
     .where(MemberRow.user_id == bindparam("user_id"))
     .order_by(MemberRow.joined_at, ServerRow.id)
 )
+_EVERYONE = MemberRow.__table__.alias("everyone")
+_COUNTED_SERVERS_SQL = _for_drivers(
+    _SERVERS_OF_USER.add_columns(
+        select(func.count())
+        .select_from(_EVERYONE)
+        .where(_EVERYONE.c.server_id == ServerRow.id)
+        .scalar_subquery()
+    )
+)
+"""READY's servers with their member counts (one statement, one hop: the counts were a second
+read per IDENTIFY)."""
 _MEMBER_COUNTS = (
     select(MemberRow.server_id, func.count())
     .where(MemberRow.server_id.in_(bindparam("server_ids", expanding=True)))
@@ -891,6 +906,20 @@ class SqlServerRepository(_Repository[ServerRow]):
     async def delete(self, server_id: Snowflake) -> None:
         # Members, channels (and their messages) and invites go by ON DELETE CASCADE.
         await self._changed(delete(ServerRow).where(ServerRow.id == server_id))
+
+    async def list_for_user_with_counts(
+        self, user_id: Snowflake
+    ) -> list[tuple[Server, Member, int]]:
+        rows = await driver_rows(self._session, _COUNTED_SERVERS_SQL, {"user_id": user_id})
+        out = []
+        for row in rows:
+            created, joined, until = row[4], row[7], row[8]
+            if isinstance(created, str):  # SQLite returns times as text
+                created, joined = _timestamp(created), _timestamp(joined)
+                until = _timestamp(until) if until is not None else None
+            server = Server(row[0], row[1], row[2], row[3], created, row[5])
+            out.append((server, Member(row[0], user_id, _ROLES[row[6]], joined, until), row[9]))
+        return out
 
     async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
         result = await self._execute(_SERVERS_OF_USER, {"user_id": user_id})

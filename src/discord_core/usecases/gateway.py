@@ -79,10 +79,11 @@ class GatewayUseCases(UseCases):
             user = await uow.users.get(identity.user_id)
             if user is None:
                 raise Unauthorized("This account no longer exists.", code="invalid_token")
-            memberships = await uow.servers.list_for_user(user.id)
+            counted = await uow.servers.list_for_user_with_counts(user.id)
+            memberships = [(server, member) for server, member, _ in counted]
+            counts = {server.id: count for server, _, count in counted}
             server_ids = [server.id for server, _ in memberships]
             channels = await uow.channels.list_for_servers(server_ids)
-            counts = await uow.members.counts(server_ids)
             # Presence comes with READY for small servers only: a large one's members are
             # shown through member-list subscriptions (op 14).
             threshold = self.deps.large_server_members
