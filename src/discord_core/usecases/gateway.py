@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import limits
 from ..errors import Unauthorized
-from ..events import Topic
+from ..events import Topic, TopicKind
 from ..model import Channel, MemberView, Presence, ServerSnapshot, Snowflake, User, UserStatus
 from ..presence import visible_presence
 from .auth import Identity
@@ -89,7 +89,10 @@ class GatewayUseCases(UseCases):
             threshold = self.deps.large_server_members
             small = [sid for sid in server_ids if counts[sid] < threshold]
             contacts = await uow.members.co_members(user.id, small)
-            private = await uow.channels.private_for_user(user.id)
+            # No private channel topic in the snapshot: none to read (most users, most
+            # IDENTIFYs); one opened since is announced by its CHANNEL_CREATE.
+            in_private = any(t.kind is TopicKind.CHANNEL for t in positions)
+            private = await uow.channels.private_for_user(user.id) if in_private else []
             blocked = await uow.blocks.blocked_ids(user.id)
             reads = await read_snapshot(uow, user.id, [*channels, *private])
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
