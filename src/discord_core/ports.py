@@ -184,6 +184,11 @@ class ChannelRepository(Protocol):
         """Every channel of these servers, ordered by (server_id, position, id)."""
         ...
 
+    async def list_for_member(self, user_id: Snowflake) -> list[Channel]:
+        """Every channel of the servers the user is a member of, ordered by (server_id,
+        position, id)."""
+        ...
+
     async def count_for_server(self, server_id: Snowflake) -> int: ...
 
     # Private channels (DMs and group DMs): their rows have no server; recipients decide.

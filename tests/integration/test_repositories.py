@@ -315,6 +315,23 @@ async def test_servers_with_counts_are_the_list_and_the_counts_in_one_read(world
     assert next(s for s, _, _ in counted if s.id == small.id).created_at == at(5)
 
 
+async def test_channels_of_a_members_servers(world: World) -> None:
+    ann = await world.user("ann")
+    bob = await world.user("bob")
+    theirs = await world.server(bob, name="theirs")
+    mine = await world.server(ann, name="mine")
+    await world.join(theirs, ann, at_s=1)
+    for server in (theirs, mine):
+        await world.channel(server, name="b", position=1)
+        await world.channel(server, name="a", position=0)
+    await world.channel(await world.server(bob, name="other"))
+    async with world.db.uow_factory(read_only=True) as uow:
+        found = await uow.channels.list_for_member(ann.id)
+        expected = await uow.channels.list_for_servers([theirs.id, mine.id])
+    assert found == expected and len(found) == 4
+    assert found[0].created_at == expected[0].created_at
+
+
 async def test_topics_listened_by_a_user_with_their_positions(world: World) -> None:
     from discord_core.events import Topic
 

@@ -468,6 +468,25 @@ _BLOCKED_IDS = (
 _BLOCKED_IDS_SQL = _for_drivers(_BLOCKED_IDS)
 
 
+_CHANNELS_OF_MEMBER_SQL = _for_drivers(
+    select(
+        ChannelRow.id,
+        ChannelRow.server_id,
+        ChannelRow.name,
+        ChannelRow.topic,
+        ChannelRow.position,
+        ChannelRow.created_at,
+    )
+    .where(
+        ChannelRow.server_id.in_(
+            select(MemberRow.server_id).where(MemberRow.user_id == bindparam("user_id"))
+        )
+    )
+    .order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
+)
+"""READY's channels, by the user's memberships (no list of ids to expand: compiled once)."""
+
+
 def _user_of(row: Any) -> User | None:
     """A row of _GET_USER / _LOCK_USER."""
     if row is None:
@@ -1122,6 +1141,14 @@ class SqlChannelRepository(_Repository[ChannelRow]):
             return []
         result = await self._execute(_CHANNELS_OF_SERVERS, {"server_ids": list(server_ids)})
         return [_channel_row(row) for row in result.all()]
+
+    async def list_for_member(self, user_id: Snowflake) -> list[Channel]:
+        rows = await driver_rows(self._session, _CHANNELS_OF_MEMBER_SQL, {"user_id": user_id})
+        channels = []
+        for row in rows:
+            created = _timestamp(row[5]) if isinstance(row[5], str) else row[5]
+            channels.append(Channel(row[0], row[1], row[2], row[3], row[4], created))
+        return channels
 
     async def count_for_server(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)

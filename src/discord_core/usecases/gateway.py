@@ -83,7 +83,7 @@ class GatewayUseCases(UseCases):
             memberships = [(server, member) for server, member, _ in counted]
             counts = {server.id: count for server, _, count in counted}
             server_ids = [server.id for server, _ in memberships]
-            channels = await uow.channels.list_for_servers(server_ids)
+            channels = await uow.channels.list_for_member(user.id)
             # Presence comes with READY for small servers only: a large one's members are
             # shown through member-list subscriptions (op 14).
             threshold = self.deps.large_server_members
@@ -96,8 +96,8 @@ class GatewayUseCases(UseCases):
             blocked = await uow.blocks.blocked_ids(user.id)
             reads = await read_snapshot(uow, user.id, [*channels, *private])
         by_server: dict[Snowflake, list[Channel]] = {sid: [] for sid in server_ids}
-        for channel in channels:
-            if channel.server_id is not None:
+        for channel in channels:  # a server joined since the list was read: not yet shown
+            if channel.server_id in by_server:
                 by_server[channel.server_id].append(channel)
         servers = [
             ServerSnapshot(
