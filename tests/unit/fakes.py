@@ -980,7 +980,8 @@ class FakeChannelRepository(_Repo):
         t = await self._t("list_for_member")
         mine = {sid for (sid, uid) in t.members if uid == user_id}
         rows = [c for c in t.channels.values() if c.server_id in mine]
-        return [_copy(c) for c in sorted(rows, key=lambda c: (c.server_id, c.position, c.id))]
+        ordered = sorted(rows, key=lambda c: (c.server_id, c.position, c.id))
+        return [_last_message_id(t, c) for c in ordered]
 
     async def count_for_server(self, server_id: Snowflake) -> int:
         t = await self._t("count_for_server")

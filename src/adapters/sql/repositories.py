@@ -469,20 +469,11 @@ _BLOCKED_IDS_SQL = _for_drivers(_BLOCKED_IDS)
 
 
 _CHANNELS_OF_MEMBER_SQL = _for_drivers(
-    select(
-        ChannelRow.id,
-        ChannelRow.server_id,
-        ChannelRow.name,
-        ChannelRow.topic,
-        ChannelRow.position,
-        ChannelRow.created_at,
-    )
-    .where(
+    _CHANNELS.where(
         ChannelRow.server_id.in_(
             select(MemberRow.server_id).where(MemberRow.user_id == bindparam("user_id"))
         )
-    )
-    .order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
+    ).order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
 )
 """READY's channels, by the user's memberships (no list of ids to expand: compiled once)."""
 
@@ -1146,8 +1137,9 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         rows = await driver_rows(self._session, _CHANNELS_OF_MEMBER_SQL, {"user_id": user_id})
         channels = []
         for row in rows:
-            created = _timestamp(row[5]) if isinstance(row[5], str) else row[5]
-            channels.append(Channel(row[0], row[1], row[2], row[3], row[4], created))
+            if isinstance(row[5], str):  # SQLite returns times as text
+                row = (*row[:5], _timestamp(row[5]), *row[6:])
+            channels.append(_channel_row(row))
         return channels
 
     async def count_for_server(self, server_id: Snowflake) -> int:
