@@ -14,7 +14,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +40,7 @@ from discord_core.model import (
     Snowflake,
 )
 
+from .driver import driver_rows, for_drivers, sqlite_time
 from .models import (
     ChannelNotificationRow,
     ChannelRecipientRow,
@@ -245,58 +259,73 @@ def _setting(
     )
 
 
+_SERVER_SETTINGS: Any = (
+    select(
+        literal_column("0").label("kind"),
+        ServerNotificationRow.server_id,
+        null().label("channel_id"),
+        ServerNotificationRow.level,
+        ServerNotificationRow.muted_until,
+    )
+    .join(
+        MemberRow,
+        and_(
+            MemberRow.server_id == ServerNotificationRow.server_id,
+            MemberRow.user_id == ServerNotificationRow.user_id,
+        ),
+    )
+    .where(ServerNotificationRow.user_id == bindparam("user_id"))
+)
+_CHANNEL_SETTINGS: Any = (
+    select(
+        literal_column("1").label("kind"),
+        ChannelNotificationRow.server_id,
+        ChannelNotificationRow.channel_id,
+        ChannelNotificationRow.level,
+        ChannelNotificationRow.muted_until,
+    )
+    .outerjoin(
+        MemberRow,
+        and_(
+            MemberRow.server_id == ChannelNotificationRow.server_id,
+            MemberRow.user_id == ChannelNotificationRow.user_id,
+        ),
+    )
+    .outerjoin(
+        ChannelRecipientRow,
+        and_(
+            ChannelRecipientRow.channel_id == ChannelNotificationRow.channel_id,
+            ChannelRecipientRow.user_id == ChannelNotificationRow.user_id,
+        ),
+    )
+    .where(
+        ChannelNotificationRow.user_id == bindparam("user_id"),
+        or_(MemberRow.user_id.is_not(None), ChannelRecipientRow.user_id.is_not(None)),
+    )
+)
+_SETTINGS_UNION = union_all(_SERVER_SETTINGS, _CHANNEL_SETTINGS).subquery()
+_SETTINGS_OF_USER_SQL = for_drivers(
+    select(*_SETTINGS_UNION.c).order_by(
+        _SETTINGS_UNION.c.kind, _SETTINGS_UNION.c.server_id, _SETTINGS_UNION.c.channel_id
+    )
+)
+"""The user's server settings (by server id), then their channel settings (by channel id),
+only where they are still a member or recipient."""
+
+
 @translate_public_methods
 class SqlNotificationSettingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def list_for_user(self, user_id: Snowflake) -> list[NotificationSetting]:
-        connection = await self._session.connection()
-        servers = await connection.execute(
-            select(
-                ServerNotificationRow.server_id,
-                ServerNotificationRow.level,
-                ServerNotificationRow.muted_until,
-            )
-            .join(
-                MemberRow,
-                and_(
-                    MemberRow.server_id == ServerNotificationRow.server_id,
-                    MemberRow.user_id == ServerNotificationRow.user_id,
-                ),
-            )
-            .where(ServerNotificationRow.user_id == user_id)
-            .order_by(ServerNotificationRow.server_id)
-        )
-        settings = [_setting(sid, None, level, until) for sid, level, until in servers.all()]
-        channels = await connection.execute(
-            select(
-                ChannelNotificationRow.server_id,
-                ChannelNotificationRow.channel_id,
-                ChannelNotificationRow.level,
-                ChannelNotificationRow.muted_until,
-            )
-            .outerjoin(
-                MemberRow,
-                and_(
-                    MemberRow.server_id == ChannelNotificationRow.server_id,
-                    MemberRow.user_id == ChannelNotificationRow.user_id,
-                ),
-            )
-            .outerjoin(
-                ChannelRecipientRow,
-                and_(
-                    ChannelRecipientRow.channel_id == ChannelNotificationRow.channel_id,
-                    ChannelRecipientRow.user_id == ChannelNotificationRow.user_id,
-                ),
-            )
-            .where(
-                ChannelNotificationRow.user_id == user_id,
-                or_(MemberRow.user_id.is_not(None), ChannelRecipientRow.user_id.is_not(None)),
-            )
-            .order_by(ChannelNotificationRow.channel_id)
-        )
-        settings += [_setting(*row) for row in channels.all()]
+        # One statement compiled once, straight to the driver: every IDENTIFY runs it.
+        rows = await driver_rows(self._session, _SETTINGS_OF_USER_SQL, {"user_id": user_id})
+        settings = []
+        for _, server_id, channel_id, level, until in rows:
+            if isinstance(until, str):  # SQLite returns times as text
+                until = sqlite_time(until)
+            settings.append(_setting(server_id, channel_id, level, until))
         return settings
 
     async def change(

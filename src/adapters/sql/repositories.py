@@ -49,9 +49,7 @@ from sqlalchemy import (
     cast as sql_cast,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from discord_core.events import Topic, TopicKind
@@ -81,6 +79,7 @@ from discord_core.model import (
     UserStatus,
 )
 
+from .driver import driver_rows, for_drivers, sqlite_fetchone, sqlite_time
 from .models import (
     AttachmentRow,
     AuditLogRow,
@@ -350,48 +349,10 @@ _CHANNEL_WITH_MEMBER = (
 _INSERT_MESSAGE = insert(metadata.tables["messages"])  # the table: Core, not the ORM bulk path
 
 
-_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
-_AIOSQLITE = aiosqlite_dialect()
-
-
-def _driver_sql(statement: Any, dialect: Any) -> tuple[str, tuple[str, ...]]:
-    """The statement compiled once for a driver: its SQL text and its parameters' order."""
-    compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup or ())
-
-
 # Every message send runs this read first: it goes straight to the driver, which costs ~30 us
 # of CPU instead of ~130 us through SQLAlchemy's execute on PostgreSQL, and one thread hop
 # instead of three on SQLite (measured).
-_CHANNEL_WITH_MEMBER_SQL = {
-    "postgresql": _driver_sql(_CHANNEL_WITH_MEMBER, _ASYNCPG),
-    "sqlite": _driver_sql(_CHANNEL_WITH_MEMBER, _AIOSQLITE),
-}
-_SQLITE_TIMESTAMP = ChannelRow.__table__.c.created_at.type._cached_result_processor(
-    _AIOSQLITE, None
-)
-"""SQLite returns timestamps as text: DateTimeUTC's own conversion, as SQLAlchemy applies it."""
-
-
-def _timestamp(text: Any) -> Any:
-    return _SQLITE_TIMESTAMP(text) if _SQLITE_TIMESTAMP is not None else text
-
-
-def _sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
-    """On aiosqlite's thread: one statement, its first row, in one hop."""
-    return driver._conn.execute(sql, params).fetchone()
-
-
-def _sqlite_fetchall(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
-    """On aiosqlite's thread: one statement, all its rows, in one hop."""
-    return driver._conn.execute(sql, params).fetchall()
-
-
-def _for_drivers(statement: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
-    return {
-        "postgresql": _driver_sql(statement, _ASYNCPG),
-        "sqlite": _driver_sql(statement, _AIOSQLITE),
-    }
+_CHANNEL_WITH_MEMBER_SQL = for_drivers(_CHANNEL_WITH_MEMBER)
 
 
 # Row locks (ports.UnitOfWork: users, then servers). SQLite renders no FOR UPDATE: its writer
@@ -412,7 +373,7 @@ _GET_USER = select(
 """A user by id, in columns (IDENTIFY reads one per socket: the ORM's entity path cost
 ~0.3 ms more per read)."""
 _LOCK_USER = _GET_USER.with_for_update()
-_GET_USER_SQL = _for_drivers(_GET_USER)
+_GET_USER_SQL = for_drivers(_GET_USER)
 _CHANNELS_OF_SERVERS = _CHANNELS.where(
     ChannelRow.server_id.in_(bindparam("server_ids", expanding=True))
 ).order_by(ChannelRow.server_id, ChannelRow.position, ChannelRow.id)
@@ -436,7 +397,7 @@ _SERVERS_OF_USER = (
     .order_by(MemberRow.joined_at, ServerRow.id)
 )
 _EVERYONE = MemberRow.__table__.alias("everyone")
-_COUNTED_SERVERS_SQL = _for_drivers(
+_COUNTED_SERVERS_SQL = for_drivers(
     _SERVERS_OF_USER.add_columns(
         select(func.count())
         .select_from(_EVERYONE)
@@ -465,10 +426,10 @@ _BLOCKED_IDS = (
     .order_by(BlockRow.created_at, BlockRow.blocked_id)
 )
 
-_BLOCKED_IDS_SQL = _for_drivers(_BLOCKED_IDS)
+_BLOCKED_IDS_SQL = for_drivers(_BLOCKED_IDS)
 
 
-_CHANNELS_OF_MEMBER_SQL = _for_drivers(
+_CHANNELS_OF_MEMBER_SQL = for_drivers(
     _CHANNELS.where(
         ChannelRow.server_id.in_(
             select(MemberRow.server_id).where(MemberRow.user_id == bindparam("user_id"))
@@ -629,22 +590,6 @@ _CO_MEMBERS_WITHIN = _co_members_statement(within=True)
 # --- base ----------------------------------------------------------------------------------
 
 
-async def driver_rows(
-    session: AsyncSession, compiled: dict[str, tuple[str, tuple[str, ...]]], params: dict[str, Any]
-) -> list[Any]:
-    """Every row of a statement compiled for the drivers (`_for_drivers`), run on the unit of
-    work's connection in its transaction, without SQLAlchemy's execute path. Only for
-    columns that need no result processing (integers, text)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    sql, order = compiled[connection.dialect.name]
-    values = tuple(params[name] for name in order)
-    if connection.dialect.name == "postgresql":
-        return list(await driver.fetch(sql, *values))
-    return list(await driver._execute(_sqlite_fetchall, driver, sql, values))
-
-
 class Driver:
     """The driver connection (asyncpg or aiosqlite) under a unit of work's session, looked up
     once per transaction, for the few hot statements that skip SQLAlchemy's execute."""
@@ -749,7 +694,7 @@ class SqlUserRepository(_Repository[UserRow]):
         row = list(rows[0])
         if isinstance(row[5], str):  # SQLite returns times as text
             for i in (5, 6, 8, 9):
-                row[i] = _timestamp(row[i]) if row[i] is not None else None
+                row[i] = sqlite_time(row[i]) if row[i] is not None else None
         return _user_of(row)
 
     async def lock(self, user_id: Snowflake) -> User | None:
@@ -935,8 +880,8 @@ class SqlServerRepository(_Repository[ServerRow]):
         for row in rows:
             created, joined, until = row[4], row[7], row[8]
             if isinstance(created, str):  # SQLite returns times as text
-                created, joined = _timestamp(created), _timestamp(joined)
-                until = _timestamp(until) if until is not None else None
+                created, joined = sqlite_time(created), sqlite_time(joined)
+                until = sqlite_time(until) if until is not None else None
             server = Server(row[0], row[1], row[2], row[3], created, row[5])
             out.append((server, Member(row[0], user_id, _ROLES[row[6]], joined, until), row[9]))
         return out
@@ -1095,12 +1040,11 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         if dialect == "postgresql":
             row = await driver.fetchrow(sql, *values)
         else:
-            row = await driver._execute(_sqlite_fetchone, driver, sql, values)
-            if row is not None and _SQLITE_TIMESTAMP is not None:
+            row = await driver._execute(sqlite_fetchone, driver, sql, values)
+            if row is not None:
                 row = list(row)
-                row[5] = _SQLITE_TIMESTAMP(row[5])
-                row[9] = _SQLITE_TIMESTAMP(row[9]) if row[9] is not None else None
-                row[14] = _SQLITE_TIMESTAMP(row[14]) if row[14] is not None else None
+                for i in (5, 9, 14):  # SQLite returns times as text
+                    row[i] = sqlite_time(row[i])
         if row is None:
             return None
         channel = _channel_of(row[:6], row[15], row[16])
@@ -1138,7 +1082,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         channels = []
         for row in rows:
             if isinstance(row[5], str):  # SQLite returns times as text
-                row = (*row[:5], _timestamp(row[5]), *row[6:])
+                row = (*row[:5], sqlite_time(row[5]), *row[6:])
             channels.append(_channel_row(row))
         return channels
 
@@ -2001,7 +1945,7 @@ _LISTENED_BY = union_all(
 )
 """One statement, so one snapshot on both databases (PostgreSQL's READ COMMITTED takes one
 per statement): the user's topic, their servers' and their private channels', with positions."""
-_LISTENED_BY_SQL = _for_drivers(_LISTENED_BY)
+_LISTENED_BY_SQL = for_drivers(_LISTENED_BY)
 _TOPIC_KINDS = {"user": TopicKind.USER, "server": TopicKind.SERVER, "channel": TopicKind.CHANNEL}
 
 
