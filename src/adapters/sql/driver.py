@@ -16,6 +16,9 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..errors import BackendUnavailable
+from .translate import translate
+
 ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 AIOSQLITE = aiosqlite_dialect()
 Compiled = dict[str, tuple[str, tuple[str, ...]]]
@@ -64,6 +67,18 @@ async def driver_rows(
     driver: Any = raw.driver_connection
     sql, order = compiled[connection.dialect.name]
     values = tuple(params[name] for name in order)
-    if connection.dialect.name == "postgresql":
-        return list(await driver.fetch(sql, *values))
-    return list(await driver._execute(sqlite_fetchall, driver, sql, values))
+    try:
+        if connection.dialect.name == "postgresql":
+            return list(await driver.fetch(sql, *values))
+        return list(await driver._execute(sqlite_fetchall, driver, sql, values))
+    except Exception as exc:
+        if _connection_lost(exc):
+            # SQLAlchemy did not see this statement fail: tell it the connection is dead, so
+            # the unit of work's rollback and the pool skip it (pre-ping would catch it next).
+            await connection.invalidate(exc)
+        raise
+
+
+def _connection_lost(exc: BaseException) -> bool:
+
+    return isinstance(translate(exc), BackendUnavailable)
