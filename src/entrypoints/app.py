@@ -23,6 +23,7 @@ from . import slow_clients
 from .bootstrap import Container, build_container
 from .discord_v10.gateway import gateway_v10
 from .discord_v10.rest import discord_router
+from .gateway.going_away import reconnect_on_exit
 from .gateway.routes import gateway, reaper
 from .http.auth import PUBLIC, auth_middleware, provide_identity
 from .http.auth_routes import AuthController
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await container.start()
         try:
             async with reaper(container.gateway_state):
-                yield
+                with reconnect_on_exit(container.gateway_state):
+                    yield
         finally:
             await container.stop()
 

@@ -4,6 +4,7 @@ shared; failures of Redis, PostgreSQL and of an instance lose nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 
 import httpx
@@ -245,3 +246,26 @@ async def test_a_group_dm_across_instances_stops_at_once_for_the_removed(
     assert not [f for f in await carol_gw.quiet(0.5) if f.get("t") == "MESSAGE_CREATE"]
     await bob_gw.close()
     await carol_gw.close()
+
+
+async def test_sigterm_tells_every_gateway_client_to_reconnect_first(launch: Launch) -> None:
+    """Op 7 RECONNECT on the v1 gateway and on the Discord v10 one, then uvicorn's 1012."""
+    a = launch("a")
+    async with httpx.AsyncClient(base_url=a.url, timeout=15) as http:
+        api = Api(http, a)  # type: ignore[arg-type]
+        alice = await api.register("alice")
+        r = await api.post("/users/@me/bots", alice, json={"username": f"rc{alice.id[-8:]}"})
+        assert r.status_code == 201, r.text
+        v1 = await GatewayClient.identify(a.ws_url, alice.token)
+        v10 = await GatewayClient.open(a.url.replace("http", "ws") + "/api/v10/gateway?v=10")
+        await v10.send({"op": 2, "d": {"token": r.json()["token"], "intents": 1}})
+        await v10.wait_for("READY")
+        a.signal(signal.SIGTERM)
+        for client in (v1, v10):
+            frames = []
+            with contextlib.suppress(Exception):
+                while True:
+                    frames.append(await client.recv(5))
+            assert {"op": 7, "d": None} in frames, frames
+            assert await client.closed() == 1012
+        a.wait()
