@@ -47,6 +47,15 @@ def sqlite_time(value: Any) -> Any:
     return _SQLITE_TIME(value)
 
 
+def sqlite_times(row: Any, *indexes: int) -> list[Any]:
+    """The row with the times at these positions converted (`sqlite_time`; a no-op for
+    PostgreSQL's datetimes and for NULL)."""
+    values = list(row)
+    for i in indexes:
+        values[i] = sqlite_time(values[i])
+    return values
+
+
 def sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
     """On aiosqlite's thread: one statement, its first row, in one hop."""
     return driver._conn.execute(sql, params).fetchone()

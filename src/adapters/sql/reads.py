@@ -323,9 +323,7 @@ class SqlNotificationSettingRepository:
         rows = await driver_rows(self._session, _SETTINGS_OF_USER_SQL, {"user_id": user_id})
         settings = []
         for _, server_id, channel_id, level, until in rows:
-            if isinstance(until, str):  # SQLite returns times as text
-                until = sqlite_time(until)
-            settings.append(_setting(server_id, channel_id, level, until))
+            settings.append(_setting(server_id, channel_id, level, sqlite_time(until)))
         return settings
 
     async def change(

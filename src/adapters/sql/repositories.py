@@ -79,7 +79,7 @@ from discord_core.model import (
     UserStatus,
 )
 
-from .driver import driver_rows, for_drivers, sqlite_fetchone, sqlite_time
+from .driver import driver_rows, for_drivers, sqlite_fetchone, sqlite_times
 from .models import (
     AttachmentRow,
     AuditLogRow,
@@ -691,11 +691,7 @@ class SqlUserRepository(_Repository[UserRow]):
         rows = await driver_rows(self._session, _GET_USER_SQL, {"id": user_id})
         if not rows:
             return None
-        row = list(rows[0])
-        if isinstance(row[5], str):  # SQLite returns times as text
-            for i in (5, 6, 8, 9):
-                row[i] = sqlite_time(row[i]) if row[i] is not None else None
-        return _user_of(row)
+        return _user_of(sqlite_times(rows[0], 5, 6, 8, 9))
 
     async def lock(self, user_id: Snowflake) -> User | None:
         """SELECT ... FOR UPDATE on PostgreSQL; on SQLite the writer holds the database."""
@@ -878,12 +874,9 @@ class SqlServerRepository(_Repository[ServerRow]):
         rows = await driver_rows(self._session, _COUNTED_SERVERS_SQL, {"user_id": user_id})
         out = []
         for row in rows:
-            created, joined, until = row[4], row[7], row[8]
-            if isinstance(created, str):  # SQLite returns times as text
-                created, joined = sqlite_time(created), sqlite_time(joined)
-                until = sqlite_time(until) if until is not None else None
-            server = Server(row[0], row[1], row[2], row[3], created, row[5])
-            out.append((server, Member(row[0], user_id, _ROLES[row[6]], joined, until), row[9]))
+            row = sqlite_times(row, 4, 7, 8)
+            server = Server(*row[:6])
+            out.append((server, Member(row[0], user_id, _ROLES[row[6]], row[7], row[8]), row[9]))
         return out
 
     async def list_for_user(self, user_id: Snowflake) -> list[tuple[Server, Member]]:
@@ -1042,9 +1035,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         else:
             row = await driver._execute(sqlite_fetchone, driver, sql, values)
             if row is not None:
-                row = list(row)
-                for i in (5, 9, 14):  # SQLite returns times as text
-                    row[i] = sqlite_time(row[i])
+                row = sqlite_times(row, 5, 9, 14)
         if row is None:
             return None
         channel = _channel_of(row[:6], row[15], row[16])
@@ -1079,12 +1070,7 @@ class SqlChannelRepository(_Repository[ChannelRow]):
 
     async def list_for_member(self, user_id: Snowflake) -> list[Channel]:
         rows = await driver_rows(self._session, _CHANNELS_OF_MEMBER_SQL, {"user_id": user_id})
-        channels = []
-        for row in rows:
-            if isinstance(row[5], str):  # SQLite returns times as text
-                row = (*row[:5], sqlite_time(row[5]), *row[6:])
-            channels.append(_channel_row(row))
-        return channels
+        return [_channel_row(sqlite_times(row, 5)) for row in rows]
 
     async def count_for_server(self, server_id: Snowflake) -> int:
         return await self._crud.count(server_id=server_id)
@@ -1174,33 +1160,16 @@ class SqlChannelRepository(_Repository[ChannelRow]):
         return list(result.scalars().all())
 
 
-_PRIVATE_COLUMNS = (
-    ChannelRow.id,
-    ChannelRow.server_id,
-    ChannelRow.name,
-    ChannelRow.topic,
-    ChannelRow.position,
-    ChannelRow.created_at,
-    ChannelRow.type,
-    ChannelRow.owner_id,
-)
 _LOCK_PRIVATE = (
-    select(*_PRIVATE_COLUMNS)
+    select(*_CHANNEL_COLUMNS[:8])  # no last_message_id: FOR UPDATE takes no aggregate
     .where(ChannelRow.id == bindparam("id"), ChannelRow.server_id.is_(None))
     .with_for_update()
 )
-_LAST_ACTIVITY = func.coalesce(
-    select(func.max(MessageRow.id))
-    .where(MessageRow.channel_id == ChannelRow.id)
-    .correlate(ChannelRow)
-    .scalar_subquery(),
-    ChannelRow.id,
-)
+_LAST_ACTIVITY = func.coalesce(_LAST_MESSAGE_ID, ChannelRow.id)
 """A channel's newest message id (each index lookup is one step of (channel_id, id)), or its
 own id: both are times, so channels sort by last activity."""
 _PRIVATE_OF_USER = (
-    select(*_PRIVATE_COLUMNS, _LAST_MESSAGE_ID)
-    .join(ChannelRecipientRow, ChannelRecipientRow.channel_id == ChannelRow.id)
+    _CHANNELS.join(ChannelRecipientRow, ChannelRecipientRow.channel_id == ChannelRow.id)
     .where(ChannelRecipientRow.user_id == bindparam("user_id"))
     .order_by(_LAST_ACTIVITY.desc())
 )
