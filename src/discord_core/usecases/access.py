@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import Forbidden, NotFound, TimedOut, ValidationFailed
+from ..errors import Forbidden, NotFound, TimedOut
 from ..events import Topic, channel_topic
 from ..model import Channel, ChannelType, Member, Role, Snowflake
 from ..permissions import Action, require
@@ -101,17 +101,6 @@ def blocked() -> Forbidden:
     return Forbidden(
         "You cannot message this user: one of you has blocked the other.", code="blocked"
     )
-
-
-def require_server_channel(channel: Channel) -> Snowflake:
-    """The server of a channel that must be a server's (server-only actions on a private
-    channel are a 400: the caller can see it, the action does not apply)."""
-    if channel.server_id is None:
-        raise ValidationFailed(
-            "This is a direct message channel; that only applies to a server's channels.",
-            code="not_server_channel",
-        )
-    return channel.server_id
 
 
 async def locked_access(

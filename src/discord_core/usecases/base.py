@@ -146,6 +146,11 @@ USER_NOT_FOUND = "Unknown user."
 INVITE_NOT_FOUND = "Unknown invite."
 
 
+def unknown_user() -> NotFound:
+    """The same 404 for an account that does not exist and one the caller may not reach."""
+    return NotFound(USER_NOT_FOUND, code="unknown_user")
+
+
 async def membership(uow: UnitOfWork, server_id: Snowflake, user_id: Snowflake) -> Member:
     """The caller's membership. A non-member gets the same 404 as for a missing server."""
     member = await uow.members.get(server_id, user_id)

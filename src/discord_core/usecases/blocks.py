@@ -10,8 +10,8 @@ from ..events import UserBlocked, UserUnblocked
 from ..model import User
 from ..ports import UnitOfWork
 from .auth import Identity
-from .base import UseCases
-from .private_channels import _unknown_user
+from .base import UseCases, unknown_user
+from .private_channels import locked_users
 
 
 class BlockUseCases(UseCases):
@@ -31,11 +31,10 @@ class BlockUseCases(UseCases):
 
         async def work(uow: UnitOfWork) -> None:
             # Both locked, ascending: a DM being opened between them waits (or is refused).
-            for uid in sorted((me, target_id)):
-                if await uow.users.lock(uid) is None and uid == target_id:
-                    raise _unknown_user()
-            target = await uow.users.get(target_id)
-            assert target is not None
+            users = {u.id: u for u in await locked_users(uow, (me, target_id))}
+            target = users.get(target_id)
+            if target is None:
+                raise unknown_user()
             if await uow.blocks.count(me) >= limits.BLOCKS_PER_USER_MAX:
                 raise LimitReached(
                     f"You can block at most {limits.BLOCKS_PER_USER_MAX} users.",

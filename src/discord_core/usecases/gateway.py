@@ -179,9 +179,10 @@ class GatewayUseCases(UseCases):
             user = await uow.users.get(user_id)
             if user is None or user.status is UserStatus.INVISIBLE:
                 return  # invisible users look offline either way: nothing changes for others
-            server_ids = await uow.members.server_ids_for_user(user_id)
+            listened = await uow.topics.listened_by(user_id)  # servers and DMs, one read
+            server_ids = sorted(t.id for t in listened if t.kind is TopicKind.SERVER)
+            channel_ids = sorted(t.id for t in listened if t.kind is TopicKind.CHANNEL)
             large = await large_servers(uow, server_ids, self.deps.large_server_members)
-            channel_ids = await uow.channels.private_ids_for_user(user_id)
         presence = visible_presence(user.status, online)
         await self.deps.events.publish(
             presence_events(server_ids, user_id, presence, large, channel_ids)

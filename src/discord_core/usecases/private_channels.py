@@ -26,7 +26,7 @@ from ..model import Channel, ChannelType, Snowflake, User
 from ..ports import UnitOfWork
 from .access import blocked, channel_access, unknown_channel
 from .auth import Identity
-from .base import USER_NOT_FOUND, UseCases
+from .base import UseCases, unknown_user
 from .files import purge_quietly
 
 
@@ -34,10 +34,6 @@ def dm_key(a: Snowflake, b: Snowflake) -> str:
     """Names the pair of a DM (the same whichever of them opens it)."""
     low, high = sorted((a, b))
     return f"{low}:{high}"
-
-
-def _unknown_user() -> NotFound:
-    return NotFound(USER_NOT_FOUND, code="unknown_user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +75,11 @@ class PrivateChannelUseCases(UseCases):
 
         async def work(uow: UnitOfWork) -> Channel:
             # Both users locked (ascending): a block or a concurrent open waits for this.
-            users = {u.id: u for u in await _locked_users(uow, sorted((me, other)))}
+            users = {u.id: u for u in await locked_users(uow, sorted((me, other)))}
             found = await uow.channels.find_dm(key)
             if found is not None:
                 return found
-            target = users.get(other)
-            if target is None or not target.can_sign_in:
-                raise _unknown_user()
-            if not await uow.members.share_a_server(me, other):
-                raise _unknown_user()
-            if await uow.blocks.either_way(me, other):
-                raise blocked()
+            target = await _reachable(uow, me, users.get(other))
             channel = Channel(
                 channel_id,
                 None,
@@ -138,7 +128,7 @@ class PrivateChannelUseCases(UseCases):
         channel_id = self.deps.ids.next_id()
 
         async def work(uow: UnitOfWork) -> Channel:
-            users = {u.id: u for u in await _locked_users(uow, sorted([me, *others]))}
+            users = {u.id: u for u in await locked_users(uow, sorted([me, *others]))}
             people = [users[me]]
             for uid in others:
                 people.append(await _reachable(uow, me, users.get(uid)))
@@ -253,7 +243,7 @@ async def depart(uow: UnitOfWork, channel: Channel, user_id: Snowflake, now: dat
     return False
 
 
-async def _locked_users(uow: UnitOfWork, user_ids: Sequence[Snowflake]) -> list[User]:
+async def locked_users(uow: UnitOfWork, user_ids: Sequence[Snowflake]) -> list[User]:
     """Lock these users' rows in ascending order (the lock order); the ones that exist."""
     found = []
     for uid in sorted(user_ids):
@@ -267,9 +257,9 @@ async def _reachable(uow: UnitOfWork, me: Snowflake, user: User | None) -> User:
     """A user the caller may bring into a private channel: an active account they share a
     server with, and neither blocked the other."""
     if user is None or not user.can_sign_in:
-        raise _unknown_user()
+        raise unknown_user()
     if not await uow.members.share_a_server(me, user.id):
-        raise _unknown_user()
+        raise unknown_user()
     if await uow.blocks.either_way(me, user.id):
         raise blocked()
     return user
