@@ -162,6 +162,17 @@ class ChannelEvent(Event):
         return channel_topic(self.server_id, self.in_channel)
 
 
+@dataclass(frozen=True, slots=True)
+class InChannelEvent(ChannelEvent):
+    """A channel event that names its channel (all but the two that carry a message)."""
+
+    channel_id: Snowflake
+
+    @property
+    def in_channel(self) -> Snowflake:
+        return self.channel_id
+
+
 def channel_topic(server_id: Snowflake | None, channel_id: Snowflake) -> Topic:
     """Where a channel's events go (see `ChannelEvent`)."""
     return Topic.server(server_id) if server_id is not None else Topic.channel(channel_id)
@@ -204,89 +215,54 @@ class MessageUpdated(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageDeleted(ChannelEvent):
+class MessageDeleted(InChannelEvent):
     name: ClassVar[str] = "MESSAGE_DELETE"
-    channel_id: Snowflake
     message_id: Snowflake
-
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
 
 
 @dataclass(frozen=True, slots=True)
-class TypingStarted(ChannelEvent):
+class TypingStarted(InChannelEvent):
     name: ClassVar[str] = "TYPING_START"
-    channel_id: Snowflake
     user_id: Snowflake
     username: str
     timestamp: datetime
 
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
-
 
 @dataclass(frozen=True, slots=True)
-class ReactionAdded(ChannelEvent):
+class ReactionAdded(InChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_ADD"
-    channel_id: Snowflake
     message_id: Snowflake
     user_id: Snowflake
     emoji: str
 
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
-
 
 @dataclass(frozen=True, slots=True)
-class ReactionRemoved(ChannelEvent):
+class ReactionRemoved(InChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE"
-    channel_id: Snowflake
     message_id: Snowflake
     user_id: Snowflake
     emoji: str
 
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
-
 
 @dataclass(frozen=True, slots=True)
-class ReactionsCleared(ChannelEvent):
+class ReactionsCleared(InChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_ALL"
-    channel_id: Snowflake
     message_id: Snowflake
 
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
-
 
 @dataclass(frozen=True, slots=True)
-class ReactionEmojiCleared(ChannelEvent):
+class ReactionEmojiCleared(InChannelEvent):
     name: ClassVar[str] = "MESSAGE_REACTION_REMOVE_EMOJI"
-    channel_id: Snowflake
     message_id: Snowflake
     emoji: str
 
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
-
 
 @dataclass(frozen=True, slots=True)
-class ChannelPinsUpdated(ChannelEvent):
+class ChannelPinsUpdated(InChannelEvent):
     """A message was pinned or unpinned (MESSAGE_UPDATE with its `pinned` goes out too)."""
 
     name: ClassVar[str] = "CHANNEL_PINS_UPDATE"
-    channel_id: Snowflake
     last_pin_timestamp: datetime | None
-
-    @property
-    def in_channel(self) -> Snowflake:
-        return self.channel_id
 
 
 # --- read states (#15) ---------------------------------------------------------------------
