@@ -21,13 +21,23 @@ from .translate import translate
 
 ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 AIOSQLITE = aiosqlite_dialect()
-Compiled = dict[str, tuple[str, tuple[str, ...]]]
+DriverSql = tuple[str, tuple[str, ...], dict[str, Any]]
+"""A statement compiled for one driver: its SQL text, its parameters' order, and the values
+of the parameters the statement holds itself (its literals: `coalesce(x, 0)`, `OFFSET 0`)."""
+Compiled = dict[str, DriverSql]
 
 
-def driver_sql(statement: Any, dialect: Any) -> tuple[str, tuple[str, ...]]:
-    """The statement compiled once for a driver: its SQL text and its parameters' order."""
+def driver_sql(statement: Any, dialect: Any) -> DriverSql:
     compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup or ())
+    order = tuple(compiled.positiontup or ())
+    own = {name: compiled.params[name] for name in order if not compiled.binds[name].required}
+    return str(compiled), order, own
+
+
+def driver_values(sql: DriverSql, params: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters in the compiled order: the caller's, else the statement's own."""
+    _, order, own = sql
+    return tuple(params[name] if name in params else own[name] for name in order)
 
 
 def for_drivers(statement: Any) -> Compiled:
@@ -74,8 +84,8 @@ async def driver_rows(
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
-    sql, order = compiled[connection.dialect.name]
-    values = tuple(params[name] for name in order)
+    entry = compiled[connection.dialect.name]
+    sql, values = entry[0], driver_values(entry, params)
     try:
         if connection.dialect.name == "postgresql":
             return list(await driver.fetch(sql, *values))

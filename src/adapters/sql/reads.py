@@ -10,14 +10,19 @@ READY costs what the unread mentions cost, not what the channels' histories hold
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     and_,
+    any_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -40,7 +45,7 @@ from discord_core.model import (
     Snowflake,
 )
 
-from .driver import driver_rows, for_drivers, sqlite_time
+from .driver import AIOSQLITE, ASYNCPG, driver_rows, driver_sql, for_drivers, sqlite_time
 from .models import (
     ChannelNotificationRow,
     ChannelRecipientRow,
@@ -107,6 +112,16 @@ def _everyone_clause(dialect: str) -> Any:
     )
 
 
+def _channel_ids_clause(dialect: str) -> Any:
+    """The channels asked for, as one parameter whatever their number, so the statement is
+    compiled once and runs straight on the driver: a bigint array on PostgreSQL, a JSON array
+    read by `json_each` on SQLite (which has no arrays)."""
+    if dialect == "postgresql":
+        return ChannelRow.id == any_(cast(bindparam("channel_ids"), ARRAY(BigInteger)))
+    listed = select(literal_column("value")).select_from(func.json_each(bindparam("channel_ids")))
+    return ChannelRow.id.in_(listed)
+
+
 def _states_statement(dialect: str) -> Any:
     """Per channel: the stored read point, the user's own newest message (posting marks
     read), and the two counts after the later of them. The read points are computed in a
@@ -135,7 +150,7 @@ def _states_statement(dialect: str) -> Any:
         .outerjoin(cr, and_(cr.c.channel_id == ChannelRow.id, cr.c.user_id == user))
         .outerjoin(rs, and_(rs.c.channel_id == ChannelRow.id, rs.c.user_id == user))
         .where(
-            ChannelRow.id.in_(bindparam("channel_ids", expanding=True)),
+            _channel_ids_clause(dialect),
             or_(mb.c.user_id.is_not(None), cr.c.user_id.is_not(None)),
         )
         .offset(0)
@@ -183,9 +198,10 @@ def _states_statement(dialect: str) -> Any:
     return select(points.c.channel_id, points.c.stored, points.c.own, count)
 
 
-_STATES = {dialect: _states_statement(dialect) for dialect in ("sqlite", "postgresql")}
-_CHUNK = 2000
-"""Channels per statement (SQLite's default cap is 32,766 parameters; PostgreSQL's 32,767)."""
+_STATES_SQL = {
+    "postgresql": driver_sql(_states_statement("postgresql"), ASYNCPG),
+    "sqlite": driver_sql(_states_statement("sqlite"), AIOSQLITE),
+}
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -234,17 +250,15 @@ class SqlReadStateRepository:
         ids = list(dict.fromkeys(channel_ids))
         if not ids:
             return found
-        statement = _STATES[_dialect(self._session)]
-        connection = await self._session.connection()
-        for start in range(0, len(ids), _CHUNK):
-            result = await connection.execute(
-                statement, {"user_id": user_id, "channel_ids": ids[start : start + _CHUNK]}
+        listed = ids if _dialect(self._session) == "postgresql" else json.dumps(ids)
+        rows = await driver_rows(
+            self._session, _STATES_SQL, {"user_id": user_id, "channel_ids": listed}
+        )
+        for channel_id, stored, own, count in rows:
+            points = [p for p in (stored, own) if p is not None]
+            found[channel_id] = ReadState(
+                channel_id, max(points) if points else None, int(count or 0)
             )
-            for channel_id, stored, own, count in result.all():
-                points = [p for p in (stored, own) if p is not None]
-                found[channel_id] = ReadState(
-                    channel_id, max(points) if points else None, int(count or 0)
-                )
         return found
 
 

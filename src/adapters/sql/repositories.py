@@ -79,7 +79,7 @@ from discord_core.model import (
     UserStatus,
 )
 
-from .driver import driver_rows, for_drivers, sqlite_fetchone, sqlite_times
+from .driver import driver_rows, driver_values, for_drivers, sqlite_fetchone, sqlite_times
 from .models import (
     AttachmentRow,
     AuditLogRow,
@@ -1028,8 +1028,8 @@ class SqlChannelRepository(_Repository[ChannelRow]):
     ) -> tuple[Channel, MemberView | None] | None:
         params = {"channel_id": channel_id, "user_id": user_id}
         dialect, driver = await self._driver()
-        sql, order = _CHANNEL_WITH_MEMBER_SQL[dialect]
-        values = tuple(params[name] for name in order)
+        entry = _CHANNEL_WITH_MEMBER_SQL[dialect]
+        sql, values = entry[0], driver_values(entry, params)
         if dialect == "postgresql":
             row = await driver.fetchrow(sql, *values)
         else:
