@@ -118,7 +118,9 @@ def _channel_ids_clause(dialect: str) -> Any:
     read by `json_each` on SQLite (which has no arrays)."""
     if dialect == "postgresql":
         return ChannelRow.id == any_(cast(bindparam("channel_ids"), ARRAY(BigInteger)))
-    listed = select(literal_column("value")).select_from(func.json_each(bindparam("channel_ids")))
+    listed: Any = select(literal_column("value")).select_from(
+        func.json_each(bindparam("channel_ids"))
+    )
     return ChannelRow.id.in_(listed)
 
 
