@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.errors import BackendUnavailable, InvalidData
 from adapters.sql.database import Database, sqlite_url_for
-from discord_core.errors import MissingParent
+from discord_core.errors import DuplicateKey, MissingParent
 from discord_core.model import Channel, Member, Message, Role, Server, User, UserStatus
 from discord_core.ports import UnitOfWork
 
@@ -107,7 +107,8 @@ async def test_sqlite_locked_past_busy_timeout_is_backend_unavailable(sqlite_pat
 @pytest.mark.postgres
 async def test_postgres_connection_killed_mid_transaction(migrated_postgres_url: str) -> None:
     """A PostgreSQL restart or a failover drops connections: the transaction in flight fails
-    with BackendUnavailable, and the next one works (pool pre-ping replaces dead connections)."""
+    with BackendUnavailable, and the next one works (the checkout ping replaces dead
+    connections)."""
     db = Database.from_url(migrated_postgres_url, pool_size=2)
     admin = await asyncpg.connect(
         migrated_postgres_url.replace("postgresql+asyncpg://", "postgresql://")
@@ -119,7 +120,7 @@ async def test_postgres_connection_killed_mid_transaction(migrated_postgres_url:
             await admin.execute("SELECT pg_terminate_backend($1)", pid)
             with pytest.raises(BackendUnavailable):
                 await uow.users.get(1)
-        # kill every idle pooled connection between two requests: pre-ping hides it
+        # kill every idle pooled connection between two requests: the checkout ping hides it
         async with db.uow_factory() as uow:
             await uow.users.get(1)
         await admin.execute(
@@ -258,3 +259,24 @@ async def test_a_dropped_database_is_backend_unavailable(
             await admin.execute(f'CREATE DATABASE "{name}"')  # the run's clean-up drops it
         await admin.close()
         await db.dispose()
+
+
+def test_driver_errors_read_like_the_wrapped_ones() -> None:
+    """Statements run straight on the driver (and SQLite's BEGIN) raise the driver's own
+    errors, not SQLAlchemy's: they become the same errors the use cases understand."""
+    import sqlite3
+
+    from adapters.sql.translate import translate
+
+    dup = translate(
+        sqlite3.IntegrityError("UNIQUE constraint failed: messages.author_id, messages.nonce")
+    )
+    assert isinstance(dup, DuplicateKey) and dup.constraint == "nonce"
+    parent = translate(sqlite3.IntegrityError("FOREIGN KEY constraint failed"))
+    assert isinstance(parent, MissingParent)
+    assert isinstance(translate(sqlite3.OperationalError("database is locked")), BackendUnavailable)
+    assert translate(sqlite3.OperationalError("near 'x': syntax error")) is None
+    pg = asyncpg.exceptions.UniqueViolationError("duplicate key")
+    pg.constraint_name = "uq_messages_author_id_nonce"  # type: ignore[attr-defined]
+    found = translate(pg)
+    assert isinstance(found, DuplicateKey) and found.constraint == "nonce"

@@ -57,7 +57,8 @@ class Database:
     transactions begin with BEGIN IMMEDIATE (writers queue on the pool, never on the file lock)
     and a read engine with `pool_size` connections, deferred BEGIN and `query_only`; WAL lets
     them read while a write is in progress. PostgreSQL gets one pool of `pool_size` connections
-    with pre-ping, so the first request after a server restart does not fail.
+    each tested as it is checked out (one `SELECT 1`), so the first request after a server
+    restart does not fail.
     """
 
     def __init__(self, url: URL, dialect: Dialect, write: AsyncEngine, read: AsyncEngine) -> None:

@@ -93,7 +93,7 @@ async def driver_rows(
     except Exception as exc:
         if _connection_lost(exc):
             # SQLAlchemy did not see this statement fail: tell it the connection is dead, so
-            # the unit of work's rollback and the pool skip it (pre-ping would catch it next).
+            # the unit of work's rollback and the pool skip it (else the checkout ping would).
             await connection.invalidate(exc)
         raise
 

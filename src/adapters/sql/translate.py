@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Final, ParamSpec, TypeVar
@@ -48,12 +49,14 @@ try:  # asyncpg is only needed for PostgreSQL
     )
     _PG_CONFLICT: tuple[type[BaseException], ...] = (_pg.TransactionRollbackError,)  # 40xxx
     _PG_FOREIGN_KEY: tuple[type[BaseException], ...] = (_pg.ForeignKeyViolationError,)
+    _PG_INTEGRITY: tuple[type[BaseException], ...] = (_pg.IntegrityConstraintViolationError,)
 except ImportError:  # pragma: no cover
     _PG_UNAVAILABLE = ()
     _PG_BAD_DATA = ()
     _PG_REFUSED = ()
     _PG_CONFLICT = ()
     _PG_FOREIGN_KEY = ()
+    _PG_INTEGRITY = ()
 
 # PostgreSQL names the violated constraint; the names are fixed in models.py.
 _PG_CONSTRAINTS: Final = {
@@ -119,8 +122,19 @@ def _is_conflict(exc: BaseException) -> bool:
     return any(isinstance(cause, _PG_CONFLICT) for cause in _causes(exc))
 
 
+def _as_sqlalchemy_error(exc: BaseException) -> BaseException:
+    """A driver's own error (from the hot statements that run straight on the driver, and
+    SQLite's BEGIN) as SQLAlchemy would have wrapped it, so one set of rules reads both."""
+    if isinstance(exc, sqlite3.Error):
+        return sa_exc.DBAPIError.instance(None, None, exc, sqlite3.Error)
+    if isinstance(exc, _PG_INTEGRITY):
+        return sa_exc.IntegrityError(None, None, exc)
+    return exc
+
+
 def translate(exc: BaseException) -> BaseException | None:
     """The error to raise instead of `exc`, or None to keep `exc`."""
+    exc = _as_sqlalchemy_error(exc)
     if isinstance(
         exc, DuplicateKey | MissingParent | TransactionConflict | BackendUnavailable | InvalidData
     ):
