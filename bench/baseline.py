@@ -165,6 +165,8 @@ def main() -> None:
         access_log=False,
         ws_per_message_deflate=False,
         ws_max_size=1024 * 1024,
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
         timeout_graceful_shutdown=10,
         lifespan="on",
     )

@@ -253,3 +253,24 @@ async def test_unsequenced_events_pass_straight_through() -> None:
     hub.deliver(typing)
     hub.deliver(typing)
     assert [n for n, _ in received(s)] == ["TYPING_START", "TYPING_START"]
+
+
+async def test_detached_sessions_expire_after_their_window_unless_resumed() -> None:
+    log = FakeLog()
+    hub = Hub(resume_window_s=0.05, on_subscribe=_noop, on_unsubscribe=_noop, log=log)
+    first, resumed, late = session(1), session(2), session(3)
+    for s in (first, resumed, late):
+        hub.add(s)
+    hub.detach(first)
+    hub.detach(resumed)
+    await asyncio.sleep(0.03)
+    hub.detach(late)
+    resumed.link = object()  # type: ignore[assignment]  # a RESUME attached it again
+    resumed.detached_at = None
+    await asyncio.sleep(0.03)
+    hub.expire_detached()  # first's window is over, late's is not
+    assert hub.get(first.id) is None
+    assert hub.get(resumed.id) is resumed and hub.get(late.id) is late
+    await asyncio.sleep(0.05)
+    hub.expire_detached()
+    assert hub.get(late.id) is None and hub.get(resumed.id) is resumed

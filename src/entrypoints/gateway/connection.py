@@ -135,6 +135,7 @@ class Connection:
         "_peer_code",
         "_rate_tat",
         "_reader",
+        "_timer",
         "_writer",
         "deadline",
         "heartbeat_timeout",
@@ -180,6 +181,7 @@ class Connection:
         self.deadline = time.monotonic() + self.identify_timeout
         self.token_expires = math.inf
         """Monotonic time at which the token of the last IDENTIFY or RESUME expires."""
+        self._timer: asyncio.TimerHandle | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -188,6 +190,7 @@ class Connection:
         something to send."""
         self.state.connections.add(self)
         self._reader = asyncio.current_task()
+        self._arm()
         interval = self.services.settings.heartbeat_interval_ms
         self.send_control(control_frame(Op.HELLO, f'{{"heartbeat_interval":{interval}}}'))
         try:
@@ -200,6 +203,9 @@ class Connection:
         finally:
             # No interrupt may cancel the clean-up below: it detaches the session.
             self._reader = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             writer = self._writer
             if writer is not None:
                 writer.cancel()
@@ -236,10 +242,26 @@ class Connection:
         if reader is not None and reader is not asyncio.current_task() and not reader.done():
             reader.cancel()
 
+    def _arm(self) -> None:
+        """Wake at the earlier of the deadline and the token's expiry. A heartbeat only moves
+        `deadline`: the timer finds that when it fires and sleeps again, so an idle socket
+        costs one wake-up per heartbeat timeout (a reaper that looked at every connection
+        twice a second was a visible cost with 10,000 sockets)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        due = min(self.deadline, self.token_expires) - time.monotonic()
+        # 1 ms late rather than early: the loop's clock has millisecond steps.
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, due) + 0.001, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        self.check_deadline(time.monotonic())
+        if self._close is None and self._reader is not None:
+            self._arm()
+
     def check_deadline(self, now: float) -> None:
-        """Called by the reaper: close when IDENTIFY or a heartbeat is overdue, or when the
-        token has expired (as REST refuses it then; a client that refreshed its token
-        RESUMEs with the new one)."""
+        """Close when IDENTIFY or a heartbeat is overdue, or when the token has expired (as
+        REST refuses it then; a client that refreshed its token RESUMEs with the new one)."""
         if self._close is not None:
             return
         if now > self.deadline:
@@ -339,6 +361,7 @@ class Connection:
         session.link = None
         self.hub.remove(session)
         self.deadline = time.monotonic() + self.identify_timeout
+        self._arm()
         await self.services.gateway.session_ended(session.user_id, session.id)
 
     # --- reading --------------------------------------------------------------------------
@@ -418,6 +441,7 @@ class Connection:
             self.token_expires = math.inf
         else:
             self.token_expires = time.monotonic() + (identity.expires_at.timestamp() - time.time())
+            self._arm()
         return identity
 
     async def _identify(self, data: IdentifyData) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter
 from typing import Any
 
@@ -102,13 +101,11 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
 
 
 async def reap_forever(state: GatewayState) -> None:
-    """Close connections that missed IDENTIFY or heartbeats; expire unresumed sessions."""
+    """Expire unresumed sessions and old rate-limit entries (each connection closes itself
+    when it misses IDENTIFY or a heartbeat: Connection._arm)."""
     while True:
         await asyncio.sleep(REAPER_PERIOD_S)
         try:
-            now = time.monotonic()
-            for connection in list(state.connections):
-                connection.check_deadline(now)
             state.hub.expire_detached()
             state.limits.sweep()
         except Exception:
