@@ -21,23 +21,34 @@ from .translate import translate
 
 ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 AIOSQLITE = aiosqlite_dialect()
-DriverSql = tuple[str, tuple[str, ...], dict[str, Any]]
-"""A statement compiled for one driver: its SQL text, its parameters' order, and the values
-of the parameters the statement holds itself (its literals: `coalesce(x, 0)`, `OFFSET 0`)."""
+DriverSql = tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]
+"""A statement compiled for one driver: its SQL text, its parameters' order, the values of
+the parameters the statement holds itself (its literals: `coalesce(x, 0)`, `OFFSET 0`), and
+the columns' own conversions of a value (SQLite's text times, booleans)."""
 Compiled = dict[str, DriverSql]
 
 
 def driver_sql(statement: Any, dialect: Any) -> DriverSql:
     compiled = statement.compile(dialect=dialect)
     order = tuple(compiled.positiontup or ())
-    own = {name: compiled.params[name] for name in order if not compiled.binds[name].required}
-    return str(compiled), order, own
+    own = {
+        name: compiled.params[name]
+        for name in order
+        if name in compiled.binds and not compiled.binds[name].required
+    }
+    return str(compiled), order, own, dict(compiled._bind_processors)
 
 
 def driver_values(sql: DriverSql, params: dict[str, Any]) -> tuple[Any, ...]:
-    """The parameters in the compiled order: the caller's, else the statement's own."""
-    _, order, own = sql
-    return tuple(params[name] if name in params else own[name] for name in order)
+    """The parameters in the compiled order (the caller's, else the statement's own), each
+    converted as SQLAlchemy would have."""
+    _, order, own, processors = sql
+    values = []
+    for name in order:
+        value = params[name] if name in params else own[name]
+        convert = processors.get(name)
+        values.append(convert(value) if convert is not None and value is not None else value)
+    return tuple(values)
 
 
 def for_drivers(statement: Any) -> Compiled:
@@ -69,6 +80,11 @@ def sqlite_times(row: Any, *indexes: int) -> list[Any]:
 def sqlite_fetchone(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
     """On aiosqlite's thread: one statement, its first row, in one hop."""
     return driver._conn.execute(sql, params).fetchone()
+
+
+def sqlite_execute(driver: Any, sql: str, params: tuple[Any, ...]) -> None:
+    """On aiosqlite's thread: one statement with no rows to read, in one hop."""
+    driver._conn.execute(sql, params).close()
 
 
 def sqlite_fetchall(driver: Any, sql: str, params: tuple[Any, ...]) -> Any:
