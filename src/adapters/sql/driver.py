@@ -21,6 +21,7 @@ from .translate import translate
 
 ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 AIOSQLITE = aiosqlite_dialect()
+DIALECTS: dict[str, Any] = {"postgresql": ASYNCPG, "sqlite": AIOSQLITE}
 DriverSql = tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]
 """A statement compiled for one driver: its SQL text, its parameters' order, the values of
 the parameters the statement holds itself (its literals: `coalesce(x, 0)`, `OFFSET 0`), and
@@ -52,10 +53,7 @@ def driver_values(sql: DriverSql, params: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def for_drivers(statement: Any) -> Compiled:
-    return {
-        "postgresql": driver_sql(statement, ASYNCPG),
-        "sqlite": driver_sql(statement, AIOSQLITE),
-    }
+    return {name: driver_sql(statement, dialect) for name, dialect in DIALECTS.items()}
 
 
 _SQLITE_TIME = DateTimeUTC()._cached_result_processor(AIOSQLITE, None)

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
+from .driver import sqlite_execute
+
 Dialect = Literal["sqlite", "postgresql"]
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
@@ -143,7 +145,7 @@ def create_sqlite_engine(
         # execute, close) and builds an execution context; every unit of work pays this.
         # An error ("database is locked") is raised as sqlite3's own, as it would be there.
         driver = connection.connection.driver_connection
-        await_(driver._execute(driver._conn.execute, begin))
+        await_(driver._execute(sqlite_execute, driver, begin, ()))
 
     event.listen(engine.sync_engine, "begin", on_begin)
     return engine
@@ -185,8 +187,8 @@ def create_postgres_engine(url: URL, *, pool_size: int, null_pool: bool = False)
 def _ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """A restarted PostgreSQL leaves dead connections in the pool: test each one as it is
     checked out, and let the pool replace a dead one (SQLAlchemy's documented "pessimistic"
-    recipe). One round trip (`SELECT 1`, outside any transaction) where `pool_pre_ping` makes three
-    on asyncpg (BEGIN, `;`, ROLLBACK, for pgbouncer's transaction mode), on every request."""
+    recipe). One round trip (`SELECT 1`, outside any transaction) where `pool_pre_ping` makes
+    three on asyncpg (BEGIN, `;`, ROLLBACK, for pgbouncer's transaction mode), on every request."""
     try:
         await_(dbapi_connection.driver_connection.execute("SELECT 1"))
     except Exception as exc:

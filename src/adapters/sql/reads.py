@@ -45,7 +45,7 @@ from discord_core.model import (
     Snowflake,
 )
 
-from .driver import AIOSQLITE, ASYNCPG, driver_rows, driver_sql, for_drivers, sqlite_time
+from .driver import DIALECTS, driver_rows, driver_sql, for_drivers, sqlite_time
 from .models import (
     ChannelNotificationRow,
     ChannelRecipientRow,
@@ -200,10 +200,7 @@ def _states_statement(dialect: str) -> Any:
     return select(points.c.channel_id, points.c.stored, points.c.own, count)
 
 
-_STATES_SQL = {
-    "postgresql": driver_sql(_states_statement("postgresql"), ASYNCPG),
-    "sqlite": driver_sql(_states_statement("sqlite"), AIOSQLITE),
-}
+_STATES_SQL = {name: driver_sql(_states_statement(name), d) for name, d in DIALECTS.items()}
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -332,18 +332,9 @@ def _channel_row(row: Any) -> Channel:
 # Built once: the two statements every message send runs (building a Select per call showed
 # up in profiles); SQLAlchemy caches their compiled form.
 _CHANNEL_WITH_MEMBER = (
-    select(
-        ChannelRow.id,
-        ChannelRow.server_id,
-        ChannelRow.name,
-        ChannelRow.topic,
-        ChannelRow.position,
-        ChannelRow.created_at,
-        *_MEMBER_VIEW_COLUMNS,
-        ChannelRow.type,
-        ChannelRow.owner_id,
-        _LAST_MESSAGE_ID,
-    )
+    # The channel's columns with the membership's between its first six and the rest
+    # (type, owner_id, last_message_id): get_with_member reads them by position.
+    select(*_CHANNEL_COLUMNS[:6], *_MEMBER_VIEW_COLUMNS, *_CHANNEL_COLUMNS[6:])
     .select_from(ChannelRow)
     .outerjoin(
         MemberRow,
