@@ -173,6 +173,7 @@ def create_served_app() -> Litestar:
     )
     app = create_app(settings)
     freeze_startup_objects()
+    tune_collector()
     return app
 
 
@@ -184,3 +185,20 @@ def freeze_startup_objects() -> None:
     process anyway. Served workers only: a test that builds many apps must not keep them."""
     gc.collect()
     gc.freeze()
+
+
+COLLECTOR_THRESHOLDS = (50_000, 20, 10)
+"""gc.set_threshold's: net container allocations between young collections (CPython's
+default 700), young collections per middle one (10), middle ones per full one (10)."""
+
+
+def tune_collector() -> None:
+    """Collect the young generation after 50,000 net allocations instead of 700. A request,
+    a gateway connection or a fan-out keeps thousands of objects alive for a few
+    milliseconds; at 700 the collector ran every few hundred microseconds, found most of them
+    still in use and promoted them, so full collections of the whole heap (tens of
+    milliseconds each with 1,000 sockets, more with 10,000) came every second or two. With
+    50,000 (bench, one run each): server CPU per fan-out delivery 17.4 us against 21.9 us,
+    10,000 sockets identified in 20.0 s against 25.4 s; the price is the garbage that waits
+    for the next collection (idle memory per socket 35 KB against 32 KB)."""
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)

@@ -13,7 +13,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -28,6 +28,7 @@ from discord_core.usecases import Identity, ReadSnapshot
 from .. import read_schemas as rs
 from .. import schemas as s
 from ..observability import RAW_SEND
+from .direct import DirectWriter
 from .limits import spend_socket_frame
 from .protocol import (
     BEFORE_IDENTIFY_OPS,
@@ -114,22 +115,11 @@ def _raw_send(socket: WebSocket[Any, Any, Any]) -> Send | None:
     return cast("Send | None", extra.get(RAW_SEND))
 
 
-def _eager_send(socket: WebSocket[Any, Any, Any]) -> Send | None:
-    """The server's own `send` when it is uvicorn's sans-I/O WebSocket protocol, whose send
-    suspends only before writing (while the socket's buffer is full): only then may a send
-    be started synchronously and abandoned at its first suspension. None otherwise."""
-    raw = _raw_send(socket)
-    owner = getattr(raw, "__self__", None)
-    if owner is None or type(owner).__name__ != "WebSocketsSansIOProtocol":
-        return None
-    return raw
-
-
 class Connection:
     __slots__ = (
         "_close",
         "_control",
-        "_eager",
+        "_direct",
         "_handling",
         "_interrupted",
         "_peer_code",
@@ -166,7 +156,8 @@ class Connection:
         self._handling = False
         """The reader is handling a client frame (IDENTIFY, RESUME, ...): what that causes
         goes through the writer, control frames first, as before."""
-        self._eager = _eager_send(socket)
+        raw = _raw_send(socket)
+        self._direct = DirectWriter.of(raw) if raw is not None else None
         self._reader: asyncio.Task[Any] | None = None
         """The handler's task while it is in the read loop (None before and after)."""
         self._interrupted = False
@@ -290,35 +281,29 @@ class Connection:
         elif (
             self._writer is None
             and not self._handling
-            and self._eager is not None
+            and self._direct is not None
             and self.sent_seq == seq - 1
             and not self._control
             and self._close is None
             and self.session is not None
             and not self.session.invalid  # RESYNC: the writer sends INVALID_SESSION after it
         ):
-            # No writer runs and this is the only frame due: send it now, without waking
-            # a task per socket (the fan-out's biggest cost after the socket write itself).
-            # uvicorn's send returns without suspending unless the socket's buffer is full;
-            # then it stopped before writing anything, and the writer task sends the frame.
+            # No writer runs and this is the only frame due: write it now, without waking
+            # a task per socket (gateway/direct.py: the fan-out's biggest cost after the
+            # socket write itself). If it cannot be written now, the writer task sends it.
             frame = self.session.frame(seq)
             if frame is None:
                 self._wake()
                 return
-            step = cast(
-                "Coroutine[Any, Any, None]",
-                self._eager({"type": "websocket.send", "text": frame, "bytes": None}),
-            )
             try:
-                step.send(None)
-            except StopIteration:
-                self.sent_seq = seq
-                return
+                written = self._direct.write(frame)
             except Exception:
                 self._interrupt()
                 return
-            step.close()
-            self._wake()
+            if written:
+                self.sent_seq = seq
+            else:
+                self._wake()
         else:
             self._wake()
 
