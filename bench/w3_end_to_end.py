@@ -15,7 +15,7 @@ from .harness import Config, Line, concord, emit, load, raw_baseline, verdict, v
 from .stats import ms
 
 TARGET_P50_S = 0.015
-TARGET_P99_S = 0.050
+TARGET_P99_S = 0.040
 RATE = 10_000
 
 
