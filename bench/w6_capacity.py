@@ -29,7 +29,8 @@ from .harness import (
 
 TARGET_KB = 40.0
 TARGET_STORM_S = 20.0
-"""Issue 20: 10,000 sessions identified in this long, on one core (the full size only)."""
+"""Issue 20: 10,000 sessions identified in this long, on one core (scaled by the socket count
+at --tiny)."""
 
 
 def _hold(cfg: Config, server: Server, spec: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -102,8 +103,6 @@ def run(cfg: Config) -> None:
             f"{ours_kb / base_kb:.2f}x" if base_kb > 0 else "n/a",
             f"<= {TARGET_KB:.0f} KB",
             verdict(ours_kb <= TARGET_KB, void),
-            f"identify took {ours['seconds']:.1f} s for {n:,} sockets ({users} users),"
-            f" server CPU {ours.get('server_cpu_s', float('nan')):.1f} s",
         ),
     )
     # The storm's own verdict: seconds, against the raw sockets' time in the same run.
@@ -113,7 +112,7 @@ def run(cfg: Config) -> None:
         cfg,
         Line(
             "6",
-            f"reconnect storm: {n:,} sockets identify",
+            f"reconnect storm: {n:,} sockets of {users} users identify",
             f"{storm_s:.1f} s",
             f"{raw_s:.1f} s (raw sockets, no IDENTIFY)",
             f"{storm_s / raw_s:.2f}x" if raw_s > 0 else "n/a",
