@@ -156,8 +156,7 @@ class Connection:
         self._handling = False
         """The reader is handling a client frame (IDENTIFY, RESUME, ...): what that causes
         goes through the writer, control frames first, as before."""
-        raw = _raw_send(socket)
-        self._direct = DirectWriter.of(raw) if raw is not None else None
+        self._direct = DirectWriter.of(_raw_send(socket))
         self._reader: asyncio.Task[Any] | None = None
         """The handler's task while it is in the read loop (None before and after)."""
         self._interrupted = False
