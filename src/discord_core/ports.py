@@ -246,7 +246,9 @@ class BlockRepository(Protocol):
 
 class MessageRepository(Protocol):
     async def add(self, message: Message) -> None:
-        """Raises DuplicateKey("nonce") when the author already used the nonce."""
+        """Raises DuplicateKey("nonce") when the author already used the nonce, and
+        MissingParent when the channel is gone: here or, if the adapter sends the insert
+        later (with the commit), from the unit of work's commit."""
         ...
 
     async def get(self, message_id: Snowflake) -> MessageView | None: ...

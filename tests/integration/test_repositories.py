@@ -22,6 +22,7 @@ from discord_core.model import (
     User,
     UserStatus,
 )
+from discord_core.ports import UnitOfWork
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -607,7 +608,13 @@ async def test_messages_crud_and_nonce(world: World, new_id: Callable[[], int]) 
     assert by_nonce == view
 
     again = Message(new_id(), channel.id, server.id, ann.id, "again", at(1), nonce="n-1")
-    await expect_duplicate(db, "nonce", lambda uow: uow.messages.add(again))
+
+    async def add_and_commit(uow: UnitOfWork) -> None:
+        # PostgreSQL sends the insert with the commit, so the duplicate shows there.
+        await uow.messages.add(again)
+        await uow.commit()
+
+    await expect_duplicate(db, "nonce", add_and_commit)
     # another author may use the same nonce; messages without a nonce never clash
     async with db.uow_factory() as uow:
         await uow.messages.add(

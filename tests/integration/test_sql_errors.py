@@ -163,14 +163,19 @@ async def test_ids_beyond_bigint_are_invalid_data(
         assert await uow.users.get(1) is not None
 
 
+async def _add_and_commit(uow: UnitOfWork, message: Message) -> None:
+    await uow.messages.add(message)
+    await uow.commit()
+
+
 async def test_nul_in_text(database: Database) -> None:
     """PostgreSQL refuses NUL in text (InvalidData, not a 500); SQLite stores it."""
     await _seed(database)
     message = Message(1000, 100, 10, 1, "before\x00after", NOW)
     async with database.uow_factory() as uow:
         if database.dialect == "postgresql":
-            with pytest.raises(InvalidData):
-                await uow.messages.add(message)
+            with pytest.raises(InvalidData):  # from the add, or the commit it goes out with
+                await _add_and_commit(uow, message)
         else:
             await uow.messages.add(message)
             await uow.commit()
@@ -188,8 +193,10 @@ async def test_a_write_under_a_vanished_parent_is_missing_parent(database: Datab
     core's MissingParent, which the use case answers with 404."""
     await _seed(database)
     async with database.uow_factory() as uow:
-        with pytest.raises(MissingParent):
-            await uow.messages.add(Message(1000, 999, 10, 1, "orphan", NOW))
+        with pytest.raises(MissingParent):  # from the add, or the commit it goes out with
+            await _add_and_commit(uow, Message(1000, 999, 10, 1, "orphan", NOW))
+    async with database.uow_factory(read_only=True) as uow:
+        assert await uow.messages.get(1000) is None
 
 
 @pytest.mark.postgres

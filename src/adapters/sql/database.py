@@ -19,6 +19,7 @@ from .engines import (
     create_sqlite_engine,
     normalize_url,
     sqlite_url_for,
+    support_held_inserts,
 )
 from .translate import translated
 from .uow import SqlUnitOfWorkFactory
@@ -85,6 +86,7 @@ class Database:
             )
             return cls(parsed, dialect, write, read)
         engine = create_postgres_engine(parsed, pool_size=pool_size)
+        support_held_inserts(engine)
         return cls(parsed, dialect, engine, engine)
 
     @property

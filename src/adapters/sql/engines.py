@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
-from .driver import sqlite_execute
+from .driver import DEFERRED, HOLDING, send_in_transaction, sqlite_execute
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -182,6 +182,28 @@ def create_postgres_engine(url: URL, *, pool_size: int, null_pool: bool = False)
     if not null_pool:
         event.listen(engine.sync_engine.pool, "checkout", _ping_on_checkout)
     return engine
+
+
+def support_held_inserts(engine: AsyncEngine) -> None:
+    """For the units of work on a PostgreSQL engine (`driver.Driver.defer`): SQLAlchemy's
+    statements send what is held back first, and a pooled connection never keeps any."""
+    event.listen(engine.sync_engine, "before_cursor_execute", send_deferred_first)
+    event.listen(engine.sync_engine.pool, "checkin", _drop_deferred)
+    HOLDING.add(engine.sync_engine)
+
+
+def send_deferred_first(connection: Any, *_statement: Any) -> None:
+    """Before each of SQLAlchemy's statements: send the inserts a unit of work held back on
+    this connection (`driver.Driver.defer`), in its transaction, so the statement sees them."""
+    if connection.info.get(DEFERRED):
+        await_(send_in_transaction(connection.connection, connection.info.pop(DEFERRED)))
+
+
+def _drop_deferred(_dbapi_connection: Any, record: Any) -> None:
+    """A connection back in the pool carries nothing held back into its next checkout (the
+    unit of work drops it on every exit; this is the pool's guarantee of the same)."""
+    if record is not None:
+        record.info.pop(DEFERRED, None)
 
 
 def _ping_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

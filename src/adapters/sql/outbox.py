@@ -29,6 +29,7 @@ position (`after`), one event by id (`get`); `prune` deletes what is older than 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import weakref
@@ -44,6 +45,7 @@ from discord_core.events import Event
 from discord_core.ports import IdGenerator
 
 from ..wire import Envelope, EventEncoder, pack_effect, unpack_effect
+from .driver import Deferred
 from .models import OutboxRow, TopicSequenceRow
 from .translate import translated
 
@@ -86,9 +88,11 @@ HEADS_CHUNK: Final = 500
 
 
 class DriverSource(Protocol):
-    """Where the unit of work's driver connection comes from (repositories.Driver)."""
+    """Where the unit of work's driver connection comes from (driver.Driver)."""
 
     async def get(self) -> tuple[str, Any]: ...
+    def in_transaction(self) -> bool: ...
+    async def send(self, held: Sequence[Deferred]) -> None: ...
 
 
 def _envelope(row: Any) -> Envelope:
@@ -119,6 +123,8 @@ class Pending:
     """The asyncpg connection (still checked out by the unit of work)."""
     envelopes: list[Envelope]
     """In recorded order, with their ids and join positions."""
+    committed: bool = False
+    """The rows went out in one statement outside a transaction: that was the commit."""
 
 
 def join_positions(envelopes: list[Envelope], joined_at: dict[str, int]) -> list[Envelope]:
@@ -188,15 +194,27 @@ class Outbox:
             replace(self._encode(event), id=event.key or self._ids.next_id()) for event in events
         ]
 
-    async def write(self, connection: DriverSource, events: Sequence[Event]) -> Any:
-        """Write the events in this transaction (the last statement before COMMIT). Returns
-        the numbered envelopes (SQLite) or a `Pending` for `numbered` after COMMIT."""
+    async def write(
+        self, connection: DriverSource, events: Sequence[Event], held: Sequence[Deferred] = ()
+    ) -> Any:
+        """Write the events in this transaction (the last statement before COMMIT), after the
+        inserts `held` back (PostgreSQL). Returns the numbered envelopes (SQLite) or a
+        `Pending` for `numbered` after COMMIT."""
         envelopes = self._envelopes(events)
         self.written += len(envelopes)
         dialect, driver = await connection.get()
         if dialect == "sqlite":
             # aiosqlite runs the function on its thread: the whole outbox in one hop.
             return await driver._execute(_write_sqlite, driver, envelopes)
+        if len(held) == 1 and len(envelopes) == 1 and not _joined_topics(envelopes):
+            # A send: its insert and its event in one statement (one round trip); alone, it
+            # is its own transaction, and the trigger numbers the event as it ends.
+            (sql, values), row = held[0], _pg_row(envelopes[0])
+            alone = not connection.in_transaction()
+            await driver.execute(_with_insert(sql, len(values)), *values, *row)
+            return Pending(driver, envelopes, committed=alone)
+        if held:
+            await connection.send(held)
         # Joining a topic (rare: joins, new servers): lock its row now and read where it
         # stands; COMMIT numbers this transaction's events of it after that.
         joined_at = {
@@ -230,6 +248,14 @@ class Outbox:
                 return []
             self.read_back += len(missing)
         return [replace(e, seq=int(found[e.id])) for e in written.envelopes]
+
+
+@functools.cache
+def _with_insert(sql: str, count: int) -> str:
+    """One statement: `sql` (an insert with `count` parameters) and then one outbox row."""
+    marks = [f"${count + n}" for n in range(1, 8)]
+    outbox_row = INSERT_SQL.format(marks[0], marks[1], "NULL", *marks[2:])
+    return f"WITH held AS ({sql}) {outbox_row}"
 
 
 def _topic(envelope: Envelope) -> str:

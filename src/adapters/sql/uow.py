@@ -39,10 +39,10 @@ from discord_core.ports import (
 )
 
 from ..wire import Envelope
+from .driver import Driver
 from .outbox import Outbox, Pending
 from .reads import SqlNotificationSettingRepository, SqlReadStateRepository
 from .repositories import (
-    Driver,
     SqlAttachmentRepository,
     SqlAuditLogRepository,
     SqlAuthSessionRepository,
@@ -159,6 +159,7 @@ class SqlUnitOfWork:
         session, self._session = self._session, None
         if session is None:
             return
+        self._driver.forget()  # an insert held back and not committed is dropped
         # close() rolls back whatever was not committed and returns the connection to the
         # pool. Shielded: a cancelled request must not leak the connection (SQLite has one
         # write connection; leaking it would stall every later write).
@@ -180,20 +181,26 @@ class SqlUnitOfWork:
         On PostgreSQL COMMIT gives the events their numbers (a deferred trigger): it is sent
         on the driver's connection while the session still holds it, the numbers are read
         back on the same connection, and the session's own commit then has nothing left to do.
+        An insert held back (`Driver.defer`) goes out with the outbox rows; if nothing else
+        was written, that one statement is the whole transaction (no BEGIN, no COMMIT).
         """
         session = self.session  # RuntimeError outside `async with`
         committed = False
         try:
             with translated():
+                held = self._driver.take_deferred()
                 if self.recorded and self._outbox is not None:
-                    written = await self._outbox.write(self._driver, self.recorded)
+                    written = await self._outbox.write(self._driver, self.recorded, held)
                     if isinstance(written, Pending):
-                        connection = await session.connection()
-                        await connection.run_sync(_commit_driver)
+                        if not written.committed:
+                            connection = await session.connection()
+                            await connection.run_sync(_commit_driver)
                         committed = True
                         self.sequenced = await self._outbox.numbered(written)
                     else:
                         self.sequenced = written
+                elif held:
+                    await self._driver.send(held)
                 if not committed:
                     await session.commit()
                 # else: the transaction is over on the driver; closing the session finds

@@ -269,10 +269,7 @@ class MessageUseCases(UseCases):
                 mentions=mentioned,
                 mention_everyone=everyone,
             )
-            try:
-                await uow.messages.add(message)
-            except MissingParent:  # the channel was deleted since it was read
-                raise unknown_channel() from None
+            await uow.messages.add(message)
             view = MessageView(
                 message, author.username, author.avatar, author_bot=author.bot, referenced=replied
             )
@@ -284,6 +281,8 @@ class MessageUseCases(UseCases):
             view = await self.deps.uow.run(work)
         except DuplicateKey:  # this nonce was used before (a retry, maybe a concurrent one)
             return await self._replay_by_nonce(identity, channel_id, nonce)
+        except MissingParent:  # the channel was deleted since it was read
+            raise unknown_channel() from None
         return Posted(view, created=True)
 
     async def check_can_post(self, identity: Identity, channel_id: Snowflake) -> None:
@@ -321,6 +320,9 @@ class MessageUseCases(UseCases):
         except DuplicateKey:  # the nonce was used meanwhile: answer with that message
             await discard_files(self.deps, refs)
             return await self._replay_by_nonce(identity, channel_id, nonce)
+        except MissingParent:  # the channel was deleted since it was read
+            await discard_files(self.deps, refs)
+            raise unknown_channel() from None
         except BaseException:
             await discard_files(self.deps, refs)
             raise
@@ -363,10 +365,7 @@ class MessageUseCases(UseCases):
             attachment.message_id = message.id
             attachment.channel_id = channel_id
             attachment.server_id = access.server_id
-        try:
-            await uow.messages.add(message)
-        except MissingParent:  # the channel was deleted since it was read
-            raise unknown_channel() from None
+        await uow.messages.add(message)
         await uow.attachments.add_many(attachments)
         await uow.file_deletions.cancel([p.ref for p in prepared])
         view = MessageView(
