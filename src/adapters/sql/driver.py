@@ -76,18 +76,23 @@ class Driver:
     once per transaction, for the few hot statements that skip SQLAlchemy's execute; and the
     inserts deferred on it (`defer`)."""
 
-    __slots__ = ("_connection", "_session", "_value")
+    __slots__ = ("_connection", "_info", "_session", "_value")
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._value: tuple[str, Any] | None = None
         self._connection: AsyncConnection | None = None
+        self._info: dict[Any, Any] = {}
+        """The pooled connection's `info` (looked up once: the hot path checks it per call)."""
 
     async def get(self) -> tuple[str, Any]:
         """(dialect name, driver connection), with any deferred insert sent first: whoever
         asks is about to run a statement that may depend on it."""
-        value = await self._connect()
-        if self._connection is not None and self._connection.info.get(DEFERRED):
+        value = self._value
+        if value is None:
+            value = await self._connect()
+        if DEFERRED in self._info:
+            assert self._connection is not None
             await send_deferred(self._connection)
         return value
 
@@ -96,6 +101,7 @@ class Driver:
             connection = await self._session.connection()
             raw = await connection.get_raw_connection()
             self._connection = connection
+            self._info = raw.info
             self._value = (connection.dialect.name, raw.driver_connection)
         return self._value
 
@@ -110,15 +116,13 @@ class Driver:
         await self._connect()
         assert self._connection is not None
         if self._connection.sync_engine in HOLDING:
-            self._connection.info.setdefault(DEFERRED, []).append((sql, values))
+            self._info.setdefault(DEFERRED, []).append((sql, values))
         else:
             await send_deferred(self._connection, [(sql, values)])
 
     def take_deferred(self) -> list[Deferred]:
         """What is held back, now the caller's to send (the commit)."""
-        if self._connection is None:
-            return []
-        return list(self._connection.info.pop(DEFERRED, ()))
+        return list(self._info.pop(DEFERRED, ()))
 
     async def send(self, held: Sequence[Deferred]) -> None:
         """Send inserts taken with `take_deferred` (and any held back since) in the transaction."""
@@ -133,14 +137,21 @@ class Driver:
         adapted = self._connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         return getattr(adapted, "_transaction", True) is not None  # SQLite's has none
 
+    def quiet(self) -> bool:
+        """Whether the unit of work's connection is checked out with no transaction on it
+        (PostgreSQL, after a send that was its own transaction): closing sends nothing."""
+        value = self._value
+        return value is not None and value[0] == "postgresql" and not self.in_transaction()
+
     def forget(self) -> None:
         """The transaction ended: drop what is held back; the session may hand its connection
         back to the pool."""
         # Not once the connection is back in the pool: the info is then its next user's.
-        if self._connection is not None and not self._connection.closed:
-            self._connection.info.pop(DEFERRED, None)
+        if DEFERRED in self._info and self._connection and not self._connection.closed:
+            del self._info[DEFERRED]
         self._value = None
         self._connection = None
+        self._info = {}
 
 
 async def send_deferred(connection: AsyncConnection, carried: Sequence[Deferred] = ()) -> None:
