@@ -129,24 +129,24 @@ class SqlUnitOfWork:
         session = self._sessionmaker()
         self._session = session
         self._driver = driver = Driver(session)
-        self.users = SqlUserRepository(session)
-        self.bots = SqlBotRepository(session)
-        self.sessions = SqlAuthSessionRepository(session)
-        self.servers = SqlServerRepository(session)
-        self.members = SqlMemberRepository(session)
+        self.users = SqlUserRepository(session, driver)
+        self.bots = SqlBotRepository(session, driver)
+        self.sessions = SqlAuthSessionRepository(session, driver)
+        self.servers = SqlServerRepository(session, driver)
+        self.members = SqlMemberRepository(session, driver)
         self.channels = SqlChannelRepository(session, driver)
         messages = SqlMessageRepository(session, driver)
         self.messages = messages
-        self.invites = SqlInviteRepository(session)
-        self.bans = SqlBanRepository(session)
-        self.audit_log = SqlAuditLogRepository(session)
+        self.invites = SqlInviteRepository(session, driver)
+        self.bans = SqlBanRepository(session, driver)
+        self.audit_log = SqlAuditLogRepository(session, driver)
         self.search = SqlMessageSearch(session, messages.views)
-        self.reactions = SqlReactionRepository(session)
-        self.blocks = SqlBlockRepository(session)
+        self.reactions = SqlReactionRepository(session, driver)
+        self.blocks = SqlBlockRepository(session, driver)
         self.read_states = SqlReadStateRepository(session)
         self.notification_settings = SqlNotificationSettingRepository(session)
-        self.attachments = SqlAttachmentRepository(session)
-        self.file_deletions = SqlFileDeletionRepository(session)
+        self.attachments = SqlAttachmentRepository(session, driver)
+        self.file_deletions = SqlFileDeletionRepository(session, driver)
         self.topics = SqlTopicRepository(session)
         return self
 
@@ -159,7 +159,11 @@ class SqlUnitOfWork:
         session, self._session = self._session, None
         if session is None:
             return
+        quiet = not session.in_transaction() or self._driver.quiet()
         self._driver.forget()  # an insert held back and not committed is dropped
+        if quiet:  # nothing to roll back: the close sends nothing, so it cannot be cut short
+            await session.close()
+            return
         # close() rolls back whatever was not committed and returns the connection to the
         # pool. Shielded: a cancelled request must not leak the connection (SQLite has one
         # write connection; leaking it would stall every later write).
