@@ -15,7 +15,9 @@ transaction, so two transactions of one topic are numbered in the order they com
   before COMMIT capped one server's sends at what one connection can commit with the
   application's latency in between). The trigger tells the committing connection each number
   in a NOTICE, which arrives with COMMIT's answer (no extra round trip: `listen_for_numbers`);
-  whatever a NOTICE did not bring is read back in one query.
+  whatever a NOTICE did not bring is read back in one query. A send's held message insert
+  (`driver.Driver.defer`) goes out with its outbox row as one statement; with nothing else
+  written, that statement is the transaction, and the NOTICE comes with its answer.
 
 Rows are inserted sorted by topic (stable), so transactions take topic rows in one order (the
 last step of the lock order in `ports.UnitOfWork`). An event whose effect joins a topic
