@@ -212,9 +212,8 @@ async def driver_rows(
     """Every row of a statement compiled by `for_drivers`, on the unit of work's connection
     (in its transaction once one has begun; a read of committed rows before that)."""
     connection = await session.connection()
+    await send_deferred(connection)  # this read may depend on what is held back
     raw = await connection.get_raw_connection()
-    if connection.info.get(DEFERRED):  # this read may depend on them
-        await send_in_transaction(raw, connection.info.pop(DEFERRED))
     driver: Any = raw.driver_connection
     entry = compiled[connection.dialect.name]
     sql, values = entry[0], driver_values(entry, params)
